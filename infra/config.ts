@@ -1,0 +1,441 @@
+/**
+ * The stack's configuration: one table of keys (schema, Pulumi type, description), read from
+ * Pulumi config and validated as a whole before any resource is registered. `Pulumi.yaml` and
+ * README's configuration reference are checked against this table by the tests.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { TIERS, Tier } from "./allowance";
+import { cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
+import { DISTRIBUTIONS, Distribution } from "./ports";
+import {
+  A1_FLEX,
+  Arch,
+  BLOCK_VOLUME_GB,
+  DEFAULT_MEMORY_PER_OCPU_GB,
+  MIN_BOOT_VOLUME_GB,
+  SHAPE_NAMES,
+  SHAPES,
+} from "./shapes";
+
+export const PROJECT = "oci-k8s";
+
+const allowed = (values: readonly string[]) => `allowed: ${values.join(", ")}`;
+
+const NODE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
+const AD_NAME = /^[A-Za-z0-9]+:[A-Z0-9-]+-AD-[1-3]$/;
+
+const nodeSchema = z.strictObject({
+  name: z.string().regex(NODE_NAME, "must be a lowercase DNS label of 1-30 characters (a-z, 0-9, -) starting with a letter"),
+  role: z.enum(["server", "agent"], { error: allowed(["server", "agent"]) }),
+  shape: z.enum(SHAPE_NAMES, { error: allowed(SHAPE_NAMES) }).default(A1_FLEX),
+  ocpus: z.number({ error: "must be a number" }).optional(),
+  memoryGb: z.number({ error: "must be a number" }).optional(),
+  bootVolumeGb: z
+    .int({ error: "must be a whole number of GB" })
+    .min(MIN_BOOT_VOLUME_GB, `must be at least ${MIN_BOOT_VOLUME_GB} GB (Oracle's smallest boot volume)`)
+    .max(BLOCK_VOLUME_GB.max, `must be at most ${BLOCK_VOLUME_GB.max} GB`)
+    .default(MIN_BOOT_VOLUME_GB),
+  dataVolumeGb: z
+    .int({ error: "must be a whole number of GB" })
+    .min(BLOCK_VOLUME_GB.min, `must be at least ${BLOCK_VOLUME_GB.min} GB (Oracle's smallest block volume)`)
+    .max(BLOCK_VOLUME_GB.max, `must be at most ${BLOCK_VOLUME_GB.max} GB`)
+    .optional(),
+  availabilityDomain: z
+    .union([z.int().min(1).max(3), z.string().regex(AD_NAME)], {
+      error: "must be an availability domain number 1-3 or a full name like Uocm:EU-FRANKFURT-1-AD-1",
+    })
+    .optional(),
+  imageId: z
+    .string()
+    .regex(/^ocid1\.image\.oc\d+\.[a-z0-9-]*\.[a-z0-9]+$/, "must be an image OCID (ocid1.image.oc1.<region>.<id>)")
+    .optional(),
+  subnet: z.enum(["public", "private"], { error: allowed(["public", "private"]) }).optional(),
+  ingress: z.boolean({ error: "must be true or false" }).optional(),
+});
+
+export type RawNode = z.infer<typeof nodeSchema>;
+
+/** The Pulumi project config types (`Pulumi.yaml` can declare only these; objects are validated here). */
+export type PulumiType = "string" | "boolean" | "integer" | "array" | "object";
+
+export interface KeySpec {
+  readonly schema: z.ZodType;
+  readonly type: PulumiType;
+  /** Item type for arrays, as declared in `Pulumi.yaml`. */
+  readonly items?: "string" | "integer";
+  readonly description: string;
+}
+
+const str = <S extends z.ZodType>(schema: S, description: string) => ({ schema, type: "string" as const, description });
+const bool = (def: boolean, description: string) => ({
+  schema: z.boolean({ error: "must be true or false" }).default(def),
+  type: "boolean" as const,
+  description,
+});
+
+export const CONFIG_KEYS = {
+  compartmentId: str(
+    z
+      .string({ error: "is required" })
+      .regex(/^ocid1\.(compartment|tenancy)\.oc\d+\.\.[a-z0-9]+$/, "must be a compartment or tenancy OCID (ocid1.compartment.oc1..<id>)"),
+    "OCID of the compartment that holds every resource (the tenancy OCID for the root compartment).",
+  ),
+  tier: str(
+    z.enum(TIERS, { error: allowed(TIERS) }).default("always-free"),
+    "Tenancy type, which sets the free allowance: always-free (2 OCPU / 12 GB A1) or payg (4 OCPU / 24 GB A1).",
+  ),
+  acceptCharges: bool(false, "payg only: turn a plan over the free allowance from an error into a warning."),
+  adminCidrs: {
+    schema: z.array(z.string(), { error: "must be a list of CIDRs" }).min(1, "must name at least one CIDR"),
+    type: "array" as const,
+    items: "string" as const,
+    description: "CIDRs allowed to reach SSH (22) and the Kubernetes API (6443), e.g. your address as x.x.x.x/32.",
+  },
+  allowWorldAdminAccess: bool(false, "Explicit opt-in to let 0.0.0.0/0 appear in adminCidrs (SSH and API open to the internet)."),
+  clusterName: str(
+    z
+      .string()
+      .regex(/^([a-z][a-z0-9-]{0,21})?$/, "must be a lowercase DNS label of at most 22 characters starting with a letter")
+      .default(""),
+    "Name prefix of every resource and of the cluster; empty means oci-k8s-<stack>.",
+  ),
+  clusterDomain: str(
+    z
+      .string()
+      .regex(/^((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$|^$/, "must be a DNS name like dev.example.com, or empty")
+      .default(""),
+    "DNS zone for ingress hostnames and certificates; empty means <ingress IP>.sslip.io.",
+  ),
+  distribution: str(
+    z.enum(DISTRIBUTIONS, { error: allowed(DISTRIBUTIONS) }).default("k3s"),
+    "Kubernetes distribution: k3s, kubeadm or rke2 (sets the ports opened between nodes).",
+  ),
+  vcnCidr: str(z.string().default("10.0.0.0/16"), "IPv4 range of the VCN, /16 to /30."),
+  publicSubnetCidr: str(z.string().default("10.0.0.0/24"), "Range of the public subnet (load balancer, public nodes), inside vcnCidr."),
+  privateSubnetCidr: str(z.string().default("10.0.1.0/24"), "Range of the private subnet for nodes, used when natGateway is on."),
+  natGateway: bool(false, "Create a NAT gateway and put nodes in a private subnet (payg only: Always Free has no NAT)."),
+  availabilityDomains: {
+    schema: z
+      .array(z.int().min(1).max(3), { error: "must be a list of availability domain numbers 1-3" })
+      .default([]),
+    type: "array" as const,
+    items: "integer" as const,
+    description: "Availability domain numbers to spread nodes over, in order; empty means every AD of the region.",
+  },
+  ubuntuVersion: str(
+    z.string().regex(/^\d{2}\.\d{2}$/, "must be an Ubuntu release like 24.04").default("24.04"),
+    "Canonical Ubuntu release of the node images (newest image for the shape, unless a node pins imageId).",
+  ),
+  sshPublicKey: str(
+    z
+      .string()
+      .regex(/^((ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?)?$/, "must be an OpenSSH public key line")
+      .default(""),
+    "OpenSSH public key for the ubuntu user; empty means one is generated and its private key is a secret output.",
+  ),
+  nodes: {
+    schema: z
+      .array(nodeSchema, { error: "must be a list of nodes" })
+      .default([{ name: "server-1", role: "server", shape: A1_FLEX, ocpus: 2, memoryGb: 12, bootVolumeGb: 50, dataVolumeGb: 100 }]),
+    type: "object" as const,
+    description:
+      "The nodes: a list of {name, role (server|agent), shape, ocpus, memoryGb, bootVolumeGb, dataVolumeGb, availabilityDomain, imageId, subnet, ingress}.",
+  },
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+const rootSchema = z.strictObject(
+  Object.fromEntries(Object.entries(CONFIG_KEYS).map(([k, spec]) => [k, spec.schema])) as {
+    [K in ConfigKey]: (typeof CONFIG_KEYS)[K]["schema"];
+  },
+);
+
+type Parsed = z.infer<typeof rootSchema>;
+
+/** A node with every default resolved. */
+export interface NodeSpec {
+  readonly name: string;
+  readonly role: "server" | "agent";
+  readonly shape: string;
+  readonly arch: Arch;
+  readonly ocpus: number;
+  readonly memoryGb: number;
+  readonly bootVolumeGb: number;
+  readonly dataVolumeGb?: number;
+  readonly availabilityDomain?: number | string;
+  readonly imageId?: string;
+  readonly subnet: "public" | "private";
+  /** Receives ports 80/443 from the ingress load balancer. */
+  readonly ingress: boolean;
+  /** A 1 GB micro node, tainted so that only workloads that tolerate it land there. */
+  readonly micro: boolean;
+}
+
+export interface StackConfig {
+  readonly stack: string;
+  readonly compartmentId: string;
+  readonly tier: Tier;
+  readonly acceptCharges: boolean;
+  readonly adminCidrs: readonly string[];
+  readonly clusterName: string;
+  readonly clusterDomain: string;
+  readonly distribution: Distribution;
+  readonly vcnCidr: string;
+  readonly publicSubnetCidr: string;
+  readonly privateSubnetCidr: string;
+  readonly natGateway: boolean;
+  readonly availabilityDomains: readonly number[];
+  readonly ubuntuVersion: string;
+  readonly sshPublicKey?: string;
+  readonly nodes: readonly NodeSpec[];
+}
+
+export interface ConfigProblem {
+  /** Full config key with path, e.g. `oci-k8s:nodes[1].ocpus`. */
+  readonly key: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      [
+        `Invalid stack configuration; nothing was created. Fix ${problems.length === 1 ? "this value" : `these ${problems.length} values`} in Pulumi.<stack>.yaml:`,
+        ...problems.map((p) => `  - ${p.key}: ${showValue(p.value)} ${p.message}`),
+      ].join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+function showValue(value: unknown): string {
+  return value === undefined ? "(not set)" : JSON.stringify(value);
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+    "",
+  );
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (acc, part) => (acc !== null && typeof acc === "object" ? (acc as Record<PropertyKey, unknown>)[part] : undefined),
+    raw,
+  );
+}
+
+/** Reads the project's keys from Pulumi config as plain values, keeping unknown keys to report them. */
+export function readRawConfig(): { raw: Record<string, unknown>; problems: ConfigProblem[] } {
+  const raw: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  const prefix = `${PROJECT}:`;
+  for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    const spec = (CONFIG_KEYS as Record<string, KeySpec>)[key];
+    if (!spec) {
+      problems.push({ key: fullKey, value: text, message: `is not a key of this program; ${allowed(Object.keys(CONFIG_KEYS))}` });
+      continue;
+    }
+    if (spec.type === "string") {
+      raw[key] = text;
+      continue;
+    }
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      problems.push({ key: fullKey, value: text, message: `must be a ${spec.type === "object" ? "YAML list" : spec.type}` });
+    }
+  }
+  return { raw, problems };
+}
+
+/** Validates raw values (as read from the stack) into a complete, defaulted configuration. */
+export function parseConfig(raw: Record<string, unknown>, stack: string): StackConfig {
+  const result = rootSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const path = issue.path as PropertyKey[];
+        const value = issue.code === "unrecognized_keys" ? issue.keys : valueAt(raw, path);
+        const message =
+          issue.code === "unrecognized_keys"
+            ? `are not node fields; ${allowed(Object.keys(nodeSchema.shape))}`
+            : issue.message;
+        return { key: `${PROJECT}:${keyPath(path)}`, value, message };
+      }),
+    );
+  }
+  const problems = crossCheck(result.data);
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => ({ ...p, key: `${PROJECT}:${p.key}` })));
+  return resolve(result.data, stack);
+}
+
+/** Reads and validates the current stack's configuration; throws one ConfigError naming every bad value. */
+export function loadConfig(): StackConfig {
+  const { raw, problems } = readRawConfig();
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parseConfig(raw, pulumi.getStack());
+}
+
+function crossCheck(c: Parsed): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const bad = (key: string, value: unknown, message: string) => problems.push({ key, value, message });
+
+  if (c.tier === "always-free" && c.acceptCharges) {
+    bad("acceptCharges", true, "applies to payg tenancies only; an always-free tenancy cannot be billed and refuses what exceeds its limits");
+  }
+  if (c.tier === "always-free" && c.natGateway) {
+    bad("natGateway", true, "is not available on an always-free tenancy (NAT gateway limit 0); set tier: payg or natGateway: false");
+  }
+
+  c.adminCidrs.forEach((text, i) => {
+    const parsed = parseCidr(text);
+    if (typeof parsed === "string") bad(`adminCidrs[${i}]`, text, parsed);
+    else if (text === WORLD && !c.allowWorldAdminAccess) {
+      bad(`adminCidrs[${i}]`, text, "opens SSH and the Kubernetes API to the whole internet; use your own address/32, or set allowWorldAdminAccess: true");
+    }
+  });
+
+  const vcn = parseCidr(c.vcnCidr);
+  if (typeof vcn === "string") bad("vcnCidr", c.vcnCidr, vcn);
+  else if (vcn.prefix < 16 || vcn.prefix > 30) bad("vcnCidr", c.vcnCidr, "must be a /16 to /30 network (Oracle's VCN limits)");
+  const subnets: [string, string][] = [
+    ["publicSubnetCidr", c.publicSubnetCidr],
+    ["privateSubnetCidr", c.privateSubnetCidr],
+  ];
+  const parsedSubnets = subnets.map(([key, text]) => {
+    const parsed = parseCidr(text);
+    if (typeof parsed === "string") bad(key, text, parsed);
+    else if (typeof vcn !== "string" && !cidrContains(vcn, parsed)) bad(key, text, `must lie inside vcnCidr ${c.vcnCidr}`);
+    else if (parsed.prefix > 30) bad(key, text, "must be /30 or larger");
+    return typeof parsed === "string" ? undefined : parsed;
+  });
+  if (parsedSubnets[0] && parsedSubnets[1] && cidrsOverlap(parsedSubnets[0], parsedSubnets[1])) {
+    bad("privateSubnetCidr", c.privateSubnetCidr, `must not overlap publicSubnetCidr ${c.publicSubnetCidr}`);
+  }
+
+  if (new Set(c.availabilityDomains).size !== c.availabilityDomains.length) {
+    bad("availabilityDomains", c.availabilityDomains, "must not repeat an availability domain");
+  }
+
+  checkNodes(c, bad);
+  return problems;
+}
+
+function checkNodes(c: Parsed, bad: (key: string, value: unknown, message: string) => void): void {
+  if (c.nodes.length === 0) {
+    bad("nodes", c.nodes, "must list at least one node with role: server");
+    return;
+  }
+  const seen = new Set<string>();
+  c.nodes.forEach((n, i) => {
+    const at = `nodes[${i}]`;
+    if (seen.has(n.name)) bad(`${at}.name`, n.name, "is used by an earlier node; node names must be unique");
+    seen.add(n.name);
+    const shape = SHAPES[n.shape];
+    if (shape.kind === "flex") {
+      const ocpus = n.ocpus ?? 1;
+      const { min, max } = shape.ocpus;
+      if (!Number.isInteger(ocpus) || ocpus < min || ocpus > max) {
+        bad(`${at}.ocpus`, n.ocpus, `must be a whole number from ${min} to ${max} for ${n.shape}`);
+      } else if (n.memoryGb !== undefined) {
+        const lo = ocpus * shape.memoryPerOcpuGb.min;
+        const hi = Math.min(ocpus * shape.memoryPerOcpuGb.max, shape.maxMemoryGb);
+        if (!Number.isInteger(n.memoryGb) || n.memoryGb < lo || n.memoryGb > hi) {
+          bad(`${at}.memoryGb`, n.memoryGb, `must be a whole number from ${lo} to ${hi} GB for ${ocpus} OCPU of ${n.shape}`);
+        }
+      }
+    } else {
+      const fixed = `${n.shape} has a fixed size (${shape.ocpus} OCPU, ${shape.memoryGb} GB); remove the key`;
+      if (n.ocpus !== undefined && n.ocpus !== shape.ocpus) bad(`${at}.ocpus`, n.ocpus, fixed);
+      if (n.memoryGb !== undefined && n.memoryGb !== shape.memoryGb) bad(`${at}.memoryGb`, n.memoryGb, fixed);
+      if (n.role === "server") {
+        bad(`${at}.role`, n.role, `needs ${A1_FLEX}: a ${shape.memoryGb} GB ${n.shape} cannot hold a control plane; use role: agent`);
+      }
+      if (n.ingress) {
+        bad(`${at}.ingress`, true, `is not allowed on ${n.shape}: micro nodes are tainted and run no ingress controller`);
+      }
+    }
+    if (n.subnet === "private" && !c.natGateway) {
+      bad(`${at}.subnet`, n.subnet, "needs natGateway: true (a private node has no other way to the internet)");
+    }
+  });
+
+  const servers = c.nodes.filter((n) => n.role === "server").length;
+  if (servers === 0) bad("nodes", c.nodes.map((n) => n.name), "must include at least one node with role: server");
+  else if (servers % 2 === 0) {
+    bad("nodes", `${servers} servers`, "must have an odd number of servers (1 or 3): an even count adds no etcd fault tolerance");
+  }
+  if (!c.nodes.some((n) => isIngress(n))) {
+    bad("nodes", c.nodes.map((n) => n.name), `must include an ${A1_FLEX} node that takes ingress traffic`);
+  }
+  if (c.natGateway && !c.nodes.some((n) => n.subnet === "public")) {
+    bad("nodes", c.nodes.map((n) => n.name), "with natGateway on, nodes are private: give one node subnet: public to serve as the SSH jump host");
+  }
+}
+
+function isIngress(n: RawNode): boolean {
+  return n.ingress ?? SHAPES[n.shape].kind === "flex";
+}
+
+function resolve(c: Parsed, stack: string): StackConfig {
+  const nodes: NodeSpec[] = c.nodes.map((n) => {
+    const shape = SHAPES[n.shape];
+    const ocpus = shape.kind === "flex" ? (n.ocpus ?? 1) : shape.ocpus;
+    const memoryGb = shape.kind === "flex" ? (n.memoryGb ?? ocpus * DEFAULT_MEMORY_PER_OCPU_GB) : shape.memoryGb;
+    return {
+      name: n.name,
+      role: n.role,
+      shape: n.shape,
+      arch: shape.arch,
+      ocpus,
+      memoryGb,
+      bootVolumeGb: n.bootVolumeGb,
+      dataVolumeGb: n.dataVolumeGb,
+      availabilityDomain: n.availabilityDomain,
+      imageId: n.imageId,
+      subnet: n.subnet ?? (c.natGateway ? "private" : "public"),
+      ingress: isIngress(n),
+      micro: shape.kind === "fixed",
+    };
+  });
+  return {
+    stack,
+    compartmentId: c.compartmentId,
+    tier: c.tier,
+    acceptCharges: c.acceptCharges,
+    adminCidrs: c.adminCidrs,
+    clusterName: c.clusterName || defaultClusterName(stack),
+    clusterDomain: c.clusterDomain,
+    distribution: c.distribution,
+    vcnCidr: c.vcnCidr,
+    publicSubnetCidr: c.publicSubnetCidr,
+    privateSubnetCidr: c.privateSubnetCidr,
+    natGateway: c.natGateway,
+    availabilityDomains: c.availabilityDomains,
+    ubuntuVersion: c.ubuntuVersion,
+    sshPublicKey: c.sshPublicKey || undefined,
+    nodes,
+  };
+}
+
+/** The value a key takes when the stack leaves it out, or undefined for a required key. */
+export function defaultOf(key: ConfigKey): unknown {
+  const result = CONFIG_KEYS[key].schema.safeParse(undefined);
+  return result.success ? result.data : undefined;
+}
+
+/** `oci-k8s-<stack>`, cut to a DNS label of 22 characters. */
+export function defaultClusterName(stack: string): string {
+  return `${PROJECT}-${stack}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 22)
+    .replace(/-+$/, "");
+}

@@ -1,0 +1,112 @@
+/**
+ * Everything the program creates on Oracle Cloud, wired from the validated config: the network,
+ * one ClusterNode per configured node, and the ingress load balancer.
+ */
+import * as oci from "@pulumi/oci";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { placeNode } from "./availability-domains";
+import { Plan } from "./budget";
+import { NodeSpec, StackConfig } from "./config";
+import { ubuntuImageId } from "./images";
+import { IngressLoadBalancer } from "./ingress";
+import { Network } from "./network";
+import { ClusterNode, SSH_USER } from "./node";
+import { NsgName } from "./security-rules";
+
+/** The free-tier plan of a config: what the budget check counts. */
+export function freeTierPlan(config: StackConfig): Plan {
+  return {
+    tier: config.tier,
+    nodes: config.nodes,
+    natGateway: config.natGateway,
+    networkLoadBalancers: 1,
+    flexibleLoadBalancers: 0,
+    vcns: 1,
+  };
+}
+
+export interface ProvisionedNode {
+  readonly spec: NodeSpec;
+  readonly node: ClusterNode;
+}
+
+export interface Infrastructure {
+  readonly network: Network;
+  readonly nodes: readonly ProvisionedNode[];
+  readonly ingress: IngressLoadBalancer;
+  readonly sshUser: string;
+  readonly sshPublicKey: pulumi.Output<string>;
+  /** The generated private key (secret), when the stack gave no public key. */
+  readonly sshPrivateKey?: pulumi.Output<string>;
+}
+
+export function createInfrastructure(config: StackConfig): Infrastructure {
+  const tags = { "oci-k8s-cluster": config.clusterName, "oci-k8s-stack": config.stack };
+  const { compartmentId } = config;
+
+  let sshPublicKey: pulumi.Output<string>;
+  let sshPrivateKey: pulumi.Output<string> | undefined;
+  if (config.sshPublicKey) {
+    sshPublicKey = pulumi.output(config.sshPublicKey);
+  } else {
+    const key = new tls.PrivateKey("ssh-key", { algorithm: "ED25519" });
+    sshPublicKey = key.publicKeyOpenssh;
+    sshPrivateKey = pulumi.secret(key.privateKeyOpenssh);
+  }
+
+  const network = new Network("network", {
+    compartmentId,
+    clusterName: config.clusterName,
+    vcnCidr: config.vcnCidr,
+    publicSubnetCidr: config.publicSubnetCidr,
+    privateSubnetCidr: config.privateSubnetCidr,
+    natGateway: config.natGateway,
+    distribution: config.distribution,
+    adminCidrs: config.adminCidrs,
+    tags,
+  });
+
+  const regionAds = oci.identity
+    .getAvailabilityDomainsOutput({ compartmentId })
+    .apply((r) => r.availabilityDomains.map((ad) => ad.name));
+
+  const images = new Map<string, pulumi.Output<string>>();
+  const imageFor = (spec: NodeSpec): pulumi.Input<string> => {
+    if (spec.imageId) return spec.imageId;
+    if (!images.has(spec.shape)) images.set(spec.shape, ubuntuImageId(compartmentId, spec.shape, spec.arch, config.ubuntuVersion));
+    return images.get(spec.shape)!;
+  };
+
+  const nodes = config.nodes.map((spec, index): ProvisionedNode => {
+    const nsgs: NsgName[] = ["nodes", ...(spec.role === "server" ? ["servers" as const] : []), ...(spec.ingress ? ["ingress" as const] : [])];
+    const subnetId = spec.subnet === "private" ? network.privateSubnetId! : network.publicSubnetId;
+    const node = new ClusterNode(spec.name, {
+      spec,
+      compartmentId,
+      clusterName: config.clusterName,
+      availabilityDomain: regionAds.apply((ads) => placeNode(spec, index, ads, config.availabilityDomains)),
+      availabilityDomainDerived: spec.availabilityDomain === undefined,
+      imageId: imageFor(spec),
+      subnetId,
+      nsgIds: nsgs.map((n) => network.nsgIds[n]),
+      sshPublicKey,
+      tags,
+    });
+    return { spec, node };
+  });
+
+  const backends = (filter: (s: NodeSpec) => boolean) =>
+    nodes.filter((n) => filter(n.spec)).map((n) => ({ name: n.spec.name, instanceId: n.node.instanceId }));
+  const ingress = new IngressLoadBalancer("ingress", {
+    compartmentId,
+    clusterName: config.clusterName,
+    subnetId: network.publicSubnetId,
+    nsgId: network.nsgIds.loadBalancer,
+    ingressNodes: backends((s) => s.ingress),
+    apiNodes: backends((s) => s.role === "server"),
+    tags,
+  });
+
+  return { network, nodes, ingress, sshUser: SSH_USER, sshPublicKey, sshPrivateKey };
+}

@@ -1,0 +1,105 @@
+import * as oci from "@pulumi/oci";
+import * as pulumi from "@pulumi/pulumi";
+import { API_PORT, HTTP_PORT, HTTPS_PORT } from "./ports";
+
+export interface LoadBalancerBackend {
+  /** Node name, used as the backend's name. */
+  readonly name: string;
+  /** Instance OCID of the node. */
+  readonly instanceId: pulumi.Input<string>;
+}
+
+export interface IngressLoadBalancerArgs {
+  /** Compartment that holds the load balancer and its IP. */
+  readonly compartmentId: pulumi.Input<string>;
+  /** Display-name prefix, the cluster name. */
+  readonly clusterName: string;
+  /** Public subnet the load balancer lives in. */
+  readonly subnetId: pulumi.Input<string>;
+  /** The load balancer's NSG (80/443 from anywhere, 6443 from admin CIDRs). */
+  readonly nsgId: pulumi.Input<string>;
+  /** Nodes that run the ingress controller on host ports 80/443. */
+  readonly ingressNodes: readonly LoadBalancerBackend[];
+  /** Nodes that serve the Kubernetes API on 6443. */
+  readonly apiNodes: readonly LoadBalancerBackend[];
+  /** Freeform tags put on every resource. */
+  readonly tags: Record<string, string>;
+}
+
+interface Forward {
+  readonly name: string;
+  readonly port: number;
+  readonly backends: readonly LoadBalancerBackend[];
+  /** Keep the client's address (web traffic) or present the load balancer's (API, so NSGs can name it). */
+  readonly preserveSource: boolean;
+}
+
+/**
+ * The free Network Load Balancer on a reserved public IP: 80 and 443 to the ingress nodes'
+ * host ports with client addresses preserved, 6443 to the servers.
+ */
+export class IngressLoadBalancer extends pulumi.ComponentResource {
+  public readonly publicIp: pulumi.Output<string>;
+  public readonly loadBalancerId: pulumi.Output<string>;
+
+  constructor(name: string, args: IngressLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("oci-k8s:infra:IngressLoadBalancer", name, {}, opts);
+    const common = { compartmentId: args.compartmentId, freeformTags: args.tags };
+
+    // Reserved, so the address (and DNS pointing at it) survives a replaced load balancer.
+    const publicIp = new oci.core.PublicIp(
+      "public-ip",
+      { ...common, lifetime: "RESERVED", displayName: `${args.clusterName}-ingress` },
+      { parent: this },
+    );
+    const nlb = new oci.networkloadbalancer.NetworkLoadBalancer(
+      "nlb",
+      {
+        ...common,
+        displayName: `${args.clusterName}-ingress`,
+        subnetId: args.subnetId,
+        isPrivate: false,
+        isPreserveSourceDestination: false,
+        networkSecurityGroupIds: [args.nsgId],
+        reservedIps: [{ id: publicIp.id }],
+      },
+      { parent: this },
+    );
+
+    const forwards: Forward[] = [
+      { name: "http", port: HTTP_PORT, backends: args.ingressNodes, preserveSource: true },
+      { name: "https", port: HTTPS_PORT, backends: args.ingressNodes, preserveSource: true },
+      { name: "kube-api", port: API_PORT, backends: args.apiNodes, preserveSource: false },
+    ];
+    // Oracle rejects a change to a load balancer while another is in progress (409), so its
+    // backend sets and listeners are created one after another.
+    let previous: pulumi.Resource = nlb;
+    for (const f of forwards) {
+      const backendSet: oci.networkloadbalancer.NetworkLoadBalancersBackendSetsUnified =
+        new oci.networkloadbalancer.NetworkLoadBalancersBackendSetsUnified(
+          `${f.name}-backends`,
+          {
+            networkLoadBalancerId: nlb.id,
+            name: f.name,
+            policy: "FIVE_TUPLE",
+            isPreserveSource: f.preserveSource,
+            healthChecker: { protocol: "TCP", port: f.port, intervalInMillis: 10000, timeoutInMillis: 3000, retries: 3 },
+            backends: f.backends.map((b) => ({ name: `${b.name}-${f.port}`, targetId: b.instanceId, port: f.port })),
+          },
+          { parent: this, dependsOn: [previous] },
+        );
+      previous = backendSet;
+    }
+    for (const f of forwards) {
+      previous = new oci.networkloadbalancer.Listener(
+        `${f.name}-listener`,
+        { networkLoadBalancerId: nlb.id, name: f.name, defaultBackendSetName: f.name, port: f.port, protocol: "TCP" },
+        { parent: this, dependsOn: [previous] },
+      );
+    }
+
+    this.publicIp = publicIp.ipAddress;
+    this.loadBalancerId = nlb.id;
+    this.registerOutputs({ publicIp: this.publicIp, loadBalancerId: this.loadBalancerId });
+  }
+}

@@ -1,0 +1,166 @@
+import * as oci from "@pulumi/oci";
+import * as pulumi from "@pulumi/pulumi";
+import { WORLD } from "./cidr";
+import { Distribution } from "./ports";
+import { NSG_NAMES, NsgName, PATH_MTU_ICMP, PROTOCOL_NUMBER, ruleName, securityRules } from "./security-rules";
+
+export interface NetworkArgs {
+  /** Compartment that holds the network. */
+  readonly compartmentId: pulumi.Input<string>;
+  /** Display-name prefix, the cluster name. */
+  readonly clusterName: string;
+  /** IPv4 range of the VCN. */
+  readonly vcnCidr: string;
+  /** Range of the public subnet (load balancer and public nodes). */
+  readonly publicSubnetCidr: string;
+  /** Range of the private subnet; only created with a NAT gateway. */
+  readonly privateSubnetCidr: string;
+  /** Create a NAT gateway and a private subnet for nodes. */
+  readonly natGateway: boolean;
+  /** Distribution whose node-to-node ports are opened. */
+  readonly distribution: Distribution;
+  /** CIDRs allowed to reach SSH and the Kubernetes API. */
+  readonly adminCidrs: readonly string[];
+  /** Freeform tags put on every resource. */
+  readonly tags: Record<string, string>;
+}
+
+/** VCN, gateways, route tables, subnets and least-privilege network security groups. */
+export class Network extends pulumi.ComponentResource {
+  public readonly vcnId: pulumi.Output<string>;
+  public readonly publicSubnetId: pulumi.Output<string>;
+  /** The private subnet's ID, when the network has a NAT gateway. */
+  public readonly privateSubnetId?: pulumi.Output<string>;
+  public readonly nsgIds: Record<NsgName, pulumi.Output<string>>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("oci-k8s:infra:Network", name, {}, opts);
+    const parent = { parent: this };
+    const common = { compartmentId: args.compartmentId, freeformTags: args.tags };
+    const display = (what: string) => `${args.clusterName}-${what}`;
+
+    const vcn = new oci.core.Vcn(
+      "vcn",
+      {
+        ...common,
+        cidrBlocks: [args.vcnCidr],
+        displayName: display("vcn"),
+        dnsLabel: args.clusterName.replace(/[^a-z0-9]/g, "").slice(0, 15),
+      },
+      parent,
+    );
+    const vcnScope = { ...common, vcnId: vcn.id };
+
+    // Oracle's default security list opens SSH to the world; this one keeps only path MTU
+    // discovery and egress. Every port is opened by an NSG rule below instead.
+    const defaultSecurityList = new oci.core.DefaultSecurityList(
+      "default-security-list",
+      {
+        ...common,
+        manageDefaultResourceId: vcn.defaultSecurityListId,
+        displayName: display("default"),
+        ingressSecurityRules: [
+          { protocol: PROTOCOL_NUMBER.icmp, source: WORLD, icmpOptions: PATH_MTU_ICMP, description: "path MTU discovery" },
+          { protocol: PROTOCOL_NUMBER.icmp, source: args.vcnCidr, icmpOptions: { type: 3 }, description: "unreachable messages inside the VCN" },
+        ],
+        egressSecurityRules: [{ protocol: PROTOCOL_NUMBER.all, destination: WORLD, description: "all egress" }],
+      },
+      parent,
+    );
+
+    const internetGateway = new oci.core.InternetGateway(
+      "internet-gateway",
+      { ...vcnScope, enabled: true, displayName: display("igw") },
+      parent,
+    );
+    const publicRoutes = new oci.core.RouteTable(
+      "public-routes",
+      {
+        ...vcnScope,
+        displayName: display("public"),
+        routeRules: [{ destination: WORLD, destinationType: "CIDR_BLOCK", networkEntityId: internetGateway.id }],
+      },
+      parent,
+    );
+    const subnetOpts = { parent: this, dependsOn: [defaultSecurityList] };
+    const publicSubnet = new oci.core.Subnet(
+      "public-subnet",
+      {
+        ...vcnScope,
+        cidrBlock: args.publicSubnetCidr,
+        displayName: display("public"),
+        dnsLabel: "public",
+        routeTableId: publicRoutes.id,
+        securityListIds: [vcn.defaultSecurityListId],
+        prohibitPublicIpOnVnic: false,
+      },
+      subnetOpts,
+    );
+    this.vcnId = vcn.id;
+    this.publicSubnetId = publicSubnet.id;
+
+    if (args.natGateway) {
+      const natGateway = new oci.core.NatGateway("nat-gateway", { ...vcnScope, displayName: display("nat") }, parent);
+      const privateRoutes = new oci.core.RouteTable(
+        "private-routes",
+        {
+          ...vcnScope,
+          displayName: display("private"),
+          routeRules: [{ destination: WORLD, destinationType: "CIDR_BLOCK", networkEntityId: natGateway.id }],
+        },
+        parent,
+      );
+      this.privateSubnetId = new oci.core.Subnet(
+        "private-subnet",
+        {
+          ...vcnScope,
+          cidrBlock: args.privateSubnetCidr,
+          displayName: display("private"),
+          dnsLabel: "private",
+          routeTableId: privateRoutes.id,
+          securityListIds: [vcn.defaultSecurityListId],
+          prohibitPublicIpOnVnic: true,
+        },
+        subnetOpts,
+      ).id;
+    }
+
+    const nsgs = Object.fromEntries(
+      NSG_NAMES.map((nsg) => [nsg, new oci.core.NetworkSecurityGroup(`nsg-${nsg}`, { ...vcnScope, displayName: display(nsg) }, parent)]),
+    ) as Record<NsgName, oci.core.NetworkSecurityGroup>;
+    this.nsgIds = Object.fromEntries(NSG_NAMES.map((nsg) => [nsg, nsgs[nsg].id])) as Record<NsgName, pulumi.Output<string>>;
+
+    const rules = securityRules({ distribution: args.distribution, adminCidrs: args.adminCidrs, privateNodes: args.natGateway });
+    for (const rule of rules) {
+      const peer =
+        "cidr" in rule.peer
+          ? { address: rule.peer.cidr, type: "CIDR_BLOCK" }
+          : { address: nsgs[rule.peer.nsg].id, type: "NETWORK_SECURITY_GROUP" };
+      const range = rule.ports ? { destinationPortRange: rule.ports } : undefined;
+      new oci.core.NetworkSecurityGroupSecurityRule(
+        `rule-${ruleName(rule)}`,
+        {
+          networkSecurityGroupId: nsgs[rule.nsg].id,
+          direction: rule.direction,
+          protocol: PROTOCOL_NUMBER[rule.protocol],
+          description: rule.description,
+          stateless: false,
+          ...(rule.direction === "INGRESS"
+            ? { source: peer.address, sourceType: peer.type }
+            : { destination: peer.address, destinationType: peer.type }),
+          tcpOptions: rule.protocol === "tcp" ? range : undefined,
+          udpOptions: rule.protocol === "udp" ? range : undefined,
+          icmpOptions: rule.icmp,
+        },
+        parent,
+      );
+    }
+
+    this.registerOutputs({
+      vcnId: this.vcnId,
+      publicSubnetId: this.publicSubnetId,
+      privateSubnetId: this.privateSubnetId,
+      nsgIds: this.nsgIds,
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import * as oci from "@pulumi/oci";
+import * as pulumi from "@pulumi/pulumi";
+import { DATA_DEVICE, userData } from "./cloud-init";
+import { NodeSpec } from "./config";
+
+/** The login user of Oracle's Ubuntu images. */
+export const SSH_USER = "ubuntu";
+
+/** Balanced performance: the level the free block storage allowance includes. */
+const BALANCED_VPUS_PER_GB = "10";
+
+export interface ClusterNodeArgs {
+  /** The node as configured, defaults resolved. */
+  readonly spec: NodeSpec;
+  /** Compartment that holds the instance and its volumes. */
+  readonly compartmentId: pulumi.Input<string>;
+  /** Display-name prefix, the cluster name. */
+  readonly clusterName: string;
+  /** Availability domain chosen for the node. */
+  readonly availabilityDomain: pulumi.Input<string>;
+  /** Whether the AD was chosen by the program (kept after creation) rather than pinned by the stack. */
+  readonly availabilityDomainDerived: boolean;
+  /** Image OCID: the node's pinned imageId or the newest image for its shape. */
+  readonly imageId: pulumi.Input<string>;
+  /** Subnet of the node's VNIC. */
+  readonly subnetId: pulumi.Input<string>;
+  /** NSGs of the node's VNIC. */
+  readonly nsgIds: pulumi.Input<string>[];
+  /** OpenSSH public key for the ubuntu user. */
+  readonly sshPublicKey: pulumi.Input<string>;
+  /** Freeform tags put on every resource. */
+  readonly tags: Record<string, string>;
+}
+
+/** One instance with its boot volume, optional data volume and cloud-init host preparation. */
+export class ClusterNode extends pulumi.ComponentResource {
+  public readonly instanceId: pulumi.Output<string>;
+  public readonly privateIp: pulumi.Output<string>;
+  /** Empty for a node in the private subnet. */
+  public readonly publicIp: pulumi.Output<string>;
+  public readonly availabilityDomain: pulumi.Output<string>;
+  /** Resolves once the data volume (if any) is attached: what a bootstrap must wait for besides the instance. */
+  public readonly ready: pulumi.Output<string>;
+
+  constructor(name: string, args: ClusterNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("oci-k8s:infra:ClusterNode", name, {}, opts);
+    const { spec } = args;
+    const displayName = `${args.clusterName}-${spec.name}`;
+    const tags = { ...args.tags, "oci-k8s-node": spec.name, "oci-k8s-role": spec.role, "oci-k8s-arch": spec.arch };
+
+    // The program picks the newest image and an AD when the stack pins neither; once the node
+    // exists those picks are kept, so a newer Oracle image or a reordered node list never
+    // replaces a running node. A pinned value that changes does replace it, on purpose.
+    const ignoreChanges = [
+      ...(spec.imageId ? [] : ["sourceDetails.sourceId"]),
+      ...(args.availabilityDomainDerived ? ["availabilityDomain"] : []),
+      // cloud-init runs on first boot only; a changed host preparation applies to new nodes.
+      "metadata.user_data",
+    ];
+
+    const instance = new oci.core.Instance(
+      name,
+      {
+        compartmentId: args.compartmentId,
+        availabilityDomain: args.availabilityDomain,
+        displayName,
+        shape: spec.shape,
+        shapeConfig: spec.micro ? undefined : { ocpus: spec.ocpus, memoryInGbs: spec.memoryGb },
+        sourceDetails: {
+          sourceType: "image",
+          sourceId: args.imageId,
+          bootVolumeSizeInGbs: String(spec.bootVolumeGb),
+          bootVolumeVpusPerGb: BALANCED_VPUS_PER_GB,
+        },
+        createVnicDetails: {
+          subnetId: args.subnetId,
+          assignPublicIp: String(spec.subnet === "public"),
+          nsgIds: args.nsgIds,
+          hostnameLabel: spec.name,
+          displayName,
+          freeformTags: tags,
+        },
+        metadata: {
+          ssh_authorized_keys: args.sshPublicKey,
+          user_data: userData({ dataVolume: spec.dataVolumeGb !== undefined }),
+        },
+        // Only the token-protected metadata endpoint (IMDSv2) answers.
+        instanceOptions: { areLegacyImdsEndpointsDisabled: true },
+        // Terminating the node deletes its boot volume: nothing billable stays behind.
+        preserveBootVolume: false,
+        freeformTags: tags,
+      },
+      { parent: this, ignoreChanges },
+    );
+    this.instanceId = instance.id;
+    this.privateIp = instance.privateIp;
+    this.publicIp = instance.publicIp.apply((ip) => ip ?? "");
+    this.availabilityDomain = instance.availabilityDomain;
+
+    if (spec.dataVolumeGb !== undefined) {
+      const volume = new oci.core.Volume(
+        `${name}-data`,
+        {
+          compartmentId: args.compartmentId,
+          availabilityDomain: instance.availabilityDomain,
+          displayName: `${displayName}-data`,
+          sizeInGbs: String(spec.dataVolumeGb),
+          vpusPerGb: BALANCED_VPUS_PER_GB,
+          freeformTags: tags,
+        },
+        { parent: this },
+      );
+      const attachment = new oci.core.VolumeAttachment(
+        `${name}-data`,
+        {
+          attachmentType: "paravirtualized",
+          instanceId: instance.id,
+          volumeId: volume.id,
+          device: DATA_DEVICE,
+          displayName: `${displayName}-data`,
+        },
+        { parent: this },
+      );
+      this.ready = attachment.id;
+    } else {
+      this.ready = instance.id;
+    }
+
+    this.registerOutputs({
+      instanceId: this.instanceId,
+      privateIp: this.privateIp,
+      publicIp: this.publicIp,
+      availabilityDomain: this.availabilityDomain,
+    });
+  }
+}

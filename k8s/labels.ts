@@ -1,0 +1,42 @@
+/** Kubernetes labels and taints of a node, from what the infrastructure knows of it. */
+
+export const LABEL_PREFIX = "oci-k8s.io";
+export const ROLE_LABEL = `${LABEL_PREFIX}/role`;
+export const INGRESS_LABEL = `${LABEL_PREFIX}/ingress`;
+export const MICRO_LABEL = `${LABEL_PREFIX}/micro`;
+
+export interface Taint {
+  readonly key: string;
+  readonly value: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** Micro nodes (1 GB) take only pods that tolerate this taint: amd64-only images and tiny jobs. */
+export const MICRO_TAINT: Taint = { key: MICRO_LABEL, value: "true", effect: "NoSchedule" };
+
+export interface LabelledNode {
+  readonly role: "server" | "agent";
+  readonly arch: string;
+  readonly shape: string;
+  readonly ingress: boolean;
+  readonly micro: boolean;
+}
+
+export function nodeLabels(n: LabelledNode): Record<string, string> {
+  return {
+    "kubernetes.io/arch": n.arch,
+    "node.kubernetes.io/instance-type": n.shape,
+    [ROLE_LABEL]: n.role,
+    ...(n.ingress ? { [INGRESS_LABEL]: "true" } : {}),
+    ...(n.micro ? { [MICRO_LABEL]: "true" } : {}),
+  };
+}
+
+export function nodeTaints(n: LabelledNode): Taint[] {
+  return n.micro ? [MICRO_TAINT] : [];
+}
+
+/** `key=value:Effect`, the form kubelet and kubectl take. */
+export function formatTaint(t: Taint): string {
+  return `${t.key}=${t.value}:${t.effect}`;
+}

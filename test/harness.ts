@@ -1,0 +1,209 @@
+/**
+ * Runs the whole program (index.ts) under Pulumi's mock runtime for a given stack config and
+ * records every registered resource with its inputs, parent, dependencies and secret inputs.
+ * No provider plugin runs and nothing leaves this process.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { PROJECT } from "../infra/config";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+export interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly inputs: Record<string, any>;
+  readonly parent: string;
+  readonly dependencies: string[];
+  /** Top-level input names whose values were sent as secrets. */
+  readonly secretInputs: string[];
+  /** Input paths the resource's ignoreChanges option names. */
+  readonly ignoreChanges: string[];
+}
+
+export interface RunResult {
+  readonly resources: Registered[];
+  readonly outputs: Record<string, unknown>;
+  /** Output names whose values are secret. */
+  readonly secretOutputs: string[];
+  readonly error?: Error;
+}
+
+export interface MockWorld {
+  /** Availability domains the region answers with. */
+  readonly availabilityDomains?: string[];
+  /** Images the image lookup answers with (all shapes). */
+  readonly images?: { id: string; displayName: string; timeCreated: string }[];
+}
+
+export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
+
+/** What Oracle lists for Ubuntu: both architectures, Minimal variants, older builds, another release. */
+export const UBUNTU_IMAGES = [
+  { id: "ocid1.image.oc1.eu-frankfurt-1.arm-old", displayName: "Canonical-Ubuntu-24.04-aarch64-2026.08.01-0", timeCreated: "2026-08-02T00:00:00Z" },
+  { id: "ocid1.image.oc1.eu-frankfurt-1.arm-new", displayName: "Canonical-Ubuntu-24.04-aarch64-2026.10.15-0", timeCreated: "2026-10-16T00:00:00Z" },
+  { id: "ocid1.image.oc1.eu-frankfurt-1.arm-minimal", displayName: "Canonical-Ubuntu-24.04-Minimal-aarch64-2026.11.01-0", timeCreated: "2026-11-02T00:00:00Z" },
+  { id: "ocid1.image.oc1.eu-frankfurt-1.x86-new", displayName: "Canonical-Ubuntu-24.04-2026.10.15-0", timeCreated: "2026-10-16T00:00:00Z" },
+  { id: "ocid1.image.oc1.eu-frankfurt-1.x86-minimal", displayName: "Canonical-Ubuntu-24.04-Minimal-2026.11.01-0", timeCreated: "2026-11-02T00:00:00Z" },
+  { id: "ocid1.image.oc1.eu-frankfurt-1.x86-old", displayName: "Canonical-Ubuntu-24.04-2026.07.01-0", timeCreated: "2026-07-02T00:00:00Z" },
+  { id: "ocid1.image.oc1.eu-frankfurt-1.jammy", displayName: "Canonical-Ubuntu-22.04-aarch64-2026.11.10-0", timeCreated: "2026-11-11T00:00:00Z" },
+];
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Reads a stack file's `config:` map as the plain values Pulumi would hand the program. */
+export function stackConfig(stack: string): Record<string, unknown> {
+  const file = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+  return (parse(file) as { config: Record<string, unknown> }).config;
+}
+
+/** Turns `{ "oci-k8s:key": value }` (or bare keys) into Pulumi's string config map. */
+function toPulumiConfig(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+}
+
+let fakeIp = 0;
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+  fakeIp += 1;
+  switch (type) {
+    case "oci:Core/instance:Instance":
+      return {
+        ...inputs,
+        privateIp: `10.0.0.${10 + (fakeIp % 200)}`,
+        publicIp: inputs.createVnicDetails?.assignPublicIp === "true" ? `198.51.100.${fakeIp % 250}` : undefined,
+      };
+    case "oci:Core/vcn:Vcn":
+      return { ...inputs, defaultSecurityListId: `${name}-default-security-list-id` };
+    case "oci:Core/publicIp:PublicIp":
+      return { ...inputs, ipAddress: "192.0.2.10" };
+    case "tls:index/privateKey:PrivateKey":
+      return {
+        ...inputs,
+        publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGeneratedByTheMockRuntimeOnly",
+        privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-private-key\n-----END OPENSSH PRIVATE KEY-----\n",
+      };
+    default:
+      return inputs;
+  }
+}
+
+function secretPaths(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const obj = value as Record<string, unknown>;
+  if (obj[SIG_KEY] === SECRET_SIG) return true;
+  return Object.values(obj).some(secretPaths);
+}
+
+async function resolve(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+  if (pulumi.Output.isInstance(value)) {
+    const out = value as pulumi.Output<unknown>;
+    // promise(true) resolves unknown values too, so an unknown output cannot hang a test.
+    const [inner, secret] = await Promise.all([(out as any).promise(true) as Promise<unknown>, (out as any).isSecret as Promise<boolean>]);
+    const nested = await resolve(inner);
+    return { value: nested.value, secret: secret || nested.secret };
+  }
+  if (Array.isArray(value)) {
+    const items = await Promise.all(value.map(resolve));
+    return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const));
+    return { value: Object.fromEntries(entries.map(([k, r]) => [k, r.value])), secret: entries.some(([, r]) => r.secret) };
+  }
+  return { value, secret: false };
+}
+
+/** Runs index.ts for `stack` with `config`; a thrown error is returned with whatever was registered. */
+export async function runProgram(stack: string, config: Record<string, unknown>, world: MockWorld = {}): Promise<RunResult> {
+  const resources: Registered[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+      call: (args) => {
+        switch (args.token) {
+          case "oci:Identity/getAvailabilityDomains:getAvailabilityDomains":
+            return { availabilityDomains: (world.availabilityDomains ?? FRANKFURT_ADS).map((name) => ({ name })) };
+          case "oci:Core/getImages:getImages":
+            return { images: world.images ?? UBUNTU_IMAGES };
+          default:
+            throw new Error(`unexpected call ${args.token}`);
+        }
+      },
+    },
+    PROJECT,
+    stack,
+    false, // an update, not a preview: an output the mock leaves unset is undefined, not unknown
+  );
+  const monitor = (pulumi.runtime as any).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: any) => {
+    const object = req.getObject()?.toJavaScript() ?? {};
+    register(req, (err: any, response: any) => {
+      if (!err) {
+        resourcesSeen += 1;
+        resources.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: response.getUrn(),
+          inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+          parent: req.getParent(),
+          dependencies: req.getDependenciesList(),
+          secretInputs: Object.keys(object).filter((k) => secretPaths(object[k])),
+          ignoreChanges: req.getIgnorechangesList(),
+        });
+      }
+      callback(err, response);
+    });
+  };
+  pulumi.runtime.setAllConfig(toPulumiConfig(config));
+
+  const modulePath = require.resolve(path.join(ROOT, "index.ts"));
+  const program = require(modulePath) as () => Promise<Record<string, unknown>>;
+  try {
+    const exported = await program();
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [k, v] of Object.entries(exported)) {
+      const r = await resolve(v);
+      outputs[k] = r.value;
+      if (r.secret) secretOutputs.push(k);
+    }
+    await settle();
+    return { resources, outputs, secretOutputs };
+  } catch (error) {
+    await settle();
+    return { resources, outputs: {}, secretOutputs: [], error: error as Error };
+  }
+}
+
+/** Lets registrations that were started finish: waits until the count holds still for a few turns. */
+async function settle(): Promise<void> {
+  let stable = 0;
+  let last = -1;
+  for (let i = 0; i < 200 && stable < 3; i++) {
+    await new Promise((r) => setTimeout(r, 2));
+    stable = resourcesSeen === last ? stable + 1 : 0;
+    last = resourcesSeen;
+  }
+}
+let resourcesSeen = 0;
+
+export const ofType = (r: RunResult, type: string) => r.resources.filter((x) => x.type === type);
+export const named = (r: RunResult, type: string, name: string) => {
+  const found = r.resources.find((x) => x.type === type && x.name === name);
+  if (!found) throw new Error(`no ${type} named ${name}; have ${r.resources.map((x) => `${x.type}::${x.name}`).join(", ")}`);
+  return found;
+};
+
+/** A minimal valid config (the "dozen lines" of a new user) to derive fixtures from. */
+export const MINIMAL_CONFIG: Record<string, unknown> = {
+  "oci:region": "eu-frankfurt-1",
+  compartmentId: "ocid1.compartment.oc1..aaaaaaaaminimalfixture",
+  adminCidrs: ["203.0.113.10/32"],
+};
