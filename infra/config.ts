@@ -24,6 +24,8 @@ const allowed = (values: readonly string[]) => `allowed: ${values.join(", ")}`;
 
 const NODE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
 const AD_NAME = /^[A-Za-z0-9]+:[A-Z0-9-]+-AD-[1-3]$/;
+const AD_MESSAGE = "must be an availability domain number 1-3 or a full name like Uocm:EU-FRANKFURT-1-AD-1";
+const adNumber = () => z.int({ error: AD_MESSAGE }).min(1, AD_MESSAGE).max(3, AD_MESSAGE);
 
 const nodeSchema = z.strictObject({
   name: z.string().regex(NODE_NAME, "must be a lowercase DNS label of 1-30 characters (a-z, 0-9, -) starting with a letter"),
@@ -42,9 +44,7 @@ const nodeSchema = z.strictObject({
     .max(BLOCK_VOLUME_GB.max, `must be at most ${BLOCK_VOLUME_GB.max} GB`)
     .optional(),
   availabilityDomain: z
-    .union([z.int().min(1).max(3), z.string().regex(AD_NAME)], {
-      error: "must be an availability domain number 1-3 or a full name like Uocm:EU-FRANKFURT-1-AD-1",
-    })
+    .union([adNumber(), z.string().regex(AD_NAME, AD_MESSAGE)], { error: AD_MESSAGE })
     .optional(),
   imageId: z
     .string()
@@ -117,7 +117,7 @@ export const CONFIG_KEYS = {
   natGateway: bool(false, "Create a NAT gateway and put nodes in a private subnet (payg only: Always Free has no NAT)."),
   availabilityDomains: {
     schema: z
-      .array(z.int().min(1).max(3), { error: "must be a list of availability domain numbers 1-3" })
+      .array(adNumber(), { error: "must be a list of availability domain numbers 1-3" })
       .default([]),
     type: "array" as const,
     items: "integer" as const,

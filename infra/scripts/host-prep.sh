@@ -12,6 +12,7 @@ set -a # the data volume script reads OCI_K8S_DATA_DEVICE from the same file
 source "${OCI_K8S_NODE_ENV:-/etc/oci-k8s/node.env}"
 set +a
 bin_dir="${OCI_K8S_BIN_DIR:-/usr/local/sbin}"
+fstab="${OCI_K8S_FSTAB:-/etc/fstab}"
 
 # Kernel modules and sysctls for container networking (files written by cloud-init).
 systemctl restart systemd-modules-load.service
@@ -19,7 +20,7 @@ sysctl --system >/dev/null
 
 # Kubernetes wants no swap (Oracle's images ship none; a user-added one is turned off for good).
 swapoff -a
-sed -ri '/^[^#].*\sswap\s/s/^/# disabled by oci-k8s: /' /etc/fstab
+sed -ri '/^[^#].*\sswap\s/s/^/# disabled by oci-k8s: /' "$fstab"
 
 "$bin_dir/oci-k8s-firewall-fix"
 
