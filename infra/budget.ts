@@ -109,5 +109,8 @@ export function checkBudget(plan: Plan, acceptCharges: boolean): BudgetVerdict {
   if (overBudget(usage).length === 0) return { usage };
   const error = new BudgetError(plan.tier, usage);
   if (!acceptCharges || plan.tier === "always-free") throw error;
-  return { usage, warning: `${error.message.split("\n")[0].replace("; nothing was created.", "")}: charges accepted.\n${formatUsageTable(usage)}` };
+  return {
+    usage,
+    warning: `${error.message.split("\n")[0].replace("; nothing was created.", "")}: charges accepted.\n${formatUsageTable(usage)}`,
+  };
 }

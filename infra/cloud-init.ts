@@ -51,10 +51,7 @@ export function renderCloudConfig(options: HostPrepOptions): string {
     ntp: { enabled: true, ntp_client: "chrony", servers: [OCI_NTP_SERVER] },
     write_files: [
       root("/etc/modules-load.d/oci-k8s.conf", lines(KERNEL_MODULES)),
-      root(
-        "/etc/sysctl.d/90-oci-k8s.conf",
-        lines(Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`)),
-      ),
+      root("/etc/sysctl.d/90-oci-k8s.conf", lines(Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`))),
       // Security updates every day; reboots are left to the cluster's reboot coordinator.
       root(
         "/etc/apt/apt.conf.d/20auto-upgrades",

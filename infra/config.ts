@@ -8,15 +8,7 @@ import { z } from "zod";
 import { TIERS, Tier } from "./allowance";
 import { cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
 import { DISTRIBUTIONS, Distribution } from "./ports";
-import {
-  A1_FLEX,
-  Arch,
-  BLOCK_VOLUME_GB,
-  DEFAULT_MEMORY_PER_OCPU_GB,
-  MIN_BOOT_VOLUME_GB,
-  SHAPE_NAMES,
-  SHAPES,
-} from "./shapes";
+import { A1_FLEX, Arch, BLOCK_VOLUME_GB, DEFAULT_MEMORY_PER_OCPU_GB, MIN_BOOT_VOLUME_GB, SHAPE_NAMES, SHAPES } from "./shapes";
 
 export const PROJECT = "oci-k8s";
 
@@ -43,9 +35,7 @@ const nodeSchema = z.strictObject({
     .min(BLOCK_VOLUME_GB.min, `must be at least ${BLOCK_VOLUME_GB.min} GB (Oracle's smallest block volume)`)
     .max(BLOCK_VOLUME_GB.max, `must be at most ${BLOCK_VOLUME_GB.max} GB`)
     .optional(),
-  availabilityDomain: z
-    .union([adNumber(), z.string().regex(AD_NAME, AD_MESSAGE)], { error: AD_MESSAGE })
-    .optional(),
+  availabilityDomain: z.union([adNumber(), z.string().regex(AD_NAME, AD_MESSAGE)], { error: AD_MESSAGE }).optional(),
   imageId: z
     .string()
     .regex(/^ocid1\.image\.oc\d+\.[a-z0-9-]*\.[a-z0-9]+$/, "must be an image OCID (ocid1.image.oc1.<region>.<id>)")
@@ -55,6 +45,21 @@ const nodeSchema = z.strictObject({
 });
 
 export type RawNode = z.infer<typeof nodeSchema>;
+
+/** One line per node field for README; typed by the schema, so a new field cannot go undocumented. */
+export const NODE_FIELD_DOCS: Readonly<Record<keyof RawNode, string>> = {
+  name: "**required** Node name: hostname, Kubernetes node name and resource name (a-z, 0-9, -; 1-30 characters).",
+  role: "**required** `server` (control plane, also runs workloads) or `agent`. Servers: 1 or 3, on A1.",
+  shape: "`VM.Standard.A1.Flex` (arm64, default) or `VM.Standard.E2.1.Micro` (amd64, 1/8 OCPU, 1 GB, tainted).",
+  ocpus: "A1 only: whole OCPUs, 1-80 (default 1).",
+  memoryGb: "A1 only: GB, 1-64 per OCPU (default 6 per OCPU).",
+  bootVolumeGb: "Boot volume, at least 50 GB (default 50). Counts against the 200 GB block allowance.",
+  dataVolumeGb: "Optional data block volume (at least 50 GB), formatted once and mounted at `/var/mnt/k8s-data`.",
+  availabilityDomain: "Optional AD number (1-3) or full AD name; otherwise nodes are spread over `availabilityDomains`.",
+  imageId: "Optional image OCID to pin; otherwise the newest Canonical Ubuntu image for the shape at creation.",
+  subnet: "`public` or `private` (default: private with `natGateway`, else public). Private needs `natGateway`.",
+  ingress: "Receives 80/443 from the load balancer (default: true on A1, false and not allowed on micro).",
+};
 
 /** The Pulumi project config types (`Pulumi.yaml` can declare only these; objects are validated here). */
 export type PulumiType = "string" | "boolean" | "integer" | "array" | "object";
@@ -78,7 +83,10 @@ export const CONFIG_KEYS = {
   compartmentId: str(
     z
       .string({ error: "is required" })
-      .regex(/^ocid1\.(compartment|tenancy)\.oc\d+\.\.[a-z0-9]+$/, "must be a compartment or tenancy OCID (ocid1.compartment.oc1..<id>)"),
+      .regex(
+        /^ocid1\.(compartment|tenancy)\.oc\d+\.\.[a-z0-9]+$/,
+        "must be a compartment or tenancy OCID (ocid1.compartment.oc1..<id>)",
+      ),
     "OCID of the compartment that holds every resource (the tenancy OCID for the root compartment).",
   ),
   tier: str(
@@ -112,32 +120,41 @@ export const CONFIG_KEYS = {
     "Kubernetes distribution: k3s, kubeadm or rke2 (sets the ports opened between nodes).",
   ),
   vcnCidr: str(z.string().default("10.0.0.0/16"), "IPv4 range of the VCN, /16 to /30."),
-  publicSubnetCidr: str(z.string().default("10.0.0.0/24"), "Range of the public subnet (load balancer, public nodes), inside vcnCidr."),
+  publicSubnetCidr: str(
+    z.string().default("10.0.0.0/24"),
+    "Range of the public subnet (load balancer, public nodes), inside vcnCidr.",
+  ),
   privateSubnetCidr: str(z.string().default("10.0.1.0/24"), "Range of the private subnet for nodes, used when natGateway is on."),
   natGateway: bool(false, "Create a NAT gateway and put nodes in a private subnet (payg only: Always Free has no NAT)."),
   availabilityDomains: {
-    schema: z
-      .array(adNumber(), { error: "must be a list of availability domain numbers 1-3" })
-      .default([]),
+    schema: z.array(adNumber(), { error: "must be a list of availability domain numbers 1-3" }).default([]),
     type: "array" as const,
     items: "integer" as const,
     description: "Availability domain numbers to spread nodes over, in order; empty means every AD of the region.",
   },
   ubuntuVersion: str(
-    z.string().regex(/^\d{2}\.\d{2}$/, "must be an Ubuntu release like 24.04").default("24.04"),
+    z
+      .string()
+      .regex(/^\d{2}\.\d{2}$/, "must be an Ubuntu release like 24.04")
+      .default("24.04"),
     "Canonical Ubuntu release of the node images (newest image for the shape, unless a node pins imageId).",
   ),
   sshPublicKey: str(
     z
       .string()
-      .regex(/^((ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?)?$/, "must be an OpenSSH public key line")
+      .regex(
+        /^((ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?)?$/,
+        "must be an OpenSSH public key line",
+      )
       .default(""),
     "OpenSSH public key for the ubuntu user; empty means one is generated and its private key is a secret output.",
   ),
   nodes: {
     schema: z
       .array(nodeSchema, { error: "must be a list of nodes" })
-      .default([{ name: "server-1", role: "server", shape: A1_FLEX, ocpus: 2, memoryGb: 12, bootVolumeGb: 50, dataVolumeGb: 100 }]),
+      .default([
+        { name: "server-1", role: "server", shape: A1_FLEX, ocpus: 2, memoryGb: 12, bootVolumeGb: 50, dataVolumeGb: 100 },
+      ]),
     type: "object" as const,
     description:
       "The nodes: a list of {name, role (server|agent), shape, ocpus, memoryGb, bootVolumeGb, dataVolumeGb, availabilityDomain, imageId, subnet, ingress}.",
@@ -264,9 +281,7 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): StackC
         const path = issue.path as PropertyKey[];
         const value = issue.code === "unrecognized_keys" ? issue.keys : valueAt(raw, path);
         const message =
-          issue.code === "unrecognized_keys"
-            ? `are not node fields; ${allowed(Object.keys(nodeSchema.shape))}`
-            : issue.message;
+          issue.code === "unrecognized_keys" ? `are not node fields; ${allowed(Object.keys(nodeSchema.shape))}` : issue.message;
         return { key: `${PROJECT}:${keyPath(path)}`, value, message };
       }),
     );
@@ -288,17 +303,29 @@ function crossCheck(c: Parsed): ConfigProblem[] {
   const bad = (key: string, value: unknown, message: string) => problems.push({ key, value, message });
 
   if (c.tier === "always-free" && c.acceptCharges) {
-    bad("acceptCharges", true, "applies to payg tenancies only; an always-free tenancy cannot be billed and refuses what exceeds its limits");
+    bad(
+      "acceptCharges",
+      true,
+      "applies to payg tenancies only; an always-free tenancy cannot be billed and refuses what exceeds its limits",
+    );
   }
   if (c.tier === "always-free" && c.natGateway) {
-    bad("natGateway", true, "is not available on an always-free tenancy (NAT gateway limit 0); set tier: payg or natGateway: false");
+    bad(
+      "natGateway",
+      true,
+      "is not available on an always-free tenancy (NAT gateway limit 0); set tier: payg or natGateway: false",
+    );
   }
 
   c.adminCidrs.forEach((text, i) => {
     const parsed = parseCidr(text);
     if (typeof parsed === "string") bad(`adminCidrs[${i}]`, text, parsed);
     else if (text === WORLD && !c.allowWorldAdminAccess) {
-      bad(`adminCidrs[${i}]`, text, "opens SSH and the Kubernetes API to the whole internet; use your own address/32, or set allowWorldAdminAccess: true");
+      bad(
+        `adminCidrs[${i}]`,
+        text,
+        "opens SSH and the Kubernetes API to the whole internet; use your own address/32, or set allowWorldAdminAccess: true",
+      );
     }
   });
 
@@ -356,7 +383,11 @@ function checkNodes(c: Parsed, bad: (key: string, value: unknown, message: strin
       if (n.ocpus !== undefined && n.ocpus !== shape.ocpus) bad(`${at}.ocpus`, n.ocpus, fixed);
       if (n.memoryGb !== undefined && n.memoryGb !== shape.memoryGb) bad(`${at}.memoryGb`, n.memoryGb, fixed);
       if (n.role === "server") {
-        bad(`${at}.role`, n.role, `needs ${A1_FLEX}: a ${shape.memoryGb} GB ${n.shape} cannot hold a control plane; use role: agent`);
+        bad(
+          `${at}.role`,
+          n.role,
+          `needs ${A1_FLEX}: a ${shape.memoryGb} GB ${n.shape} cannot hold a control plane; use role: agent`,
+        );
       }
       if (n.ingress) {
         bad(`${at}.ingress`, true, `is not allowed on ${n.shape}: micro nodes are tainted and run no ingress controller`);
@@ -368,15 +399,28 @@ function checkNodes(c: Parsed, bad: (key: string, value: unknown, message: strin
   });
 
   const servers = c.nodes.filter((n) => n.role === "server").length;
-  if (servers === 0) bad("nodes", c.nodes.map((n) => n.name), "must include at least one node with role: server");
+  if (servers === 0)
+    bad(
+      "nodes",
+      c.nodes.map((n) => n.name),
+      "must include at least one node with role: server",
+    );
   else if (servers % 2 === 0) {
     bad("nodes", `${servers} servers`, "must have an odd number of servers (1 or 3): an even count adds no etcd fault tolerance");
   }
   if (!c.nodes.some((n) => isIngress(n))) {
-    bad("nodes", c.nodes.map((n) => n.name), `must include an ${A1_FLEX} node that takes ingress traffic`);
+    bad(
+      "nodes",
+      c.nodes.map((n) => n.name),
+      `must include an ${A1_FLEX} node that takes ingress traffic`,
+    );
   }
   if (c.natGateway && !c.nodes.some((n) => n.subnet === "public")) {
-    bad("nodes", c.nodes.map((n) => n.name), "with natGateway on, nodes are private: give one node subnet: public to serve as the SSH jump host");
+    bad(
+      "nodes",
+      c.nodes.map((n) => n.name),
+      "with natGateway on, nodes are private: give one node subnet: public to serve as the SSH jump host",
+    );
   }
 }
 

@@ -74,12 +74,17 @@ export function createInfrastructure(config: StackConfig): Infrastructure {
   const images = new Map<string, pulumi.Output<string>>();
   const imageFor = (spec: NodeSpec): pulumi.Input<string> => {
     if (spec.imageId) return spec.imageId;
-    if (!images.has(spec.shape)) images.set(spec.shape, ubuntuImageId(compartmentId, spec.shape, spec.arch, config.ubuntuVersion));
+    if (!images.has(spec.shape))
+      images.set(spec.shape, ubuntuImageId(compartmentId, spec.shape, spec.arch, config.ubuntuVersion));
     return images.get(spec.shape)!;
   };
 
   const nodes = config.nodes.map((spec, index): ProvisionedNode => {
-    const nsgs: NsgName[] = ["nodes", ...(spec.role === "server" ? ["servers" as const] : []), ...(spec.ingress ? ["ingress" as const] : [])];
+    const nsgs: NsgName[] = [
+      "nodes",
+      ...(spec.role === "server" ? ["servers" as const] : []),
+      ...(spec.ingress ? ["ingress" as const] : []),
+    ];
     const subnetId = spec.subnet === "private" ? network.privateSubnetId! : network.publicSubnetId;
     const node = new ClusterNode(spec.name, {
       spec,

@@ -61,7 +61,12 @@ export class Network extends pulumi.ComponentResource {
         displayName: display("default"),
         ingressSecurityRules: [
           { protocol: PROTOCOL_NUMBER.icmp, source: WORLD, icmpOptions: PATH_MTU_ICMP, description: "path MTU discovery" },
-          { protocol: PROTOCOL_NUMBER.icmp, source: args.vcnCidr, icmpOptions: { type: 3 }, description: "unreachable messages inside the VCN" },
+          {
+            protocol: PROTOCOL_NUMBER.icmp,
+            source: args.vcnCidr,
+            icmpOptions: { type: 3 },
+            description: "unreachable messages inside the VCN",
+          },
         ],
         egressSecurityRules: [{ protocol: PROTOCOL_NUMBER.all, destination: WORLD, description: "all egress" }],
       },
@@ -126,7 +131,10 @@ export class Network extends pulumi.ComponentResource {
     }
 
     const nsgs = Object.fromEntries(
-      NSG_NAMES.map((nsg) => [nsg, new oci.core.NetworkSecurityGroup(`nsg-${nsg}`, { ...vcnScope, displayName: display(nsg) }, parent)]),
+      NSG_NAMES.map((nsg) => [
+        nsg,
+        new oci.core.NetworkSecurityGroup(`nsg-${nsg}`, { ...vcnScope, displayName: display(nsg) }, parent),
+      ]),
     ) as Record<NsgName, oci.core.NetworkSecurityGroup>;
     this.nsgIds = Object.fromEntries(NSG_NAMES.map((nsg) => [nsg, nsgs[nsg].id])) as Record<NsgName, pulumi.Output<string>>;
 

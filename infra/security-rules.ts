@@ -91,9 +91,22 @@ export function securityRules(o: RuleOptions): SecurityRule[] {
   });
 
   for (const nsg of ["nodes", "loadBalancer"] as const) {
-    allow({ nsg, direction: "INGRESS", protocol: "icmp", icmp: PATH_MTU_ICMP, peer: { cidr: WORLD }, description: "path MTU discovery" });
+    allow({
+      nsg,
+      direction: "INGRESS",
+      protocol: "icmp",
+      icmp: PATH_MTU_ICMP,
+      peer: { cidr: WORLD },
+      description: "path MTU discovery",
+    });
   }
-  allow({ nsg: "nodes", direction: "EGRESS", protocol: "all", peer: { cidr: WORLD }, description: "nodes reach package mirrors, registries and peers" });
+  allow({
+    nsg: "nodes",
+    direction: "EGRESS",
+    protocol: "all",
+    peer: { cidr: WORLD },
+    description: "nodes reach package mirrors, registries and peers",
+  });
   return rules;
 }
 

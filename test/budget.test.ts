@@ -52,10 +52,19 @@ describe("budget", () => {
       fc.property(plan, (p) => {
         const usage = Object.fromEntries(computeUsage(p).map((l) => [l.resource, l]));
         const a1 = p.nodes.filter((n) => n.shape === A1_FLEX);
-        assert.equal(usage.a1Ocpus.used, a1.reduce((s, n) => s + n.ocpus, 0));
-        assert.equal(usage.a1MemoryGb.used, a1.reduce((s, n) => s + n.memoryGb, 0));
+        assert.equal(
+          usage.a1Ocpus.used,
+          a1.reduce((s, n) => s + n.ocpus, 0),
+        );
+        assert.equal(
+          usage.a1MemoryGb.used,
+          a1.reduce((s, n) => s + n.memoryGb, 0),
+        );
         assert.equal(usage.microInstances.used, p.nodes.length - a1.length);
-        assert.equal(usage.blockStorageGb.used, p.nodes.reduce((s, n) => s + n.bootVolumeGb + (n.dataVolumeGb ?? 0), 0));
+        assert.equal(
+          usage.blockStorageGb.used,
+          p.nodes.reduce((s, n) => s + n.bootVolumeGb + (n.dataVolumeGb ?? 0), 0),
+        );
         assert.equal(usage.natGateways.used, p.natGateway ? 1 : 0);
         for (const key of RESOURCE_KEYS) {
           const line = usage[key];
@@ -118,7 +127,16 @@ describe("budget", () => {
   });
 
   it("prints used, allowed and excess per line, aligned", () => {
-    const table = formatUsageTable(computeUsage({ tier: "always-free", nodes: [{ shape: A1_FLEX, ocpus: 3, memoryGb: 18, bootVolumeGb: 50 }], natGateway: false, networkLoadBalancers: 1, flexibleLoadBalancers: 0, vcns: 1 }));
+    const table = formatUsageTable(
+      computeUsage({
+        tier: "always-free",
+        nodes: [{ shape: A1_FLEX, ocpus: 3, memoryGb: 18, bootVolumeGb: 50 }],
+        natGateway: false,
+        networkLoadBalancers: 1,
+        flexibleLoadBalancers: 0,
+        vcns: 1,
+      }),
+    );
     const lines = table.split("\n");
     assert.match(lines[0], /^resource\s+used\s+allowed\s+excess$/);
     assert.match(table, /Ampere A1 OCPUs\s+3 OCPU\s+2 OCPU\s+1 OCPU/);

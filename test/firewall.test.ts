@@ -19,8 +19,12 @@ const NS = { client: `ock-client-${id}`, node: `ock-node-${id}`, pod: `ock-pod-$
 const NODE_IP = "198.18.0.1";
 const POD_IP = "198.18.1.2";
 
-const inNs = (ns: string, cmd: string, args: string[], env: Record<string, string> = {}) => must("ip", ["netns", "exec", ns, "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...args]);
-const iptablesRules = (chain?: string) => inNs(NS.node, "iptables", ["-S", ...(chain ? [chain] : [])]).trim().split("\n");
+const inNs = (ns: string, cmd: string, args: string[], env: Record<string, string> = {}) =>
+  must("ip", ["netns", "exec", ns, "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...args]);
+const iptablesRules = (chain?: string) =>
+  inNs(NS.node, "iptables", ["-S", ...(chain ? [chain] : [])])
+    .trim()
+    .split("\n");
 
 /** Connects from the client namespace; answers "open" or the error code (EHOSTUNREACH for icmp-host-prohibited). */
 function probe(ip: string, port: number): string {
@@ -106,10 +110,10 @@ describe("OCI image firewall fix (real iptables in network namespaces)", functio
     assert.match(out, /deleted the REJECT rule of INPUT/);
     assert.match(out, /deleted the REJECT rule of FORWARD/);
     const after = iptablesRules();
-    assert.deepEqual(before.filter((r) => !after.includes(r)), [
-      "-A INPUT -j REJECT --reject-with icmp-host-prohibited",
-      "-A FORWARD -j REJECT --reject-with icmp-host-prohibited",
-    ]);
+    assert.deepEqual(
+      before.filter((r) => !after.includes(r)),
+      ["-A INPUT -j REJECT --reject-with icmp-host-prohibited", "-A FORWARD -j REJECT --reject-with icmp-host-prohibited"],
+    );
     assert.equal(after.length, before.length - 2);
     const saved = fs.readFileSync(rulesFile, "utf8");
     const fixture = fs.readFileSync(FIXTURE, "utf8");

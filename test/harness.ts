@@ -43,13 +43,41 @@ export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-A
 
 /** What Oracle lists for Ubuntu: both architectures, Minimal variants, older builds, another release. */
 export const UBUNTU_IMAGES = [
-  { id: "ocid1.image.oc1.eu-frankfurt-1.arm-old", displayName: "Canonical-Ubuntu-24.04-aarch64-2026.08.01-0", timeCreated: "2026-08-02T00:00:00Z" },
-  { id: "ocid1.image.oc1.eu-frankfurt-1.arm-new", displayName: "Canonical-Ubuntu-24.04-aarch64-2026.10.15-0", timeCreated: "2026-10-16T00:00:00Z" },
-  { id: "ocid1.image.oc1.eu-frankfurt-1.arm-minimal", displayName: "Canonical-Ubuntu-24.04-Minimal-aarch64-2026.11.01-0", timeCreated: "2026-11-02T00:00:00Z" },
-  { id: "ocid1.image.oc1.eu-frankfurt-1.x86-new", displayName: "Canonical-Ubuntu-24.04-2026.10.15-0", timeCreated: "2026-10-16T00:00:00Z" },
-  { id: "ocid1.image.oc1.eu-frankfurt-1.x86-minimal", displayName: "Canonical-Ubuntu-24.04-Minimal-2026.11.01-0", timeCreated: "2026-11-02T00:00:00Z" },
-  { id: "ocid1.image.oc1.eu-frankfurt-1.x86-old", displayName: "Canonical-Ubuntu-24.04-2026.07.01-0", timeCreated: "2026-07-02T00:00:00Z" },
-  { id: "ocid1.image.oc1.eu-frankfurt-1.jammy", displayName: "Canonical-Ubuntu-22.04-aarch64-2026.11.10-0", timeCreated: "2026-11-11T00:00:00Z" },
+  {
+    id: "ocid1.image.oc1.eu-frankfurt-1.arm-old",
+    displayName: "Canonical-Ubuntu-24.04-aarch64-2026.08.01-0",
+    timeCreated: "2026-08-02T00:00:00Z",
+  },
+  {
+    id: "ocid1.image.oc1.eu-frankfurt-1.arm-new",
+    displayName: "Canonical-Ubuntu-24.04-aarch64-2026.10.15-0",
+    timeCreated: "2026-10-16T00:00:00Z",
+  },
+  {
+    id: "ocid1.image.oc1.eu-frankfurt-1.arm-minimal",
+    displayName: "Canonical-Ubuntu-24.04-Minimal-aarch64-2026.11.01-0",
+    timeCreated: "2026-11-02T00:00:00Z",
+  },
+  {
+    id: "ocid1.image.oc1.eu-frankfurt-1.x86-new",
+    displayName: "Canonical-Ubuntu-24.04-2026.10.15-0",
+    timeCreated: "2026-10-16T00:00:00Z",
+  },
+  {
+    id: "ocid1.image.oc1.eu-frankfurt-1.x86-minimal",
+    displayName: "Canonical-Ubuntu-24.04-Minimal-2026.11.01-0",
+    timeCreated: "2026-11-02T00:00:00Z",
+  },
+  {
+    id: "ocid1.image.oc1.eu-frankfurt-1.x86-old",
+    displayName: "Canonical-Ubuntu-24.04-2026.07.01-0",
+    timeCreated: "2026-07-02T00:00:00Z",
+  },
+  {
+    id: "ocid1.image.oc1.eu-frankfurt-1.jammy",
+    displayName: "Canonical-Ubuntu-22.04-aarch64-2026.11.10-0",
+    timeCreated: "2026-11-11T00:00:00Z",
+  },
 ];
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -64,7 +92,10 @@ export function stackConfig(stack: string): Record<string, unknown> {
 /** Turns `{ "oci-k8s:key": value }` (or bare keys) into Pulumi's string config map. */
 function toPulumiConfig(config: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    Object.entries(config).map(([k, v]) => [
+      k.includes(":") ? k : `${PROJECT}:${k}`,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
   );
 }
 
@@ -104,7 +135,10 @@ async function resolve(value: unknown): Promise<{ value: unknown; secret: boolea
   if (pulumi.Output.isInstance(value)) {
     const out = value as pulumi.Output<unknown>;
     // promise(true) resolves unknown values too, so an unknown output cannot hang a test.
-    const [inner, secret] = await Promise.all([(out as any).promise(true) as Promise<unknown>, (out as any).isSecret as Promise<boolean>]);
+    const [inner, secret] = await Promise.all([
+      (out as any).promise(true) as Promise<unknown>,
+      (out as any).isSecret as Promise<boolean>,
+    ]);
     const nested = await resolve(inner);
     return { value: nested.value, secret: secret || nested.secret };
   }

@@ -151,7 +151,12 @@ describe("data-volume.sh (a real ext4 image, fake mount)", () => {
     const fstab = path.join(dir, "fstab");
     fs.writeFileSync(fstab, "LABEL=cloudimg-rootfs / ext4 defaults 0 1\n");
     const mountPoint = path.join(dir, "mnt", "data");
-    const env = { PATH: `${bin}:${process.env.PATH}`, OCI_K8S_DATA_DEVICE: link, OCI_K8S_FSTAB: fstab, OCI_K8S_DATA_VOLUME_TIMEOUT: "0" };
+    const env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      OCI_K8S_DATA_DEVICE: link,
+      OCI_K8S_FSTAB: fstab,
+      OCI_K8S_DATA_VOLUME_TIMEOUT: "0",
+    };
     const script = () => run("bash", [path.join(SCRIPTS, "data-volume.sh"), mountPoint], { env });
     const uuid = () => must("blkid", ["-s", "UUID", "-o", "value", image]).trim();
     return { dir, bin, image, fstab, mountPoint, env, script, uuid };
@@ -172,7 +177,10 @@ describe("data-volume.sh (a real ext4 image, fake mount)", () => {
     assert.match(second.stdout, /already holds a filesystem; keeping it/);
     assert.equal(t.uuid(), uuid, "the volume was formatted again");
     assert.equal(fs.readFileSync(t.fstab, "utf8").split(line).length, 2, "fstab line duplicated");
-    assert.deepEqual(calls(t.bin).filter((c) => c.startsWith("mount ")), [`mount ${t.mountPoint}`]);
+    assert.deepEqual(
+      calls(t.bin).filter((c) => c.startsWith("mount ")),
+      [`mount ${t.mountPoint}`],
+    );
   });
 
   it("keeps a filesystem it did not make (never reformats user data)", () => {

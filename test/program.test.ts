@@ -34,11 +34,16 @@ function worldIngress(r: RunResult) {
 function assertNoAdminPortFromWorld(r: RunResult) {
   for (const port of [22, 6443]) {
     const open = worldIngress(r).filter((rule) => opensPort(rule, port));
-    assert.deepEqual(open.map((x) => x.name), [], `port ${port} is open to 0.0.0.0/0`);
+    assert.deepEqual(
+      open.map((x) => x.name),
+      [],
+      `port ${port} is open to 0.0.0.0/0`,
+    );
   }
   // The VCN's default security list (Oracle opens 22 to the world in it) is replaced.
   const dsl = named(r, "oci:Core/defaultSecurityList:DefaultSecurityList", "default-security-list");
-  for (const rule of dsl.inputs.ingressSecurityRules) assert.equal(rule.protocol, "1", "only ICMP enters through the security list");
+  for (const rule of dsl.inputs.ingressSecurityRules)
+    assert.equal(rule.protocol, "1", "only ICMP enters through the security list");
 }
 
 describe("program: dev stack (Always Free)", function () {
@@ -72,7 +77,10 @@ describe("program: dev stack (Always Free)", function () {
 
   it("gives only the server a data volume, paravirtualized on the consistent device path, in the instance's AD", () => {
     const volumes = ofType(r, VOLUME);
-    assert.deepEqual(volumes.map((v) => v.name), ["server-1-data"]);
+    assert.deepEqual(
+      volumes.map((v) => v.name),
+      ["server-1-data"],
+    );
     assert.equal(volumes[0].inputs.sizeInGbs, "50");
     assert.equal(volumes[0].inputs.availabilityDomain, named(r, INSTANCE, "server-1").inputs.availabilityDomain);
     const attachment = named(r, ATTACHMENT, "server-1-data");
@@ -89,7 +97,10 @@ describe("program: dev stack (Always Free)", function () {
       assert.ok(text.startsWith("#cloud-config\n"));
       assert.ok(text.includes(HOST_READY_MARKER));
       assert.ok(text.includes("oci-k8s-firewall-fix"));
-      const metadataBytes = Object.values(i.inputs.metadata as Record<string, string>).reduce((n, v) => n + Buffer.byteLength(v), 0);
+      const metadataBytes = Object.values(i.inputs.metadata as Record<string, string>).reduce(
+        (n, v) => n + Buffer.byteLength(v),
+        0,
+      );
       assert.ok(metadataBytes < 32000, `metadata is ${metadataBytes} bytes; Oracle allows 32,000`);
     }
   });
@@ -112,8 +123,13 @@ describe("program: dev stack (Always Free)", function () {
   it("opens 22 and 6443 only to the admin CIDRs and 80/443 to the world", () => {
     assertNoAdminPortFromWorld(r);
     const ssh = ofType(r, RULE).filter((x) => opensPort(x, 22) && x.inputs.direction === "INGRESS");
-    assert.deepEqual(ssh.map((x) => x.inputs.source), ["203.0.113.10/32"]);
-    const world = worldIngress(r).map((x) => `${x.name}`).sort();
+    assert.deepEqual(
+      ssh.map((x) => x.inputs.source),
+      ["203.0.113.10/32"],
+    );
+    const world = worldIngress(r)
+      .map((x) => `${x.name}`)
+      .sort();
     assert.deepEqual(world, [
       "rule-ingress-in-tcp-443-from-0-0-0-0-0",
       "rule-ingress-in-tcp-80-from-0-0-0-0-0",
@@ -130,7 +146,10 @@ describe("program: dev stack (Always Free)", function () {
   it("opens exactly k3s's node ports between nodes", () => {
     const between = ofType(r, RULE)
       .filter((x) => x.inputs.sourceType === "NETWORK_SECURITY_GROUP")
-      .map((x) => `${x.inputs.networkSecurityGroupId} ${x.inputs.protocol} ${portOf(x).min}-${portOf(x).max} from ${x.inputs.source}`)
+      .map(
+        (x) =>
+          `${x.inputs.networkSecurityGroupId} ${x.inputs.protocol} ${portOf(x).min}-${portOf(x).max} from ${x.inputs.source}`,
+      )
       .sort();
     assert.deepEqual(between, [
       "nsg-nodes-id 17 8472-8472 from nsg-nodes-id",
@@ -152,16 +171,23 @@ describe("program: dev stack (Always Free)", function () {
     assert.equal(sets.http.isPreserveSource, true);
     assert.equal(sets.https.isPreserveSource, true);
     assert.equal(sets["kube-api"].isPreserveSource, false);
-    for (const [name, port] of [["http", 80], ["https", 443], ["kube-api", 6443]] as const) {
+    for (const [name, port] of [
+      ["http", 80],
+      ["https", 443],
+      ["kube-api", 6443],
+    ] as const) {
       assert.deepEqual(sets[name].healthChecker.protocol, "TCP");
       assert.equal(sets[name].healthChecker.port, port);
       assert.deepEqual(sets[name].backends, [{ name: `server-1-${port}`, targetId: "server-1-id", port }]);
     }
-    assert.deepEqual(ofType(r, LISTENER).map((l) => [l.inputs.port, l.inputs.protocol, l.inputs.defaultBackendSetName]), [
-      [80, "TCP", "http"],
-      [443, "TCP", "https"],
-      [6443, "TCP", "kube-api"],
-    ]);
+    assert.deepEqual(
+      ofType(r, LISTENER).map((l) => [l.inputs.port, l.inputs.protocol, l.inputs.defaultBackendSetName]),
+      [
+        [80, "TCP", "http"],
+        [443, "TCP", "https"],
+        [6443, "TCP", "kube-api"],
+      ],
+    );
   });
 
   it("changes the load balancer one step at a time (Oracle answers 409 to concurrent changes)", () => {
@@ -178,11 +204,14 @@ describe("program: dev stack (Always Free)", function () {
     assert.deepEqual(r.outputs.subnetIds, { public: "public-subnet-id", private: undefined });
     assert.deepEqual(Object.keys(r.outputs.nsgIds as object), ["nodes", "servers", "ingress", "loadBalancer"]);
     const nodes = r.outputs.nodes as Record<string, any>[];
-    assert.deepEqual(nodes.map((n) => [n.name, n.role, n.arch]), [
-      ["server-1", "server", "arm64"],
-      ["micro-1", "agent", "amd64"],
-      ["micro-2", "agent", "amd64"],
-    ]);
+    assert.deepEqual(
+      nodes.map((n) => [n.name, n.role, n.arch]),
+      [
+        ["server-1", "server", "arm64"],
+        ["micro-1", "agent", "amd64"],
+        ["micro-2", "agent", "amd64"],
+      ],
+    );
     for (const n of nodes) {
       assert.match(n.privateIp, /^10\.0\.0\./);
       assert.match(n.publicIp, /^198\.51\.100\./);
@@ -190,14 +219,17 @@ describe("program: dev stack (Always Free)", function () {
     assert.deepEqual(nodes[1].taints, ["oci-k8s.io/micro=true:NoSchedule"]);
     assert.equal(nodes[0].labels["oci-k8s.io/ingress"], "true");
     const usage = r.outputs.freeTierUsage as { resource: string; used: number; allowed: number }[];
-    assert.deepEqual(usage.find((u) => u.resource === "blockStorageGb"), {
-      resource: "blockStorageGb",
-      label: "Block storage (boot + data)",
-      unit: "GB",
-      used: 200,
-      allowed: 200,
-      excess: 0,
-    });
+    assert.deepEqual(
+      usage.find((u) => u.resource === "blockStorageGb"),
+      {
+        resource: "blockStorageGb",
+        label: "Block storage (boot + data)",
+        unit: "GB",
+        used: 200,
+        allowed: 200,
+        excess: 0,
+      },
+    );
   });
 
   it("keeps derived picks (image, AD) and first-boot user data from replacing running nodes", () => {
@@ -244,7 +276,9 @@ describe("program: prd stack (PAYG, HA, NAT)", function () {
     assertNoAdminPortFromWorld(r);
     const ssh = ofType(r, RULE).filter((x) => x.inputs.direction === "INGRESS" && opensPort(x, 22));
     assert.deepEqual(ssh.map((x) => x.inputs.source).sort(), ["198.51.100.0/28", "203.0.113.10/32", "nsg-nodes-id"]);
-    const api = ofType(r, RULE).filter((x) => x.inputs.networkSecurityGroupId === "nsg-loadBalancer-id" && opensPort(x, 6443) && x.inputs.direction === "INGRESS");
+    const api = ofType(r, RULE).filter(
+      (x) => x.inputs.networkSecurityGroupId === "nsg-loadBalancer-id" && opensPort(x, 6443) && x.inputs.direction === "INGRESS",
+    );
     assert.deepEqual(api.map((x) => x.inputs.source).sort(), ["198.51.100.0/28", "203.0.113.10/32"]);
   });
 
@@ -266,7 +300,10 @@ describe("program: prd stack (PAYG, HA, NAT)", function () {
 describe("program: fixtures", () => {
   it("a minimal stack (compartment, admin CIDR) builds one A1 server with a data volume and a generated key", async () => {
     const r = await run("minimal", MINIMAL_CONFIG);
-    assert.deepEqual(ofType(r, INSTANCE).map((i) => i.name), ["server-1"]);
+    assert.deepEqual(
+      ofType(r, INSTANCE).map((i) => i.name),
+      ["server-1"],
+    );
     assert.deepEqual(named(r, INSTANCE, "server-1").inputs.shapeConfig, { ocpus: 2, memoryInGbs: 12 });
     assert.equal(ofType(r, VOLUME).length, 1);
     assert.equal(ofType(r, "tls:index/privateKey:PrivateKey").length, 1);
@@ -313,9 +350,13 @@ describe("program: fixtures", () => {
   });
 
   it("an AD number the region lacks fails with the node's name and the region's ADs", async () => {
-    const r = await runProgram("one-ad", { ...MINIMAL_CONFIG, nodes: [{ name: "a", role: "server", availabilityDomain: 2 }] }, {
-      availabilityDomains: ["Uocm:EU-AMSTERDAM-1-AD-1"],
-    });
+    const r = await runProgram(
+      "one-ad",
+      { ...MINIMAL_CONFIG, nodes: [{ name: "a", role: "server", availabilityDomain: 2 }] },
+      {
+        availabilityDomains: ["Uocm:EU-AMSTERDAM-1-AD-1"],
+      },
+    );
     assert.ok(r.error);
     assert.match(r.error!.message, /node a: availabilityDomain asks for availability domain 2, but this region has 1/);
   });
@@ -333,16 +374,22 @@ describe("program: fixtures", () => {
       const r = await run(distribution, { ...MINIMAL_CONFIG, distribution });
       const between = ofType(r, RULE)
         .filter((x) => x.inputs.sourceType === "NETWORK_SECURITY_GROUP")
-        .map((x) => `${x.inputs.networkSecurityGroupId} ${x.inputs.protocol} ${portOf(x).min}-${portOf(x).max} from ${x.inputs.source}`)
+        .map(
+          (x) =>
+            `${x.inputs.networkSecurityGroupId} ${x.inputs.protocol} ${portOf(x).min}-${portOf(x).max} from ${x.inputs.source}`,
+        )
         .sort();
-      assert.deepEqual(between, [
-        "nsg-nodes-id 17 8472-8472 from nsg-nodes-id",
-        "nsg-nodes-id 6 10250-10250 from nsg-nodes-id",
-        "nsg-servers-id 6 2379-2380 from nsg-servers-id",
-        "nsg-servers-id 6 6443-6443 from nsg-loadBalancer-id",
-        "nsg-servers-id 6 6443-6443 from nsg-nodes-id",
-        ...extra,
-      ].sort());
+      assert.deepEqual(
+        between,
+        [
+          "nsg-nodes-id 17 8472-8472 from nsg-nodes-id",
+          "nsg-nodes-id 6 10250-10250 from nsg-nodes-id",
+          "nsg-servers-id 6 2379-2380 from nsg-servers-id",
+          "nsg-servers-id 6 6443-6443 from nsg-loadBalancer-id",
+          "nsg-servers-id 6 6443-6443 from nsg-nodes-id",
+          ...extra,
+        ].sort(),
+      );
     });
   }
 
@@ -361,6 +408,9 @@ describe("program: fixtures", () => {
   it("world admin access is possible only with the explicit opt-in", async () => {
     const r = await run("open", { ...MINIMAL_CONFIG, adminCidrs: ["0.0.0.0/0"], allowWorldAdminAccess: true });
     const ssh = ofType(r, RULE).filter((x) => opensPort(x, 22) && x.inputs.direction === "INGRESS");
-    assert.deepEqual(ssh.map((x) => x.inputs.source), ["0.0.0.0/0"]);
+    assert.deepEqual(
+      ssh.map((x) => x.inputs.source),
+      ["0.0.0.0/0"],
+    );
   });
 });

@@ -43,7 +43,9 @@ export function must(cmd: string, args: string[], options: { env?: Record<string
  */
 export function fakeBin(dir: string, name: string, body = "exit 0"): void {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, `#!/usr/bin/env bash\necho "${name} $*" >> "${path.join(dir, "calls.log")}"\n${body}\n`, { mode: 0o755 });
+  fs.writeFileSync(file, `#!/usr/bin/env bash\necho "${name} $*" >> "${path.join(dir, "calls.log")}"\n${body}\n`, {
+    mode: 0o755,
+  });
 }
 
 export function calls(dir: string): string[] {

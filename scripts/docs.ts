@@ -1,0 +1,93 @@
+/**
+ * The parts of Pulumi.yaml and README.md that are derived from the code's tables, so they can
+ * never drift: `npm run gen:docs` rewrites them, and test/project.test.ts fails when they differ.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { ALLOWANCE, RESOURCE_KEYS } from "../infra/allowance";
+import { CONFIG_KEYS, ConfigKey, defaultOf, NODE_FIELD_DOCS } from "../infra/config";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/** Pulumi.yaml's `config:` map: every key Pulumi's project schema can type. */
+export function pulumiConfigSection(): Record<string, unknown> {
+  const section: Record<string, unknown> = {};
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    const spec = CONFIG_KEYS[key];
+    // Pulumi's project schema has no object type; such keys are validated by the program only.
+    if (spec.type === "object") continue;
+    const def = defaultOf(key);
+    section[key] = {
+      type: spec.type,
+      ...("items" in spec ? { items: { type: spec.items } } : {}),
+      description: spec.description,
+      ...(def === undefined ? {} : { default: def }),
+    };
+  }
+  return section;
+}
+
+const cell = (text: string) => text.replace(/\|/g, "\\|");
+
+export function configReference(): string {
+  const rows = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => {
+    const spec = CONFIG_KEYS[key];
+    const def = defaultOf(key);
+    const type =
+      spec.type === "array" && "items" in spec ? `${spec.items}[]` : spec.type === "object" ? "list of objects" : spec.type;
+    const shown =
+      def === undefined ? "**required**" : key === "nodes" ? "one A1 server, see below" : `\`${JSON.stringify(def)}\``;
+    return `| \`oci-k8s:${key}\` | ${type} | ${shown} | ${cell(spec.description)} |`;
+  });
+  return ["| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}
+
+export function allowanceTable(): string {
+  const rows = RESOURCE_KEYS.map((k) => {
+    const line = ALLOWANCE[k];
+    const unit = line.unit ? ` ${line.unit}` : "";
+    return `| ${line.label} | ${line.free["always-free"]}${unit} | ${line.free.payg}${unit} |`;
+  });
+  return ["| resource | always-free | payg (free part) |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+export function nodeFields(): string {
+  const rows = Object.entries(NODE_FIELD_DOCS).map(([field, doc]) => `| \`${field}\` | ${cell(doc)} |`);
+  return ["| field | meaning |", "| --- | --- |", ...rows].join("\n");
+}
+
+/** Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
+export function replaceBlock(text: string, name: string, body: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${start} ... ${end} block`);
+  return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`;
+}
+
+export function renderReadme(current: string): string {
+  const blocks: [string, string][] = [
+    ["config-reference", configReference()],
+    ["node-fields", nodeFields()],
+    ["allowance", allowanceTable()],
+  ];
+  return blocks.reduce((text, [name, body]) => replaceBlock(text, name, body), current);
+}
+
+export function renderPulumiYaml(current: string): string {
+  const head = current.slice(0, current.indexOf("\nconfig:\n") + 1);
+  return head + stringify({ config: pulumiConfigSection() }, { lineWidth: 0 });
+}
+
+if (require.main === module) {
+  for (const [file, render] of [
+    ["Pulumi.yaml", renderPulumiYaml],
+    ["README.md", renderReadme],
+  ] as const) {
+    const full = path.join(ROOT, file);
+    fs.writeFileSync(full, render(fs.readFileSync(full, "utf8")));
+    console.log(`wrote ${file}`);
+  }
+}

@@ -1,0 +1,69 @@
+/** The project's own files stay true to the code: Pulumi.yaml, README, pins, CI. */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { CONFIG_KEYS } from "../infra/config";
+import { pulumiConfigSection, renderPulumiYaml, renderReadme } from "../scripts/docs";
+import { ROOT } from "./harness";
+
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+
+describe("project files", () => {
+  it("Pulumi.yaml is project oci-k8s on nodejs and declares every typeable key as the program reads it", () => {
+    const project = parse(read("Pulumi.yaml"));
+    assert.equal(project.name, "oci-k8s");
+    assert.equal(project.runtime.name, "nodejs");
+    assert.deepEqual(project.config, pulumiConfigSection());
+    const undeclared = Object.keys(CONFIG_KEYS).filter((k) => !(k in project.config));
+    assert.deepEqual(undeclared, ["nodes"], "only object-typed keys may be left out");
+    assert.equal(read("Pulumi.yaml"), renderPulumiYaml(read("Pulumi.yaml")), "run npm run gen:docs");
+  });
+
+  it("README's generated blocks match the code (run npm run gen:docs)", () => {
+    assert.equal(read("README.md"), renderReadme(read("README.md")));
+  });
+
+  it("README names the two commands that set up and test, and .ci/run runs that test command", () => {
+    const readme = read("README.md");
+    assert.match(readme, /```sh\nnpm ci && pulumi stack select dev && pulumi up\n```/);
+    assert.match(readme, /```sh\nnpm test\n```/);
+    const ci = read(".ci/run");
+    assert.match(ci, /^npm ci\b/m);
+    assert.match(ci, /^npm test$/m);
+    for (const pkg of ["cloud-init", "iptables", "iproute2", "shellcheck", "e2fsprogs"]) assert.ok(ci.includes(pkg), pkg);
+  });
+
+  it("pins every npm dependency exactly, @pulumi/command at 1.2.1, with the lockfile committed", () => {
+    const pkg = JSON.parse(read("package.json"));
+    for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
+      assert.match(String(version), /^\d+\.\d+\.\d+$/, `${name}@${version} is not an exact version`);
+    }
+    assert.equal(pkg.dependencies["@pulumi/command"], "1.2.1");
+    const lock = JSON.parse(read("package-lock.json"));
+    assert.equal(lock.packages["node_modules/@pulumi/command"].version, "1.2.1");
+  });
+
+  it("both stack files use only the project's keys and Oracle's provider keys", () => {
+    for (const stack of ["dev", "prd"]) {
+      const keys = Object.keys(parse(read(`Pulumi.${stack}.yaml`)).config);
+      for (const key of keys) {
+        const [ns, name] = key.split(":");
+        assert.ok(ns === "oci" || (ns === "oci-k8s" && name in CONFIG_KEYS), `${stack}: unexpected key ${key}`);
+      }
+      assert.ok(keys.length <= 12, `${stack} should stay a short file`);
+    }
+  });
+
+  it("commits no private key outside test fixtures", () => {
+    const tracked = (dir: string): string[] =>
+      fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+        if (["node_modules", ".git"].includes(e.name)) return [];
+        const rel = path.join(dir, e.name);
+        return e.isDirectory() ? tracked(rel) : [rel];
+      });
+    for (const file of tracked(".").filter((f) => !f.startsWith("test/"))) {
+      assert.doesNotMatch(read(file), /BEGIN (OPENSSH|RSA|EC)? ?PRIVATE KEY/, file);
+    }
+  });
+});
