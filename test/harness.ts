@@ -199,20 +199,34 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
 
   const modulePath = require.resolve(path.join(ROOT, "index.ts"));
   const program = require(modulePath) as () => Promise<Record<string, unknown>>;
+  // An error thrown inside an apply reaches Pulumi as an unhandled rejection, which the real
+  // CLI reports as the failure of the update; here it fails the run the same way.
+  let onUnhandled: (reason: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onUnhandled = (reason) => reject(reason instanceof Error ? reason : new Error(String(reason)));
+  });
+  process.on("unhandledRejection", onUnhandled);
   try {
-    const exported = await program();
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
-    for (const [k, v] of Object.entries(exported)) {
-      const r = await resolve(v);
-      outputs[k] = r.value;
-      if (r.secret) secretOutputs.push(k);
-    }
-    await settle();
+    await Promise.race([
+      failed,
+      (async () => {
+        const exported = await program();
+        for (const [k, v] of Object.entries(exported)) {
+          const r = await resolve(v);
+          outputs[k] = r.value;
+          if (r.secret) secretOutputs.push(k);
+        }
+        await settle();
+      })(),
+    ]);
     return { resources, outputs, secretOutputs };
   } catch (error) {
     await settle();
     return { resources, outputs: {}, secretOutputs: [], error: error as Error };
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
   }
 }
 
