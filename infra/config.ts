@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { TIERS, Tier } from "./allowance";
-import { cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
-import { DISTRIBUTIONS, Distribution } from "./ports";
+import { Cidr, cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
+import { DISTRIBUTION_NAMES, DistributionName, DISTRIBUTIONS } from "../k8s/bootstrap/distributions";
 import { A1_FLEX, Arch, BLOCK_VOLUME_GB, DEFAULT_MEMORY_PER_OCPU_GB, MIN_BOOT_VOLUME_GB, SHAPE_NAMES, SHAPES } from "./shapes";
 
 export const PROJECT = "oci-k8s";
@@ -69,6 +69,8 @@ export interface KeySpec {
   readonly type: PulumiType;
   /** Item type for arrays, as declared in `Pulumi.yaml`. */
   readonly items?: "string" | "integer";
+  /** Declared `secret: true`: Pulumi keeps the value encrypted in the stack file. */
+  readonly secret?: boolean;
   readonly description: string;
 }
 
@@ -116,10 +118,17 @@ export const CONFIG_KEYS = {
     "DNS zone for ingress hostnames and certificates; empty means <ingress IP>.sslip.io.",
   ),
   distribution: str(
-    z.enum(DISTRIBUTIONS, { error: allowed(DISTRIBUTIONS) }).default("k3s"),
+    z.enum(DISTRIBUTION_NAMES, { error: allowed(DISTRIBUTION_NAMES) }).default("k3s"),
     "Kubernetes distribution: k3s, kubeadm or rke2 (sets the ports opened between nodes).",
   ),
-  vcnCidr: str(z.string().default("10.0.0.0/16"), "IPv4 range of the VCN, /16 to /30."),
+  distributionVersion: str(
+    z.string().default(""),
+    "Exact release of the distribution (v1.34.9+k3s1, v1.34.9+rke2r1, v1.34.9); empty means the version this program pins.",
+  ),
+  vcnCidr: str(
+    z.string().default("10.0.0.0/16"),
+    "IPv4 range of the VCN, /16 to /30; must not overlap the cluster's pod and service networks.",
+  ),
   publicSubnetCidr: str(
     z.string().default("10.0.0.0/24"),
     "Range of the public subnet (load balancer, public nodes), inside vcnCidr.",
@@ -149,6 +158,18 @@ export const CONFIG_KEYS = {
       .default(""),
     "OpenSSH public key for the ubuntu user; empty means one is generated and its private key is a secret output.",
   ),
+  sshPrivateKey: {
+    schema: z
+      .string()
+      .regex(
+        /^(-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END (OPENSSH|RSA|EC) PRIVATE KEY-----\s*)?$/,
+        "must be a PEM or OpenSSH private key",
+      )
+      .default(""),
+    type: "string" as const,
+    secret: true,
+    description: "Private key matching sshPublicKey (set it with --secret); empty means the SSH agent (SSH_AUTH_SOCK) holds it.",
+  },
   nodes: {
     schema: z
       .array(nodeSchema, { error: "must be a list of nodes" })
@@ -198,7 +219,8 @@ export interface StackConfig {
   readonly adminCidrs: readonly string[];
   readonly clusterName: string;
   readonly clusterDomain: string;
-  readonly distribution: Distribution;
+  readonly distribution: DistributionName;
+  readonly distributionVersion: string;
   readonly vcnCidr: string;
   readonly publicSubnetCidr: string;
   readonly privateSubnetCidr: string;
@@ -206,6 +228,7 @@ export interface StackConfig {
   readonly availabilityDomains: readonly number[];
   readonly ubuntuVersion: string;
   readonly sshPublicKey?: string;
+  readonly sshPrivateKey?: string;
   readonly nodes: readonly NodeSpec[];
 }
 
@@ -343,10 +366,27 @@ function crossCheck(c: Parsed): ConfigProblem[] {
     else if (parsed.prefix > 30) bad(key, text, "must be /30 or larger");
     return typeof parsed === "string" ? undefined : parsed;
   });
+  const dist = DISTRIBUTIONS[c.distribution];
+  if (c.distributionVersion && !dist.versionPattern.test(c.distributionVersion)) {
+    bad("distributionVersion", c.distributionVersion, `is not a ${c.distribution} release like ${dist.defaultVersion}`);
+  }
+  if (typeof vcn !== "string") {
+    for (const [what, cidr] of [
+      ["pod", dist.podCidr],
+      ["service", dist.serviceCidr],
+    ]) {
+      if (cidrsOverlap(vcn, parseCidr(cidr) as Cidr)) {
+        bad("vcnCidr", c.vcnCidr, `overlaps ${c.distribution}'s ${what} network ${cidr}; choose another range`);
+      }
+    }
+  }
   if (parsedSubnets[0] && parsedSubnets[1] && cidrsOverlap(parsedSubnets[0], parsedSubnets[1])) {
     bad("privateSubnetCidr", c.privateSubnetCidr, `must not overlap publicSubnetCidr ${c.publicSubnetCidr}`);
   }
 
+  if (c.sshPrivateKey && !c.sshPublicKey) {
+    bad("sshPrivateKey", "[secret]", "goes with sshPublicKey; set both, or neither to have a key generated");
+  }
   if (new Set(c.availabilityDomains).size !== c.availabilityDomains.length) {
     bad("availabilityDomains", c.availabilityDomains, "must not repeat an availability domain");
   }
@@ -458,6 +498,7 @@ function resolve(c: Parsed, stack: string): StackConfig {
     clusterName: c.clusterName || defaultClusterName(stack),
     clusterDomain: c.clusterDomain,
     distribution: c.distribution,
+    distributionVersion: c.distributionVersion || DISTRIBUTIONS[c.distribution].defaultVersion,
     vcnCidr: c.vcnCidr,
     publicSubnetCidr: c.publicSubnetCidr,
     privateSubnetCidr: c.privateSubnetCidr,
@@ -465,6 +506,7 @@ function resolve(c: Parsed, stack: string): StackConfig {
     availabilityDomains: c.availabilityDomains,
     ubuntuVersion: c.ubuntuVersion,
     sshPublicKey: c.sshPublicKey || undefined,
+    sshPrivateKey: c.sshPrivateKey || undefined,
     nodes,
   };
 }

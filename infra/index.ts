@@ -12,6 +12,7 @@ import { ubuntuImageId } from "./images";
 import { IngressLoadBalancer } from "./ingress";
 import { Network } from "./network";
 import { ClusterNode, SSH_USER } from "./node";
+import { ClusterPort } from "./ports";
 import { NsgName } from "./security-rules";
 
 /** The free-tier plan of a config: what the budget check counts. */
@@ -37,11 +38,14 @@ export interface Infrastructure {
   readonly ingress: IngressLoadBalancer;
   readonly sshUser: string;
   readonly sshPublicKey: pulumi.Output<string>;
-  /** The generated private key (secret), when the stack gave no public key. */
+  /** The private key (secret): generated, or the stack's; absent when the SSH agent holds it. */
   readonly sshPrivateKey?: pulumi.Output<string>;
+  /** Whether the program generated the key pair (then the private key is a stack output). */
+  readonly sshKeyGenerated: boolean;
 }
 
-export function createInfrastructure(config: StackConfig): Infrastructure {
+/** Builds the network, nodes and load balancer; `clusterPorts` are the only ports opened between nodes. */
+export function createInfrastructure(config: StackConfig, clusterPorts: readonly ClusterPort[]): Infrastructure {
   const tags = { "oci-k8s-cluster": config.clusterName, "oci-k8s-stack": config.stack };
   const { compartmentId } = config;
 
@@ -49,6 +53,7 @@ export function createInfrastructure(config: StackConfig): Infrastructure {
   let sshPrivateKey: pulumi.Output<string> | undefined;
   if (config.sshPublicKey) {
     sshPublicKey = pulumi.output(config.sshPublicKey);
+    sshPrivateKey = config.sshPrivateKey ? pulumi.secret(config.sshPrivateKey) : undefined;
   } else {
     const key = new tls.PrivateKey("ssh-key", { algorithm: "ED25519" });
     sshPublicKey = key.publicKeyOpenssh;
@@ -62,7 +67,7 @@ export function createInfrastructure(config: StackConfig): Infrastructure {
     publicSubnetCidr: config.publicSubnetCidr,
     privateSubnetCidr: config.privateSubnetCidr,
     natGateway: config.natGateway,
-    distribution: config.distribution,
+    clusterPorts,
     adminCidrs: config.adminCidrs,
     tags,
   });
@@ -113,5 +118,5 @@ export function createInfrastructure(config: StackConfig): Infrastructure {
     tags,
   });
 
-  return { network, nodes, ingress, sshUser: SSH_USER, sshPublicKey, sshPrivateKey };
+  return { network, nodes, ingress, sshUser: SSH_USER, sshPublicKey, sshPrivateKey, sshKeyGenerated: !config.sshPublicKey };
 }

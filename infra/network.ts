@@ -1,7 +1,7 @@
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import { WORLD } from "./cidr";
-import { Distribution } from "./ports";
+import { ClusterPort } from "./ports";
 import { NSG_NAMES, NsgName, PATH_MTU_ICMP, PROTOCOL_NUMBER, ruleName, securityRules } from "./security-rules";
 
 export interface NetworkArgs {
@@ -17,8 +17,8 @@ export interface NetworkArgs {
   readonly privateSubnetCidr: string;
   /** Create a NAT gateway and a private subnet for nodes. */
   readonly natGateway: boolean;
-  /** Distribution whose node-to-node ports are opened. */
-  readonly distribution: Distribution;
+  /** The only ports opened between nodes: what the Kubernetes distribution needs. */
+  readonly clusterPorts: readonly ClusterPort[];
   /** CIDRs allowed to reach SSH and the Kubernetes API. */
   readonly adminCidrs: readonly string[];
   /** Freeform tags put on every resource. */
@@ -138,7 +138,7 @@ export class Network extends pulumi.ComponentResource {
     ) as Record<NsgName, oci.core.NetworkSecurityGroup>;
     this.nsgIds = Object.fromEntries(NSG_NAMES.map((nsg) => [nsg, nsgs[nsg].id])) as Record<NsgName, pulumi.Output<string>>;
 
-    const rules = securityRules({ distribution: args.distribution, adminCidrs: args.adminCidrs, privateNodes: args.natGateway });
+    const rules = securityRules({ clusterPorts: args.clusterPorts, adminCidrs: args.adminCidrs, privateNodes: args.natGateway });
     for (const rule of rules) {
       const peer =
         "cidr" in rule.peer

@@ -3,7 +3,7 @@
  * component turns each into one NSG rule; tests read the same list to prove least privilege.
  */
 import { WORLD } from "./cidr";
-import { API_PORT, CLUSTER_PORTS, Distribution, HTTP_PORT, HTTPS_PORT, SSH_PORT } from "./ports";
+import { API_PORT, ClusterPort, HTTP_PORT, HTTPS_PORT, SSH_PORT } from "./ports";
 
 /** The network security groups: every node, the control plane, the ingress nodes, the load balancer. */
 export const NSG_NAMES = ["nodes", "servers", "ingress", "loadBalancer"] as const;
@@ -25,7 +25,8 @@ export interface SecurityRule {
 }
 
 export interface RuleOptions {
-  readonly distribution: Distribution;
+  /** Ports the distribution needs between nodes. */
+  readonly clusterPorts: readonly ClusterPort[];
   readonly adminCidrs: readonly string[];
   /** Nodes sit in a private subnet and are reached through a public node (SSH jump host). */
   readonly privateNodes: boolean;
@@ -50,7 +51,7 @@ export function securityRules(o: RuleOptions): SecurityRule[] {
   const tcpIn = (nsg: NsgName, port: number, peer: Peer, description: string) =>
     allow({ nsg, direction: "INGRESS", protocol: "tcp", ports: single(port), peer, description });
 
-  for (const p of CLUSTER_PORTS[o.distribution]) {
+  for (const p of o.clusterPorts) {
     allow({
       nsg: p.to,
       direction: "INGRESS",

@@ -22,6 +22,7 @@ export function pulumiConfigSection(): Record<string, unknown> {
       type: spec.type,
       ...("items" in spec ? { items: { type: spec.items } } : {}),
       description: spec.description,
+      ...("secret" in spec && spec.secret ? { secret: true } : {}),
       ...(def === undefined ? {} : { default: def }),
     };
   }

@@ -22,6 +22,8 @@ export interface Registered {
   readonly secretInputs: string[];
   /** Input paths the resource's ignoreChanges option names. */
   readonly ignoreChanges: string[];
+  /** Outputs the resource's additionalSecretOutputs option names. */
+  readonly additionalSecretOutputs: string[];
 }
 
 export interface RunResult {
@@ -99,15 +101,18 @@ function toPulumiConfig(config: Record<string, unknown>): Record<string, string>
   );
 }
 
-let fakeIp = 0;
+/** A stable number per resource name, so two runs of the same config register identical inputs. */
+function nameNumber(name: string): number {
+  return [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 200, 7);
+}
+
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
-  fakeIp += 1;
   switch (type) {
     case "oci:Core/instance:Instance":
       return {
         ...inputs,
-        privateIp: `10.0.0.${10 + (fakeIp % 200)}`,
-        publicIp: inputs.createVnicDetails?.assignPublicIp === "true" ? `198.51.100.${fakeIp % 250}` : undefined,
+        privateIp: `10.0.0.${10 + nameNumber(name)}`,
+        publicIp: inputs.createVnicDetails?.assignPublicIp === "true" ? `198.51.100.${10 + nameNumber(name)}` : undefined,
       };
     case "oci:Core/vcn:Vcn":
       return { ...inputs, defaultSecurityListId: `${name}-default-security-list-id` };
@@ -119,9 +124,60 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
         publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGeneratedByTheMockRuntimeOnly",
         privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-private-key\n-----END OPENSSH PRIVATE KEY-----\n",
       };
+    case "random:index/randomPassword:RandomPassword":
+      return { ...inputs, result: MOCK_TOKEN };
+    case "command:remote:Command":
+      return { ...inputs, stdout: mockStdout(String(inputs.create ?? "")), stderr: "" };
     default:
       return inputs;
   }
+}
+
+/** The cluster token the mock random provider hands out: tests look for it in every non-secret value. */
+export const MOCK_TOKEN = "MockClusterToken0123456789abcdefghijklmnopqrstuv";
+/** kubeadm join material the mock first server prints. */
+export const MOCK_JOIN = {
+  JOIN_TOKEN: "abcdef.0123456789abcdef",
+  CA_CERT_HASH: "sha256:" + "1".repeat(64),
+  CERTIFICATE_KEY: "f".repeat(64),
+};
+
+function mockStdout(create: string): string {
+  if (create.includes(" kubeconfig ")) {
+    return [
+      "apiVersion: v1",
+      "clusters:",
+      "- cluster:",
+      "    certificate-authority-data: TU9DSy1DQQ==",
+      "    server: https://127.0.0.1:6443",
+      "  name: default",
+      "contexts:",
+      "- context: {cluster: default, user: default}",
+      "  name: default",
+      "current-context: default",
+      "kind: Config",
+      "users:",
+      "- name: default",
+      "  user: {client-certificate-data: TU9DSy1DRVJU, client-key-data: TU9DSy1LRVk=}",
+      "",
+    ].join("\n");
+  }
+  if (create.includes(" join-material ")) {
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const lines = [`JOIN_TOKEN=${b64(MOCK_JOIN.JOIN_TOKEN)}`, `CA_CERT_HASH=${b64(MOCK_JOIN.CA_CERT_HASH)}`];
+    if (create.endsWith(" server")) lines.push(`CERTIFICATE_KEY=${b64(MOCK_JOIN.CERTIFICATE_KEY)}`);
+    return lines.join("\n") + "\n";
+  }
+  return "";
+}
+
+/** Replaces secret wrappers with their values (whether a value was secret is recorded apart). */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const obj = value as Record<string, unknown>;
+  if (obj[SIG_KEY] === SECRET_SIG) return unwrapSecrets(obj.value);
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
 function secretPaths(value: unknown): boolean {
@@ -185,11 +241,12 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
           type: req.getType(),
           name: req.getName(),
           urn: response.getUrn(),
-          inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+          inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, any>,
           parent: req.getParent(),
           dependencies: req.getDependenciesList(),
           secretInputs: Object.keys(object).filter((k) => secretPaths(object[k])),
           ignoreChanges: req.getIgnorechangesList(),
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         });
       }
       callback(err, response);

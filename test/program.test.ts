@@ -196,10 +196,11 @@ describe("program: dev stack (Always Free)", function () {
     chain.forEach((c, i) => assert.ok(c.dependencies.includes(urns[i]), `${c.name} does not wait for the step before it`));
   });
 
-  it("exports the outputs contract, with the generated SSH private key as the only secret", () => {
-    assert.deepEqual(r.secretOutputs, ["sshPrivateKey"]);
+  it("exports the outputs contract, with the kubeconfig and the generated SSH private key as the only secrets", () => {
+    assert.deepEqual(r.secretOutputs.sort(), ["kubeconfig", "sshPrivateKey"]);
     assert.equal(r.outputs.ingressPublicIp, "192.0.2.10");
-    assert.equal(r.outputs.apiEndpoint, "https://192.0.2.10:6443");
+    assert.equal(r.outputs.apiUrl, "https://192.0.2.10:6443");
+    assert.equal(r.outputs.distributionVersion, "v1.34.9+k3s1");
     assert.equal(r.outputs.vcnId, "vcn-id");
     assert.deepEqual(r.outputs.subnetIds, { public: "public-subnet-id", private: undefined });
     assert.deepEqual(Object.keys(r.outputs.nsgIds as object), ["nodes", "servers", "ingress", "loadBalancer"]);
@@ -317,7 +318,9 @@ describe("program: fixtures", () => {
     assert.equal(ofType(r, "tls:index/privateKey:PrivateKey").length, 0);
     assert.equal(named(r, INSTANCE, "server-1").inputs.metadata.ssh_authorized_keys, key);
     assert.equal("sshPrivateKey" in r.outputs, false);
-    assert.deepEqual(r.secretOutputs, []);
+    assert.deepEqual(r.secretOutputs, ["kubeconfig"]);
+    // Without sshPrivateKey the SSH agent holds the key: connections carry none.
+    for (const c of ofType(r, "command:remote:Command")) assert.equal(c.inputs.connection.privateKey, undefined);
   });
 
   it("a pinned image OCID and AD win over the lookup and the spread", async () => {

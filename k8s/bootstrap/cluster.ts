@@ -1,0 +1,263 @@
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { parse, stringify } from "yaml";
+import { formatTaint } from "../labels";
+import { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./distributions";
+import { decodeSettings, encodeSettings, scriptCommand } from "./scripts";
+import { Host, SshAccess } from "./types";
+
+/** SSH dial attempts while a node is still booting: 60 tries of up to 15 s each. */
+const DIAL = { dialErrorLimit: 60, perDialTimeout: 15 } as const;
+
+export interface ClusterArgs {
+  /** Cluster name: kubeconfig names and the provider's identity. */
+  readonly clusterName: string;
+  /** The distribution that installs the nodes. */
+  readonly distribution: Distribution;
+  /** Its exact release. */
+  readonly version: string;
+  /** Public address of the API (the load balancer): the kubeconfig's server and a certificate SAN. */
+  readonly apiEndpoint: pulumi.Input<string>;
+  /** Further names the API certificate must cover (a DNS name for the API, say). */
+  readonly extraSans?: readonly string[];
+  /** The machines, first server first. */
+  readonly hosts: readonly Host[];
+  readonly ssh: SshAccess;
+  /** File each host's preparation writes when it is done; the bootstrap waits for it. */
+  readonly readyMarker: string;
+}
+
+interface Step {
+  readonly host: Host;
+  readonly facts: pulumi.Output<NodeFacts>;
+  readonly install: command.remote.Command;
+}
+
+/**
+ * Turns hosts into a Kubernetes cluster with remote commands over SSH: waits for each host,
+ * installs the first server, joins further servers one at a time and agents in parallel, applies
+ * labels and taints, reads the admin kubeconfig, and waits until every node is Ready.
+ */
+export class Cluster extends pulumi.ComponentResource {
+  /** Admin kubeconfig pointing at the API endpoint (secret). */
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly apiUrl: pulumi.Output<string>;
+  public readonly provider: k8s.Provider;
+  /** Completes when every node is Ready. */
+  public readonly ready: command.remote.Command;
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("oci-k8s:k8s:Cluster", name, {}, opts);
+    const dist = args.distribution;
+    const servers = args.hosts.filter((h) => h.role === "server");
+    if (servers.length === 0) throw new Error("a cluster needs at least one server");
+    const first = servers[0];
+    const parent = { parent: this };
+
+    if (args.hosts.some((h) => h.viaBastion) && !args.ssh.bastion) throw new Error("hosts behind a bastion need ssh.bastion");
+    const key = args.ssh.privateKey ? { privateKey: pulumi.secret(args.ssh.privateKey) } : {};
+    const connection = (h: Host): command.types.input.remote.ConnectionArgs => ({
+      host: h.address,
+      user: args.ssh.user,
+      ...key,
+      ...DIAL,
+      ...(h.viaBastion ? { proxy: { host: args.ssh.bastion!, user: args.ssh.user, ...key, ...DIAL } } : {}),
+    });
+    const onFirst = connection(first);
+
+    const token =
+      dist.joinsWith === "token"
+        ? new random.RandomPassword(`${name}-token`, { length: 48, special: false }, parent).result
+        : undefined;
+
+    const serverIps = pulumi.all(servers.map((s) => s.privateIp));
+    const clusterFacts: pulumi.Output<ClusterFacts> = pulumi
+      .all([serverIps, args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined)])
+      .apply(([ips, endpoint, firstIp, secret]) => ({
+        clusterName: args.clusterName,
+        version: args.version,
+        firstServerIp: firstIp,
+        tlsSans: [endpoint, ...(args.extraSans ?? []), ...ips],
+        token: secret,
+      }));
+
+    const facts = (h: Host): pulumi.Output<NodeFacts> =>
+      pulumi.output(h.privateIp).apply((ip) => ({
+        name: h.name,
+        role: h.role,
+        first: h === first,
+        privateIp: ip,
+        memoryGb: h.memoryGb,
+        taints: h.taints,
+      }));
+
+    const waits = new Map(
+      args.hosts.map((h) => [
+        h,
+        new command.remote.Command(
+          `${h.name}-wait`,
+          {
+            connection: connection(h),
+            create: scriptCommand("wait-host", args.readyMarker),
+            triggers: [h.machineId],
+          },
+          { parent: this, dependsOn: h.dependsOn },
+        ),
+      ]),
+    );
+
+    const install = (h: Host, after: pulumi.Resource[], material?: pulumi.Output<JoinMaterial>): Step => {
+      const nodeFacts = facts(h);
+      const settings = pulumi
+        .all([nodeFacts, clusterFacts, material ?? pulumi.output(undefined)])
+        .apply(([n, c, m]) => encodeSettings(dist.installSettings(n, c, m)));
+      const installCommand = new command.remote.Command(
+        `${h.name}-install`,
+        {
+          connection: connection(h),
+          create: nodeFacts.apply((n) => dist.installCommand(n)),
+          // The cluster token or join material: stdin only, never a command line or a log.
+          stdin: pulumi.secret(settings),
+          triggers: [h.machineId],
+        },
+        { parent: this, dependsOn: [waits.get(h)!, ...after] },
+      );
+      return { host: h, facts: nodeFacts, install: installCommand };
+    };
+
+    /** kubeadm: a fresh token (15 minutes) and certificate key, made on the first server just before the join. */
+    const joinMaterial = (h: Host, after: pulumi.Resource[]): pulumi.Output<JoinMaterial> | undefined => {
+      if (dist.joinsWith !== "material") return undefined;
+      const made = new command.remote.Command(
+        `${h.name}-join-material`,
+        {
+          connection: onFirst,
+          create: facts(h).apply((n) => dist.joinMaterialCommand!(n)),
+          logging: "none",
+          triggers: [h.machineId],
+        },
+        { parent: this, dependsOn: after, additionalSecretOutputs: ["stdout"] },
+      );
+      return made.stdout.apply((out) => decodeSettings(out) as unknown as JoinMaterial);
+    };
+
+    // The first server, then the other servers one at a time (an etcd member joins at a time),
+    // then every agent at once.
+    const firstStep = install(first, []);
+    const steps: Step[] = [firstStep];
+    let previousServer: pulumi.Resource = firstStep.install;
+    for (const server of servers.slice(1)) {
+      const step = install(server, [previousServer], joinMaterial(server, [previousServer]));
+      steps.push(step);
+      previousServer = step.install;
+    }
+    for (const agent of args.hosts.filter((h) => h.role === "agent")) {
+      steps.push(install(agent, [firstStep.install], joinMaterial(agent, [firstStep.install])));
+    }
+
+    // Labels and taints by kubectl on the first server: changing them re-runs only this command.
+    const labelled = steps.map(
+      (s) =>
+        new command.remote.Command(
+          `${s.host.name}-labels`,
+          {
+            connection: onFirst,
+            create: scriptCommand("label-node"),
+            stdin: encodeSettings({
+              KUBECTL: dist.kubectl,
+              NODE_NAME: s.host.name,
+              LABELS: Object.entries(s.host.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join("\n"),
+              TAINTS: s.host.taints.map(formatTaint).join("\n"),
+            }),
+            triggers: [s.host.machineId],
+          },
+          { parent: this, dependsOn: [s.install] },
+        ),
+    );
+
+    // Leaving the stack: the node is drained and deleted (on the first server), then the
+    // distribution is removed from it. Inputs of these guards are never diffed, so no change of
+    // key or script can replace them, which would run their delete.
+    for (const s of steps.filter((x) => x.host !== first)) {
+      const uninstall = new command.remote.Command(
+        `${s.host.name}-uninstall`,
+        { connection: connection(s.host), create: "true", delete: scriptCommand("uninstall", dist.name) },
+        { parent: this, dependsOn: [s.install], ignoreChanges: ["connection", "delete"] },
+      );
+      new command.remote.Command(
+        `${s.host.name}-retire`,
+        {
+          connection: onFirst,
+          create: "true",
+          delete: pulumi
+            .output(s.host.privateIp)
+            .apply((ip) => scriptCommand("remove-node", s.host.name, ip, ...dist.kubectl.split(" "))),
+        },
+        { parent: this, dependsOn: [uninstall], ignoreChanges: ["connection", "delete"] },
+      );
+    }
+
+    const kubeconfigCommand = new command.remote.Command(
+      `${name}-kubeconfig`,
+      {
+        connection: onFirst,
+        create: scriptCommand("kubeconfig", dist.kubeconfigPath),
+        logging: "none",
+        triggers: [first.machineId],
+      },
+      { parent: this, dependsOn: [firstStep.install], additionalSecretOutputs: ["stdout"] },
+    );
+
+    this.ready = new command.remote.Command(
+      `${name}-ready`,
+      {
+        connection: onFirst,
+        create: scriptCommand("wait-ready"),
+        stdin: encodeSettings({ KUBECTL: dist.kubectl, NODES: args.hosts.map((h) => h.name).join("\n") }),
+        triggers: args.hosts.map((h) => h.machineId),
+      },
+      { parent: this, dependsOn: labelled },
+    );
+
+    this.apiUrl = pulumi.interpolate`https://${args.apiEndpoint}:6443`;
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([kubeconfigCommand.stdout, this.apiUrl]).apply(([text, url]) => adminKubeconfig(text, url, args.clusterName)),
+    );
+    this.provider = new k8s.Provider(
+      `${name}-provider`,
+      {
+        kubeconfig: this.kubeconfig,
+        // A new kubeconfig (a rotated certificate) updates the provider instead of replacing it,
+        // which would replace every Kubernetes resource of the stack.
+        clusterIdentifier: args.clusterName,
+        // An unreachable cluster (being destroyed) must not block removing its resources from the stack.
+        deleteUnreachable: true,
+      },
+      { parent: this, dependsOn: [this.ready] },
+    );
+
+    this.registerOutputs({ kubeconfig: this.kubeconfig, apiUrl: this.apiUrl });
+  }
+}
+
+/** The distribution's admin kubeconfig, renamed after the cluster and pointed at the API endpoint. */
+export function adminKubeconfig(text: string, apiUrl: string, clusterName: string): string {
+  const doc = parse(text) as {
+    clusters: { name: string; cluster: Record<string, unknown> }[];
+    users: { name: string; user: Record<string, unknown> }[];
+    contexts: { name: string; context: Record<string, unknown> }[];
+  };
+  if (!doc?.clusters?.[0] || !doc.users?.[0]) throw new Error("the first server returned no kubeconfig; run pulumi up again");
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: clusterName, cluster: { ...doc.clusters[0].cluster, server: apiUrl } }],
+    users: [{ name: `${clusterName}-admin`, user: doc.users[0].user }],
+    contexts: [{ name: clusterName, context: { cluster: clusterName, user: `${clusterName}-admin` } }],
+    "current-context": clusterName,
+  });
+}

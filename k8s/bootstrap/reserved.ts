@@ -1,0 +1,39 @@
+/**
+ * Kubelet reservations: what system daemons and Kubernetes' own agents keep of each node, so a
+ * busy node still has room for sshd, the kubelet and the container runtime (story 2: on a 1 GB
+ * node the control plane ate 40 % and rolling updates could not schedule).
+ */
+export interface Reservations {
+  readonly systemReserved: string;
+  readonly kubeReserved: string;
+  readonly evictionHard: string;
+  /** Memory left for pods, in MiB. */
+  readonly allocatableMiB: number;
+}
+
+interface Tier {
+  readonly upToGb: number;
+  readonly systemMiB: number;
+  readonly kubeMiB: number;
+  readonly evictionMiB: number;
+}
+
+/** By node memory: small nodes keep less in absolute terms but a larger share. */
+const TIERS: readonly Tier[] = [
+  { upToGb: 1, systemMiB: 128, kubeMiB: 128, evictionMiB: 100 },
+  { upToGb: 8, systemMiB: 256, kubeMiB: 384, evictionMiB: 200 },
+  { upToGb: Infinity, systemMiB: 384, kubeMiB: 640, evictionMiB: 300 },
+];
+
+export function reservations(memoryGb: number): Reservations {
+  const tier = TIERS.find((t) => memoryGb <= t.upToGb)!;
+  return {
+    systemReserved: `cpu=100m,memory=${tier.systemMiB}Mi`,
+    kubeReserved: `cpu=100m,memory=${tier.kubeMiB}Mi`,
+    evictionHard: `memory.available<${tier.evictionMiB}Mi,nodefs.available<10%,imagefs.available<15%`,
+    allocatableMiB: memoryGb * 1024 - tier.systemMiB - tier.kubeMiB - tier.evictionMiB,
+  };
+}
+
+/** Ubuntu's resolver stub (127.0.0.53) loops inside pods; the kubelet hands them the real upstream (the VCN resolver). */
+export const UPSTREAM_RESOLV_CONF = "/run/systemd/resolve/resolv.conf";

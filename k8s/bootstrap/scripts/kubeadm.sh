@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs or joins a kubeadm node. Usage: kubeadm.sh init|join|join-material ...
+#
+#   init                      first server: packages, `kubeadm init`, the CNI
+#   join                      another server or an agent: packages, `kubeadm join`
+#   join-material server|agent on the first server: prints a fresh join token (15 minutes), the
+#                             CA hash and, for a server, a certificate key, as settings lines
+#
+# Settings (stdin): VERSION (v1.34.9), and for init/join CONFIG (the kubeadm configuration),
+# for init CNI_MANIFEST (URL of the pinned CNI manifest).
+set -euo pipefail
+
+action="${1:?usage: kubeadm.sh init|join|join-material}"
+read_settings
+require_settings VERSION
+admin_conf="${OCI_K8S_ROOT:-}/etc/kubernetes/admin.conf"
+export KUBECTL="kubectl --kubeconfig $admin_conf"
+
+install_packages() {
+  local minor="${VERSION%.*}" package="${VERSION#v}-1.1" keyring="${OCI_K8S_ROOT:-}/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
+  if [[ "$(kubeadm version -o short 2>/dev/null)" == "$VERSION" ]]; then return 0; fi
+  log "installing containerd and kubeadm/kubelet/kubectl $VERSION"
+  retry 5 apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
+  apt-get install -y -q containerd conntrack socat gpg >&2 || die "could not install containerd" "read the apt output above"
+  mkdir -p "${OCI_K8S_ROOT:-}/etc/containerd"
+  containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >"${OCI_K8S_ROOT:-}/etc/containerd/config.toml"
+  systemctl restart containerd >&2
+  mkdir -p "$(dirname "$keyring")"
+  retry 5 curl -fsSL "https://pkgs.k8s.io/core:/stable:/$minor/deb/Release.key" -o "$keyring.asc" ||
+    die "could not download the Kubernetes package key for $minor" "check that $VERSION is a Kubernetes release and the node reaches pkgs.k8s.io"
+  gpg --batch --yes --dearmor -o "$keyring" "$keyring.asc"
+  write_file "${OCI_K8S_ROOT:-}/etc/apt/sources.list.d/kubernetes.list" 644 "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/$minor/deb/ /" || true
+  retry 5 apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
+  apt-get install -y -q --allow-change-held-packages "kubelet=$package" "kubeadm=$package" "kubectl=$package" >&2 ||
+    die "could not install kubeadm $package" "check that $VERSION is published at pkgs.k8s.io for $minor"
+  apt-mark hold kubelet kubeadm kubectl >&2
+  systemctl enable kubelet >&2
+}
+
+case "$action" in
+  init)
+    require_settings CONFIG CNI_MANIFEST
+    install_packages
+    if [[ -f "$admin_conf" ]]; then
+      log "control plane already initialised; nothing to do"
+    else
+      write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
+      kubeadm init --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" --upload-certs >&2 ||
+        die "kubeadm init failed" "read its output above; 'kubeadm reset -f' on the node starts over"
+    fi
+    retry 60 kctl get --raw=/readyz >/dev/null || die "the Kubernetes API did not become ready" "read 'journalctl -u kubelet' on the node"
+    retry 5 kctl apply -f "$CNI_MANIFEST" >&2 || die "could not apply the CNI manifest $CNI_MANIFEST" "check the node's outbound internet access"
+    log "control plane ready"
+    ;;
+  join-material)
+    role="${2:?usage: kubeadm.sh join-material server|agent}"
+    join="$(kubeadm token create --ttl 15m --print-join-command)" || die "could not create a join token" "check the control plane with 'kubectl get nodes' on the first server"
+    token="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1) }' <<<"$join")"
+    hash="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1) }' <<<"$join")"
+    [[ -n "$token" && -n "$hash" ]] || die "kubeadm printed an unexpected join command" "run 'kubeadm token create --print-join-command' on the first server"
+    printf 'JOIN_TOKEN=%s\nCA_CERT_HASH=%s\n' "$(printf '%s' "$token" | base64 -w0)" "$(printf '%s' "$hash" | base64 -w0)"
+    if [[ "$role" == server ]]; then
+      key="$(kubeadm init phase upload-certs --upload-certs 2>/dev/null | tail -n 1)"
+      [[ "$key" =~ ^[0-9a-f]{64}$ ]] || die "kubeadm did not print a certificate key" "run 'kubeadm init phase upload-certs --upload-certs' on the first server"
+      printf 'CERTIFICATE_KEY=%s\n' "$(printf '%s' "$key" | base64 -w0)"
+    fi
+    ;;
+  join)
+    require_settings CONFIG
+    install_packages
+    if [[ -f "${OCI_K8S_ROOT:-}/etc/kubernetes/kubelet.conf" ]]; then
+      log "already joined; nothing to do"
+    else
+      write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$CONFIG" || true
+      kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
+        die "kubeadm join failed" "read its output above; 'kubeadm reset -f' on this node, then pulumi up again"
+      # The token inside expires in 15 minutes; the file has no further use.
+      rm -f "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml"
+    fi
+    retry 60 systemctl is-active --quiet kubelet || die "kubelet did not stay active" "read 'journalctl -u kubelet' on the node"
+    log "joined"
+    ;;
+  *) die "unknown action $action" "use init, join or join-material" ;;
+esac

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Helpers shared by the bootstrap scripts; k8s/bootstrap/scripts.ts puts this file in front of
+# each script it sends, so every script runs as one self-contained `bash -c` program.
+#
+# Settings arrive on standard input as KEY=<base64 of value> lines, so secrets (the cluster
+# token, join material) never appear on a command line, in the environment of the SSH session
+# or in a log. OCI_K8S_ROOT prefixes every path the scripts write (tests point it at a temp dir).
+set -euo pipefail
+
+retry_delay="${OCI_K8S_RETRY_DELAY:-5}"
+
+log() { echo "[oci-k8s] $*" >&2; }
+
+# die WHAT [WHAT TO TRY]
+die() {
+  log "FAILED: $1"
+  if [[ $# -gt 1 ]]; then log "try: $2"; fi
+  exit 1
+}
+
+# Reads KEY=<base64> lines from stdin into exported variables.
+read_settings() {
+  local line key value
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ -z "$line" ]] && continue
+    key="${line%%=*}"
+    [[ "$key" =~ ^[A-Z][A-Z0-9_]*$ ]] || die "a settings line has the malformed key '$key'" "this is a bug in oci-k8s; report it"
+    value="$(printf '%s' "${line#*=}" | base64 -d)" || die "the value of $key is not base64" "this is a bug in oci-k8s; report it"
+    export "$key=$value"
+  done
+}
+
+# require_settings KEY...
+require_settings() {
+  local key
+  for key in "$@"; do
+    [[ -n "${!key:-}" ]] || die "setting $key is missing" "this is a bug in oci-k8s; report it"
+  done
+}
+
+# retry ATTEMPTS COMMAND... : runs COMMAND until it succeeds, sleeping between attempts.
+retry() {
+  local attempts=$1 n=1
+  shift
+  until "$@"; do
+    if ((n >= attempts)); then return 1; fi
+    sleep "$retry_delay"
+    n=$((n + 1))
+  done
+}
+
+# write_file PATH MODE CONTENT : writes atomically; returns 0 when the file changed, 1 when not.
+write_file() {
+  local path=$1 mode=$2 content=$3 tmp
+  if [[ -f "$path" ]] && [[ "$(cat "$path")" == "$content" ]]; then return 1; fi
+  mkdir -p "$(dirname "$path")"
+  tmp="$(mktemp "$path.XXXXXX")"
+  chmod "$mode" "$tmp"
+  printf '%s\n' "$content" >"$tmp"
+  mv "$tmp" "$path"
+}
+
+# Runs the distribution's kubectl (KUBECTL holds the command and its arguments).
+kctl() {
+  local -a cmd
+  read -ra cmd <<<"$KUBECTL"
+  "${cmd[@]}" "$@"
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs or joins a k3s or RKE2 node. Usage: rancher.sh k3s|rke2 server|agent
+#
+# Settings (stdin): VERSION, CONFIG (the distribution's config.yaml, with the token), and for
+# servers KUBECTL. A second run with the same settings changes nothing; a changed config
+# restarts the service; another version runs the pinned installer again (an in-place upgrade).
+set -euo pipefail
+
+dist="${1:?usage: rancher.sh k3s|rke2 server|agent}"
+role="${2:?usage: rancher.sh k3s|rke2 server|agent}"
+read_settings
+require_settings VERSION CONFIG
+
+case "$dist/$role" in
+  k3s/server) service=k3s ;;
+  k3s/agent) service=k3s-agent ;;
+  rke2/*) service="rke2-$role" ;;
+  *) die "unknown distribution or role: $dist $role" "use k3s or rke2, and server or agent" ;;
+esac
+config_file="${OCI_K8S_ROOT:-}/etc/rancher/$dist/config.yaml"
+
+installed_version() {
+  "$dist" --version 2>/dev/null | awk 'NR == 1 { print $3 }'
+}
+
+install() {
+  local installer url status=0
+  installer="$(mktemp)"
+  if [[ "$dist" == k3s ]]; then url="https://raw.githubusercontent.com/k3s-io/k3s/${VERSION//+/%2B}/install.sh"; fi
+  if [[ "$dist" == rke2 ]]; then url="https://raw.githubusercontent.com/rancher/rke2/${VERSION//+/%2B}/install.sh"; fi
+  retry 5 curl -sfL "$url" -o "$installer" ||
+    die "could not download the $dist $VERSION installer from $url" "check the node's outbound internet access (NAT gateway or public IP) and that $VERSION is a $dist release"
+  log "installing $dist $VERSION as $role"
+  if [[ "$dist" == k3s ]]; then
+    INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC="$role" sh "$installer" >&2 || status=$?
+  else
+    INSTALL_RKE2_VERSION="$VERSION" INSTALL_RKE2_TYPE="$role" sh "$installer" >&2 || status=$?
+  fi
+  rm -f "$installer"
+  ((status == 0)) || die "the $dist $VERSION installer exited with status $status" "read its output above and 'journalctl -u $service' on the node, then run pulumi up again"
+}
+
+changed=no
+if write_file "$config_file" 600 "$CONFIG"; then changed=yes; fi
+
+if [[ "$(installed_version)" != "$VERSION" ]]; then
+  install
+  systemctl enable "$service" >&2
+  systemctl restart "$service" >&2
+elif [[ "$changed" == yes ]] || ! systemctl is-active --quiet "$service"; then
+  log "configuration changed; restarting $service"
+  systemctl restart "$service" >&2
+else
+  log "$dist $VERSION $role already installed and configured; nothing to do"
+fi
+
+if [[ "$role" == server ]]; then
+  require_settings KUBECTL
+  retry 60 kctl get --raw=/readyz >/dev/null ||
+    die "the Kubernetes API on this server did not become ready" "read 'journalctl -u $service' on the node"
+else
+  retry 60 systemctl is-active --quiet "$service" ||
+    die "$service did not stay active" "read 'journalctl -u $service' on the node; check that it reaches the first server on 6443/9345"
+fi
+log "$dist $role ready"

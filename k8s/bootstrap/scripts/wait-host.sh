@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Waits until the host's preparation (cloud-init) has finished and left its ready marker.
+# Usage: wait-host.sh MARKER
+set -euo pipefail
+
+marker="${OCI_K8S_ROOT:-}${1:?usage: wait-host.sh MARKER}"
+timeout_s="${OCI_K8S_HOST_TIMEOUT:-1200}"
+
+status=0
+timeout "$timeout_s" cloud-init status --wait >/dev/null || status=$?
+case "$status" in
+  0 | 2) ;; # 2: done with recoverable errors; the marker below decides
+  124) die "cloud-init did not finish within ${timeout_s}s" "look at /var/log/cloud-init-output.log on the node" ;;
+  *) die "cloud-init failed (status $status)" "look at /var/log/cloud-init-output.log on the node; replace the node if the image is broken" ;;
+esac
+[[ -f "$marker" ]] || die "host preparation did not complete: $marker is missing" "run /usr/local/sbin/oci-k8s-host-prep on the node and read its error"
+log "host ready since $(cat "$marker")"

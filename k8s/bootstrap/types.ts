@@ -1,0 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Taint } from "../labels";
+
+/** A machine to make a node of; nothing here is specific to a cloud. */
+export interface Host {
+  /** Node name in Kubernetes. */
+  readonly name: string;
+  readonly role: "server" | "agent";
+  /** Address to SSH to: a public IP, or a private one reached through the bastion. */
+  readonly address: pulumi.Input<string>;
+  /** Address on the private network: node IP, and what other nodes connect to. */
+  readonly privateIp: pulumi.Input<string>;
+  /** Memory of the host in GB, to size the kubelet's reservations. */
+  readonly memoryGb: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  /** Changes when the machine is replaced (an instance ID): the bootstrap of the host runs again. */
+  readonly machineId: pulumi.Input<string>;
+  /** Resources the host's bootstrap waits for (volume attachments...). */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Reach this host through the bastion. */
+  readonly viaBastion: boolean;
+}
+
+export interface SshAccess {
+  readonly user: string;
+  /** The private key (secret); absent means the SSH agent of the machine running Pulumi holds it. */
+  readonly privateKey?: pulumi.Input<string>;
+  /** A public host that forwards SSH to hosts with `viaBastion`. */
+  readonly bastion?: pulumi.Input<string>;
+}

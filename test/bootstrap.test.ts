@@ -1,0 +1,263 @@
+/** The cluster bootstrap under the mock runtime: the command graph, settings and secrets, per distribution and topology. */
+import { strict as assert } from "assert";
+import { parse, parseAllDocuments } from "yaml";
+import { decodeSettings } from "../k8s/bootstrap/scripts";
+import { MINIMAL_CONFIG, MOCK_JOIN, MOCK_TOKEN, named, ofType, Registered, RunResult, runProgram } from "./harness";
+
+const COMMAND = "command:remote:Command";
+const INSTANCE = "oci:Core/instance:Instance";
+
+const oneServer = [
+  { name: "server-1", role: "server", ocpus: 1 },
+  { name: "agent-1", role: "agent", ocpus: 1 },
+  { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
+];
+const threeServers = [
+  { name: "server-1", role: "server", ocpus: 2, memoryGb: 8 },
+  { name: "server-2", role: "server", ocpus: 1, memoryGb: 8 },
+  { name: "server-3", role: "server", ocpus: 1, memoryGb: 8 },
+  { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
+];
+
+async function run(distribution: string, nodes: unknown[], extra: Record<string, unknown> = {}): Promise<RunResult> {
+  const tier = nodes.length > 3 ? { tier: "payg" } : {};
+  const r = await runProgram("boot", { ...MINIMAL_CONFIG, ...tier, distribution, nodes, ...extra });
+  if (r.error) throw r.error;
+  return r;
+}
+
+const cmd = (r: RunResult, name: string) => named(r, COMMAND, name);
+const settingsOf = (c: Registered) => decodeSettings(c.inputs.stdin);
+const ipOf = (r: RunResult, node: string) =>
+  (r.outputs.nodes as { name: string; privateIp: string }[]).find((n) => n.name === node)!.privateIp;
+const dependsOn = (c: Registered, other: Registered) => c.dependencies.includes(other.urn);
+
+/** Every value a resource was given that is not marked secret, as text. */
+function plainInputs(r: RunResult): string[] {
+  return r.resources.flatMap((x) =>
+    Object.entries(x.inputs)
+      .filter(([k]) => !x.secretInputs.includes(k))
+      .map(([k, v]) => `${x.type}::${x.name}.${k}=${JSON.stringify(v)}`),
+  );
+}
+
+function assertNoSecretInPlainText(r: RunResult) {
+  const secrets = [MOCK_TOKEN, MOCK_JOIN.JOIN_TOKEN, MOCK_JOIN.CERTIFICATE_KEY, "TU9DSy1LRVk=" /* kubeconfig client key */];
+  for (const text of plainInputs(r)) {
+    for (const s of secrets) assert.ok(!text.includes(s), `a secret appears unmasked in ${text.slice(0, 160)}`);
+  }
+  for (const [k, v] of Object.entries(r.outputs)) {
+    if (r.secretOutputs.includes(k)) continue;
+    for (const s of secrets) assert.ok(!JSON.stringify(v ?? null).includes(s), `output ${k} shows a secret`);
+  }
+}
+
+for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
+  for (const [topology, nodes] of [
+    ["1 server", oneServer],
+    ["3 servers", threeServers],
+  ] as const) {
+    describe(`bootstrap: ${distribution}, ${topology}`, () => {
+      let r: RunResult;
+      const servers = nodes.filter((n) => n.role === "server").map((n) => n.name);
+      const agents = nodes.filter((n) => n.role === "agent").map((n) => n.name);
+      before(async () => {
+        r = await run(distribution, [...nodes]);
+      });
+
+      it("waits for each host's preparation marker once the host (and its volumes) exist", () => {
+        for (const n of nodes) {
+          const wait = cmd(r, `${n.name}-wait`);
+          assert.match(wait.inputs.create, /^sudo bash -c .* wait-host \/var\/lib\/oci-k8s\/host-ready$/s);
+          assert.deepEqual(wait.inputs.triggers, [`${n.name}-id`]);
+          // Depending on the node component means depending on its instance (and volume attachment).
+          assert.ok(wait.dependencies.includes(named(r, INSTANCE, n.name).urn), `${n.name}-wait does not wait for the instance`);
+          assert.equal(wait.inputs.connection.dialErrorLimit, 60, "a booting node is retried");
+          assert.ok(dependsOn(cmd(r, `${n.name}-install`), wait));
+        }
+      });
+
+      it("joins servers one at a time after the first, and every agent in parallel after the first", () => {
+        const first = cmd(r, `${servers[0]}-install`);
+        for (let i = 1; i < servers.length; i++) {
+          assert.ok(
+            dependsOn(cmd(r, `${servers[i]}-install`), cmd(r, `${servers[i - 1]}-install`)),
+            `${servers[i]} does not wait for ${servers[i - 1]}`,
+          );
+        }
+        for (const a of agents) {
+          const install = cmd(r, `${a}-install`);
+          assert.ok(dependsOn(install, first));
+          const others = [...servers.slice(1), ...agents.filter((x) => x !== a)].map((x) => cmd(r, `${x}-install`));
+          for (const o of others) assert.ok(!dependsOn(install, o), `${a} waits for ${o.name}: joins are serialized`);
+        }
+      });
+
+      it("sends settings (with the token) on stdin as a secret, never on the command line", () => {
+        for (const n of nodes) {
+          const install = cmd(r, `${n.name}-install`);
+          assert.ok(install.secretInputs.includes("stdin"), `${n.name}-install stdin is not secret`);
+          assert.ok(!install.inputs.create.includes(MOCK_TOKEN));
+        }
+        assertNoSecretInPlainText(r);
+      });
+
+      it("reads the kubeconfig without logging it, keeps it secret, and points it at the load balancer", () => {
+        const kc = cmd(r, "cluster-kubeconfig");
+        assert.equal(kc.inputs.logging, "none");
+        assert.ok(kc.additionalSecretOutputs.includes("stdout"));
+        assert.ok(dependsOn(kc, cmd(r, `${servers[0]}-install`)));
+        assert.ok(r.secretOutputs.includes("kubeconfig"));
+        const doc = parse(r.outputs.kubeconfig as string);
+        assert.equal(doc.clusters[0].cluster.server, "https://192.0.2.10:6443");
+        assert.equal(doc["current-context"], "oci-k8s-boot");
+      });
+
+      it("builds the Kubernetes provider from the kubeconfig, with a stable identity, after every node is Ready", () => {
+        const provider = named(r, "pulumi:providers:kubernetes", "cluster-provider");
+        assert.equal(provider.inputs.clusterIdentifier, "oci-k8s-boot");
+        assert.ok(provider.secretInputs.includes("kubeconfig"));
+        const ready = cmd(r, "cluster-ready");
+        assert.ok(dependsOn(provider, ready));
+        for (const n of nodes) assert.ok(dependsOn(ready, cmd(r, `${n.name}-labels`)), `ready does not wait for ${n.name}`);
+        assert.deepEqual(
+          settingsOf(ready).NODES.split("\n"),
+          nodes.map((n) => n.name),
+        );
+      });
+
+      it("labels and taints each node from the first server, the micro node tainted", () => {
+        for (const n of nodes) {
+          const labels = cmd(r, `${n.name}-labels`);
+          assert.equal(labels.inputs.connection.host, cmd(r, `${servers[0]}-install`).inputs.connection.host);
+          assert.ok(dependsOn(labels, cmd(r, `${n.name}-install`)));
+          const s = settingsOf(labels);
+          assert.equal(s.NODE_NAME, n.name);
+          assert.match(s.LABELS, new RegExp(`^oci-k8s.io/role=${n.role}$`, "m"));
+          assert.equal(s.TAINTS, n.name.startsWith("micro") ? "oci-k8s.io/micro=true:NoSchedule" : "");
+        }
+      });
+
+      it("drains, deletes and uninstalls a node that leaves the stack, in that order, never the first server", () => {
+        assert.throws(() => cmd(r, `${servers[0]}-retire`));
+        for (const n of nodes.slice(1)) {
+          const retire = cmd(r, `${n.name}-retire`);
+          const uninstall = cmd(r, `${n.name}-uninstall`);
+          assert.match(retire.inputs.delete, new RegExp(` remove-node ${n.name} ${ipOf(r, n.name).replace(/\./g, "\\.")} `));
+          assert.match(uninstall.inputs.delete, new RegExp(` uninstall ${distribution}$`));
+          // Deleting runs dependents first: retire (drain) depends on uninstall, so it runs before it.
+          assert.ok(dependsOn(retire, uninstall));
+          for (const guard of [retire, uninstall]) assert.deepEqual(guard.ignoreChanges.sort(), ["connection", "delete"]);
+        }
+      });
+
+      if (distribution === "kubeadm") {
+        it("creates short-lived join material on the first server for each joining node, unlogged and secret", () => {
+          for (const n of nodes.slice(1)) {
+            const material = cmd(r, `${n.name}-join-material`);
+            assert.match(material.inputs.create, new RegExp(` join-material ${n.role}$`));
+            assert.equal(material.inputs.logging, "none");
+            assert.ok(material.additionalSecretOutputs.includes("stdout"));
+            assert.ok(dependsOn(cmd(r, `${n.name}-install`), material), `${n.name}-install does not use its join material`);
+            const join = parseAllDocuments(settingsOf(cmd(r, `${n.name}-install`)).CONFIG).map((d) => d.toJSON());
+            assert.equal(join[0].kind, "JoinConfiguration");
+            assert.equal(join[0].discovery.bootstrapToken.token, MOCK_JOIN.JOIN_TOKEN);
+            assert.equal(join[0].discovery.bootstrapToken.apiServerEndpoint, `${ipOf(r, servers[0])}:6443`);
+            assert.equal(join[0].controlPlane?.certificateKey, n.role === "server" ? MOCK_JOIN.CERTIFICATE_KEY : undefined);
+          }
+        });
+
+        it("initialises the first server with the SANs, networks, DNS upstream and the pinned CNI", () => {
+          const s = settingsOf(cmd(r, `${servers[0]}-install`));
+          assert.match(cmd(r, `${servers[0]}-install`).inputs.create, / kubeadm init$/);
+          const [init, cluster, kubelet] = parseAllDocuments(s.CONFIG).map((d) => d.toJSON());
+          assert.equal(init.kind, "InitConfiguration");
+          assert.deepEqual(init.nodeRegistration.taints, [], "servers run workloads: no control-plane taint");
+          assert.equal(cluster.kubernetesVersion, "v1.34.9");
+          assert.ok(cluster.apiServer.certSANs.includes("192.0.2.10"));
+          for (const srv of servers) assert.ok(cluster.apiServer.certSANs.includes(ipOf(r, srv)));
+          assert.deepEqual(cluster.networking, { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" });
+          assert.equal(kubelet.resolvConf, "/run/systemd/resolve/resolv.conf");
+          assert.match(s.CNI_MANIFEST, /flannel-io\/flannel\/releases\/download\/v\d+\.\d+\.\d+\/kube-flannel\.yml$/);
+        });
+      } else {
+        it(`configures ${distribution}: token, join address, SANs, bundled add-ons off, reservations, upstream DNS`, () => {
+          const joinPort = distribution === "rke2" ? 9345 : 6443;
+          for (const n of nodes) {
+            const install = cmd(r, `${n.name}-install`);
+            assert.match(install.inputs.create, new RegExp(` rancher ${distribution} ${n.role}$`));
+            const s = settingsOf(install);
+            assert.equal(s.VERSION, distribution === "k3s" ? "v1.34.9+k3s1" : "v1.34.9+rke2r1");
+            const config = parse(s.CONFIG);
+            assert.equal(config.token, MOCK_TOKEN);
+            assert.equal(config["node-name"], n.name);
+            assert.equal(config["node-ip"], ipOf(r, n.name));
+            assert.ok(config["kubelet-arg"].includes("resolv-conf=/run/systemd/resolve/resolv.conf"));
+            assert.ok(config["kubelet-arg"].some((a: string) => a.startsWith("system-reserved=")));
+            if (n.name === servers[0]) {
+              assert.equal(config["cluster-init"], true);
+              assert.equal(config.server, undefined);
+            } else {
+              assert.equal(config.server, `https://${ipOf(r, servers[0])}:${joinPort}`);
+              assert.equal(config["cluster-init"], undefined);
+            }
+            if (n.role === "server") {
+              assert.ok(config["tls-san"].includes("192.0.2.10"));
+              assert.equal(config["write-kubeconfig-mode"], "0600");
+              const off =
+                distribution === "k3s"
+                  ? ["traefik", "servicelb", "local-storage", "metrics-server"]
+                  : ["rke2-ingress-nginx", "rke2-metrics-server"];
+              assert.deepEqual(config.disable, off);
+            }
+            assert.deepEqual(config["node-taint"], n.name.startsWith("micro") ? ["oci-k8s.io/micro=true:NoSchedule"] : undefined);
+          }
+        });
+      }
+    });
+  }
+}
+
+describe("bootstrap: changes", () => {
+  const commandInputs = (r: RunResult) =>
+    new Map(ofType(r, COMMAND).map((c) => [c.name, JSON.stringify({ inputs: c.inputs, deps: c.dependencies })]));
+
+  it("a second run of the same stack gives every command the same inputs, so none runs again", async () => {
+    const a = commandInputs(await run("k3s", oneServer));
+    const b = commandInputs(await run("k3s", oneServer));
+    assert.ok(a.size > 10);
+    assert.deepEqual([...b.entries()], [...a.entries()]);
+  });
+
+  it("changing a node's labels changes only its labels command: no reinstall", async () => {
+    const before = commandInputs(await run("k3s", oneServer));
+    const relabelled = oneServer.map((n) => (n.name === "agent-1" ? { ...n, ingress: false } : n));
+    const after = commandInputs(await run("k3s", relabelled));
+    const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k));
+    assert.deepEqual(changed, ["agent-1-labels"]);
+  });
+
+  it("a different version re-runs the installs with the new version", async () => {
+    const r = await run("k3s", oneServer, { distributionVersion: "v1.34.10+k3s1" });
+    assert.equal(settingsOf(cmd(r, "server-1-install")).VERSION, "v1.34.10+k3s1");
+  });
+
+  it("reaches private nodes through the public jump host", async () => {
+    const r = await runProgram("prd", {
+      ...MINIMAL_CONFIG,
+      tier: "payg",
+      natGateway: true,
+      nodes: [
+        { name: "server-1", role: "server", ocpus: 2 },
+        { name: "jump", role: "agent", shape: "VM.Standard.E2.1.Micro", subnet: "public" },
+      ],
+    });
+    if (r.error) throw r.error;
+    const server = cmd(r, "server-1-install").inputs.connection;
+    assert.equal(server.host, ipOf(r, "server-1"));
+    const jumpIp = named(r, INSTANCE, "jump").inputs.createVnicDetails.assignPublicIp === "true";
+    assert.ok(jumpIp);
+    assert.match(server.proxy.host, /^198\.51\.100\./);
+    assert.equal(cmd(r, "jump-install").inputs.connection.proxy, undefined);
+  });
+});
