@@ -204,7 +204,7 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
             if (n.role === "server") {
               assert.ok(config["tls-san"].includes("192.0.2.10"));
               assert.equal(config["write-kubeconfig-mode"], "0600");
-              const off =
+              const off: string[] =
                 distribution === "k3s"
                   ? ["traefik", "servicelb", "local-storage", "metrics-server"]
                   : ["rke2-ingress-nginx", "rke2-metrics-server"];

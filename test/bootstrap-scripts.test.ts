@@ -1,0 +1,379 @@
+/**
+ * The bootstrap scripts run for real under bash, exactly as sent to a node (lib.sh + script, as
+ * `bash -c`), against fake distribution binaries on PATH that record their calls and can be
+ * told to fail. Files the scripts write land under OCI_K8S_ROOT, a temp dir.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { encodeSettings, scriptText, ScriptName } from "../k8s/bootstrap/scripts";
+import { calls, fakeBin, Run, run, tempDir } from "./tools";
+
+const TOKEN = "SecretClusterTokenThatMustNeverBePrinted0123456789";
+
+interface Sandbox {
+  readonly root: string;
+  readonly bin: string;
+  readonly state: string;
+  run(name: ScriptName, args: string[], settings?: Record<string, string>, env?: Record<string, string>): Run;
+  calls(): string[];
+}
+
+function sandbox(): Sandbox {
+  const dir = tempDir("bootstrap");
+  const root = path.join(dir, "root");
+  const bin = path.join(dir, "bin");
+  const state = path.join(dir, "state");
+  for (const d of [root, bin, state]) fs.mkdirSync(d);
+  // systemctl: enable/restart make a service active; is-active answers from that state.
+  fakeBin(
+    bin,
+    "systemctl",
+    `case "$1" in
+  restart) touch "${state}/active-$2" ;;
+  is-active) [[ -e "${state}/active-\${@: -1}" ]] ;;
+  *) exit 0 ;;
+esac`,
+  );
+  return {
+    root,
+    bin,
+    state,
+    run: (name, args, settings = {}, env = {}) =>
+      run("bash", ["-c", scriptText(name), name, ...args], {
+        input: encodeSettings(settings),
+        env: { PATH: `${bin}:${process.env.PATH}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0", FAKE_STATE: state, ...env },
+      }),
+    calls: () => calls(bin),
+  };
+}
+
+/** curl that "downloads" an installer which installs a fake k3s/rke2 binary. */
+function fakeRancher(s: Sandbox, dist: "k3s" | "rke2") {
+  const versionVar = dist === "k3s" ? "INSTALL_K3S_VERSION" : "INSTALL_RKE2_VERSION";
+  fakeBin(
+    s.bin,
+    "curl",
+    `out=""; while [[ $# -gt 0 ]]; do [[ "$1" == -o ]] && out="$2"; shift; done
+cat > "$out" <<'INSTALLER'
+echo "installer $${versionVar}" >> "$FAKE_STATE/installs"
+if [ -n "\${FAKE_INSTALL_FAIL:-}" ]; then echo "downloading binary failed" >&2; exit 7; fi
+cat > "${s.bin}/${dist}" <<BINARY
+#!/usr/bin/env bash
+echo "${dist} \\$*" >> "${s.bin}/calls.log"
+if [[ "\\$1" == --version ]]; then echo "${dist} version $${versionVar} (fake)"; exit 0; fi
+if [[ "\\$*" == *readyz* ]]; then
+  n=\\$(( \\$(cat "$FAKE_STATE/readyz" 2>/dev/null || echo 0) + 1 )); echo \\$n > "$FAKE_STATE/readyz"
+  [[ \\$n -ge \\\${FAKE_READY_AFTER:-1} ]]
+fi
+BINARY
+chmod +x "${s.bin}/${dist}"
+INSTALLER`.replace(/\$\$\{versionVar\}/g, `$${versionVar}`),
+  );
+}
+
+const installs = (s: Sandbox) =>
+  fs.existsSync(path.join(s.state, "installs")) ? fs.readFileSync(path.join(s.state, "installs"), "utf8").trim().split("\n") : [];
+const k3sServer = (version = "v1.34.9+k3s1", config = `token: ${TOKEN}\nnode-name: server-1\ncluster-init: true`) => ({
+  VERSION: version,
+  CONFIG: config,
+  KUBECTL: "k3s kubectl",
+});
+
+describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
+  it("installs the pinned k3s on a first run, writes a root-only config, and waits for the API", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    const r = s.run("rancher", ["k3s", "server"], k3sServer());
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(installs(s), ["installer v1.34.9+k3s1"]);
+    assert.ok(
+      s.calls().some((c) => c.startsWith("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/v1.34.9%2Bk3s1/install.sh")),
+    );
+    const config = path.join(s.root, "etc/rancher/k3s/config.yaml");
+    assert.equal(fs.readFileSync(config, "utf8"), `${k3sServer().CONFIG}\n`);
+    assert.equal(fs.statSync(config).mode & 0o777, 0o600);
+    assert.ok(s.calls().includes("systemctl enable k3s"));
+    assert.ok(s.calls().includes("k3s kubectl get --raw=/readyz"));
+    assert.ok(!(r.stdout + r.stderr).includes(TOKEN), "the token was printed");
+  });
+
+  it("a second run with the same settings is a no-op", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    assert.equal(s.run("rancher", ["k3s", "server"], k3sServer()).status, 0);
+    const before = s.calls().length;
+    const r = s.run("rancher", ["k3s", "server"], k3sServer());
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /already installed and configured; nothing to do/);
+    const second = s.calls().slice(before);
+    assert.deepEqual(installs(s).length, 1, "installed twice");
+    assert.ok(!second.some((c) => c.startsWith("curl") || c.startsWith("systemctl restart")), second.join("\n"));
+  });
+
+  it("waits for an API that answers only on the fourth try", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    const r = s.run("rancher", ["k3s", "server"], k3sServer(), { FAKE_READY_AFTER: "4" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(s.calls().filter((c) => c.includes("readyz")).length, 4);
+  });
+
+  it("a failing install exits non-zero saying what failed and what to try", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    const r = s.run("rancher", ["k3s", "server"], k3sServer(), { FAKE_INSTALL_FAIL: "1" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /FAILED: the k3s v1\.34\.9\+k3s1 installer exited with status 7/);
+    assert.match(r.stderr, /try: read its output above and 'journalctl -u k3s'/);
+  });
+
+  it("an API that never answers fails with advice", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    const r = s.run("rancher", ["k3s", "server"], k3sServer(), { FAKE_READY_AFTER: "1000" });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /FAILED: the Kubernetes API on this server did not become ready/);
+  });
+
+  it("a changed config restarts the service without reinstalling; a new version reinstalls (upgrade)", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    s.run("rancher", ["k3s", "server"], k3sServer());
+    const changed = s.run(
+      "rancher",
+      ["k3s", "server"],
+      k3sServer("v1.34.9+k3s1", `token: ${TOKEN}\nnode-name: server-1\ncluster-init: true\ndebug: true`),
+    );
+    assert.equal(changed.status, 0, changed.stderr);
+    assert.match(changed.stderr, /configuration changed; restarting k3s/);
+    assert.equal(installs(s).length, 1);
+    const upgraded = s.run("rancher", ["k3s", "server"], k3sServer("v1.34.10+k3s1"));
+    assert.equal(upgraded.status, 0, upgraded.stderr);
+    assert.deepEqual(installs(s), ["installer v1.34.9+k3s1", "installer v1.34.10+k3s1"]);
+  });
+
+  it("joins an RKE2 agent: pinned installer, agent service enabled and active", () => {
+    const s = sandbox();
+    fakeRancher(s, "rke2");
+    const r = s.run("rancher", ["rke2", "agent"], {
+      VERSION: "v1.34.9+rke2r1",
+      CONFIG: `server: https://10.0.0.10:9345\ntoken: ${TOKEN}`,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(s.calls().some((c) => c.includes("https://raw.githubusercontent.com/rancher/rke2/v1.34.9%2Brke2r1/install.sh")));
+    assert.ok(s.calls().includes("systemctl enable rke2-agent"));
+    assert.ok(s.calls().includes("systemctl is-active --quiet rke2-agent"));
+    assert.ok(fs.existsSync(path.join(s.root, "etc/rancher/rke2/config.yaml")));
+  });
+
+  it("refuses malformed settings", () => {
+    const s = sandbox();
+    const r = run("bash", ["-c", scriptText("rancher"), "rancher", "k3s", "server"], {
+      input: "lower=dmFsdWU=\n",
+      env: { PATH: `${s.bin}:${process.env.PATH}`, OCI_K8S_ROOT: s.root },
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /malformed key 'lower'/);
+  });
+});
+
+describe("bootstrap scripts: wait-host.sh", () => {
+  const marker = "/var/lib/oci-k8s/host-ready";
+  function setup(status: number, withMarker: boolean) {
+    const s = sandbox();
+    fakeBin(s.bin, "cloud-init", `exit ${status}`);
+    if (withMarker) {
+      fs.mkdirSync(path.join(s.root, path.dirname(marker)), { recursive: true });
+      fs.writeFileSync(path.join(s.root, marker), "2026-11-22T04:00:00Z\n");
+    }
+    return s.run("wait-host", [marker]);
+  }
+
+  it("passes when cloud-init is done and the marker exists", () => {
+    const r = setup(0, true);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /host ready since 2026-11-22T04:00:00Z/);
+  });
+
+  it("fails with advice when cloud-init failed", () => {
+    const r = setup(1, true);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cloud-init failed \(status 1\).*\n.*cloud-init-output\.log/);
+  });
+
+  it("fails when host preparation left no marker", () => {
+    const r = setup(0, false);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /host preparation did not complete.*\n.*oci-k8s-host-prep/);
+  });
+});
+
+describe("bootstrap scripts: kubeadm.sh", () => {
+  function setup() {
+    const s = sandbox();
+    const st = s.state;
+    fakeBin(
+      s.bin,
+      "apt-get",
+      `for a in "$@"; do [[ "$a" == kubeadm=* ]] && echo "v\${a#kubeadm=}" | sed 's/-1\\.1$//' > "${st}/kubeadm-version"; done; exit 0`,
+    );
+    for (const name of ["apt-mark", "gpg", "curl"]) fakeBin(s.bin, name);
+    fakeBin(s.bin, "containerd", `echo "SystemdCgroup = false"`);
+    fakeBin(s.bin, "kubectl");
+    fakeBin(
+      s.bin,
+      "kubeadm",
+      `case "$1 $2" in
+  "version -o") cat "${st}/kubeadm-version" 2>/dev/null || true ;;
+  "init --config") mkdir -p "${s.root}/etc/kubernetes" && echo admin > "${s.root}/etc/kubernetes/admin.conf" ;;
+  "join --config") mkdir -p "${s.root}/etc/kubernetes" && echo kubelet > "${s.root}/etc/kubernetes/kubelet.conf" && touch "${st}/active-kubelet" ;;
+  "token create") echo "kubeadm join 10.0.0.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:${"2".repeat(64)}" ;;
+  "init phase") printf '[upload-certs] Using certificate key:\\n${"a".repeat(64)}\\n' ;;
+esac`,
+    );
+    return s;
+  }
+  const initSettings = {
+    VERSION: "v1.34.9",
+    CONFIG: "kind: InitConfiguration",
+    CNI_MANIFEST: "https://example.invalid/kube-flannel.yml",
+  };
+
+  it("init installs pinned packages once, initialises once, applies the CNI; a second run is a no-op", () => {
+    const s = setup();
+    const first = s.run("kubeadm", ["init"], initSettings);
+    assert.equal(first.status, 0, first.stderr);
+    assert.ok(
+      s
+        .calls()
+        .some((c) =>
+          c.includes(
+            "apt-get install -y -q --allow-change-held-packages kubelet=1.34.9-1.1 kubeadm=1.34.9-1.1 kubectl=1.34.9-1.1",
+          ),
+        ),
+    );
+    assert.ok(s.calls().includes("apt-mark hold kubelet kubeadm kubectl"));
+    assert.match(fs.readFileSync(path.join(s.root, "etc/containerd/config.toml"), "utf8"), /SystemdCgroup = true/);
+    assert.equal(s.calls().filter((c) => c.startsWith("kubeadm init --config")).length, 1);
+    assert.ok(
+      s
+        .calls()
+        .some((c) => c.startsWith("kubectl --kubeconfig") && c.includes("apply -f https://example.invalid/kube-flannel.yml")),
+    );
+    const before = s.calls().length;
+    const second = s.run("kubeadm", ["init"], initSettings);
+    assert.equal(second.status, 0, second.stderr);
+    const again = s.calls().slice(before);
+    assert.ok(!again.some((c) => c.startsWith("apt-get install") || c.startsWith("kubeadm init")), again.join("\n"));
+  });
+
+  it("join-material prints a fresh token, the CA hash and (for servers) a certificate key as settings lines", () => {
+    const s = setup();
+    const decode = (out: string) =>
+      Object.fromEntries(
+        out
+          .trim()
+          .split("\n")
+          .map((l) => [l.split("=")[0], Buffer.from(l.slice(l.indexOf("=") + 1), "base64").toString()]),
+      );
+    const server = s.run("kubeadm", ["join-material", "server"], { VERSION: "v1.34.9" });
+    assert.equal(server.status, 0, server.stderr);
+    assert.deepEqual(decode(server.stdout), {
+      JOIN_TOKEN: "abcdef.0123456789abcdef",
+      CA_CERT_HASH: `sha256:${"2".repeat(64)}`,
+      CERTIFICATE_KEY: "a".repeat(64),
+    });
+    assert.ok(s.calls().includes("kubeadm token create --ttl 15m --print-join-command"));
+    const agent = s.run("kubeadm", ["join-material", "agent"], { VERSION: "v1.34.9" });
+    assert.deepEqual(Object.keys(decode(agent.stdout)), ["JOIN_TOKEN", "CA_CERT_HASH"]);
+  });
+
+  it("join joins once and deletes its token-bearing config afterwards", () => {
+    const s = setup();
+    const r = s.run("kubeadm", ["join"], {
+      VERSION: "v1.34.9",
+      CONFIG: "kind: JoinConfiguration\ntoken: abcdef.0123456789abcdef",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(fs.existsSync(path.join(s.root, "etc/kubernetes/oci-k8s/join.yaml")), false);
+    const again = s.run("kubeadm", ["join"], { VERSION: "v1.34.9", CONFIG: "kind: JoinConfiguration" });
+    assert.match(again.stderr, /already joined; nothing to do/);
+    assert.equal(s.calls().filter((c) => c.startsWith("kubeadm join")).length, 1);
+  });
+});
+
+describe("bootstrap scripts: labels, readiness, removal", () => {
+  function kubectl(s: Sandbox, body: string) {
+    fakeBin(s.bin, "kubectl", body);
+  }
+
+  it("label-node applies labels and taints, remembers them, and removes ones no longer wanted", () => {
+    const s = sandbox();
+    const ann = path.join(s.state, "annotation");
+    kubectl(
+      s,
+      `if [[ "$1 $2" == "get node" && "$*" == *jsonpath* ]]; then cat "${ann}" 2>/dev/null; exit 0; fi
+if [[ "$1" == annotate ]]; then v="\${@: -1}"; echo "\${v#oci-k8s.io/managed=}" > "${ann}"; fi`,
+    );
+    const settings = (labels: string, taints: string) => ({
+      KUBECTL: "kubectl",
+      NODE_NAME: "micro-1",
+      LABELS: labels,
+      TAINTS: taints,
+    });
+    const first = s.run(
+      "label-node",
+      [],
+      settings("oci-k8s.io/role=agent\noci-k8s.io/micro=true", "oci-k8s.io/micro=true:NoSchedule"),
+    );
+    assert.equal(first.status, 0, first.stderr);
+    assert.ok(s.calls().includes("kubectl label node micro-1 --overwrite oci-k8s.io/role=agent oci-k8s.io/micro=true"));
+    assert.ok(s.calls().includes("kubectl taint node micro-1 --overwrite oci-k8s.io/micro=true:NoSchedule"));
+    assert.equal(fs.readFileSync(ann, "utf8").trim(), "label:oci-k8s.io/role label:oci-k8s.io/micro taint:oci-k8s.io/micro");
+    const second = s.run("label-node", [], settings("oci-k8s.io/role=agent", ""));
+    assert.equal(second.status, 0, second.stderr);
+    assert.ok(s.calls().includes("kubectl label node micro-1 oci-k8s.io/micro-"));
+    assert.ok(s.calls().includes("kubectl taint node micro-1 oci-k8s.io/micro-"));
+    assert.ok(!s.calls().includes("kubectl label node micro-1 oci-k8s.io/role-"));
+  });
+
+  it("wait-ready waits for each node and names the one that never becomes Ready", () => {
+    const s = sandbox();
+    kubectl(
+      s,
+      `n=$(( $(cat "${s.state}/$3" 2>/dev/null || echo 0) + 1 )); echo $n > "${s.state}/$3"
+[[ "$3" == good && $n -ge 3 ]] && echo True || echo False`,
+    );
+    const ok = s.run("wait-ready", [], { KUBECTL: "kubectl", NODES: "good" });
+    assert.equal(ok.status, 0, ok.stderr);
+    const bad = s.run("wait-ready", [], { KUBECTL: "kubectl", NODES: "good\nbroken" }, { OCI_K8S_READY_ATTEMPTS: "3" });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /node broken did not become Ready\n.*kubectl describe node broken/);
+  });
+
+  it("remove-node drains and deletes only the node with the departing address", () => {
+    const s = sandbox();
+    kubectl(s, `[[ "$1" == get ]] && echo "\${FAKE_NODE_IP:-}"; exit 0`);
+    const gone = s.run("remove-node", ["agent-1", "10.0.0.20", "kubectl"], {}, { FAKE_NODE_IP: "10.0.0.20" });
+    assert.equal(gone.status, 0, gone.stderr);
+    assert.ok(s.calls().some((c) => c.startsWith("kubectl drain agent-1 --ignore-daemonsets")));
+    assert.ok(s.calls().includes("kubectl delete node agent-1 --wait=false"));
+    const s2 = sandbox();
+    kubectl(s2, `[[ "$1" == get ]] && echo "\${FAKE_NODE_IP:-}"; exit 0`);
+    const replaced = s2.run("remove-node", ["agent-1", "10.0.0.20", "kubectl"], {}, { FAKE_NODE_IP: "10.0.0.99" });
+    assert.equal(replaced.status, 0);
+    assert.match(replaced.stderr, /a replacement/);
+    assert.ok(!s2.calls().some((c) => c.startsWith("kubectl drain") || c.startsWith("kubectl delete")));
+  });
+
+  it("uninstall runs the distribution's own uninstaller", () => {
+    const s = sandbox();
+    const script = path.join(s.root, "usr/local/bin/k3s-agent-uninstall.sh");
+    fs.mkdirSync(path.dirname(script), { recursive: true });
+    fs.writeFileSync(script, `#!/usr/bin/env bash\ntouch "${s.state}/uninstalled"\n`, { mode: 0o755 });
+    const r = s.run("uninstall", ["k3s"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(s.state, "uninstalled")));
+  });
+});
