@@ -1,6 +1,7 @@
 /** The cluster bootstrap under the mock runtime: the command graph, settings and secrets, per distribution and topology. */
 import { strict as assert } from "assert";
 import { parse, parseAllDocuments } from "yaml";
+import { reservations } from "../k8s/bootstrap/reserved";
 import { decodeSettings } from "../k8s/bootstrap/scripts";
 import { MINIMAL_CONFIG, MOCK_JOIN, MOCK_TOKEN, named, ofType, Registered, RunResult, runProgram } from "./harness";
 
@@ -217,6 +218,15 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
     });
   }
 }
+
+describe("bootstrap: kubelet reservations", () => {
+  it("keep headroom on a 1 GB micro and a 12 GB A1 node, as README states", () => {
+    assert.equal(reservations(1).allocatableMiB, 1024 - 356);
+    assert.equal(reservations(12).allocatableMiB, 12 * 1024 - 1324);
+    assert.equal(reservations(1).systemReserved, "cpu=100m,memory=128Mi");
+    assert.match(reservations(6).evictionHard, /^memory\.available<200Mi,/);
+  });
+});
 
 describe("bootstrap: changes", () => {
   const commandInputs = (r: RunResult) =>
