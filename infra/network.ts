@@ -78,56 +78,37 @@ export class Network extends pulumi.ComponentResource {
       { ...vcnScope, enabled: true, displayName: display("igw") },
       parent,
     );
-    const publicRoutes = new oci.core.RouteTable(
-      "public-routes",
-      {
-        ...vcnScope,
-        displayName: display("public"),
-        routeRules: [{ destination: WORLD, destinationType: "CIDR_BLOCK", networkEntityId: internetGateway.id }],
-      },
-      parent,
-    );
-    const subnetOpts = { parent: this, dependsOn: [defaultSecurityList] };
-    const publicSubnet = new oci.core.Subnet(
-      "public-subnet",
-      {
-        ...vcnScope,
-        cidrBlock: args.publicSubnetCidr,
-        displayName: display("public"),
-        dnsLabel: "public",
-        routeTableId: publicRoutes.id,
-        securityListIds: [vcn.defaultSecurityListId],
-        prohibitPublicIpOnVnic: false,
-      },
-      subnetOpts,
-    );
-    this.vcnId = vcn.id;
-    this.publicSubnetId = publicSubnet.id;
-
-    if (args.natGateway) {
-      const natGateway = new oci.core.NatGateway("nat-gateway", { ...vcnScope, displayName: display("nat") }, parent);
-      const privateRoutes = new oci.core.RouteTable(
-        "private-routes",
+    // A route table and a subnet per kind: the public one routes to the internet gateway, the
+    // private one (with natGateway) to the NAT gateway and forbids public IPs.
+    const subnet = (kind: "public" | "private", cidrBlock: string, gatewayId: pulumi.Input<string>) => {
+      const routes = new oci.core.RouteTable(
+        `${kind}-routes`,
         {
           ...vcnScope,
-          displayName: display("private"),
-          routeRules: [{ destination: WORLD, destinationType: "CIDR_BLOCK", networkEntityId: natGateway.id }],
+          displayName: display(kind),
+          routeRules: [{ destination: WORLD, destinationType: "CIDR_BLOCK", networkEntityId: gatewayId }],
         },
         parent,
       );
-      this.privateSubnetId = new oci.core.Subnet(
-        "private-subnet",
+      return new oci.core.Subnet(
+        `${kind}-subnet`,
         {
           ...vcnScope,
-          cidrBlock: args.privateSubnetCidr,
-          displayName: display("private"),
-          dnsLabel: "private",
-          routeTableId: privateRoutes.id,
+          cidrBlock,
+          displayName: display(kind),
+          dnsLabel: kind,
+          routeTableId: routes.id,
           securityListIds: [vcn.defaultSecurityListId],
-          prohibitPublicIpOnVnic: true,
+          prohibitPublicIpOnVnic: kind === "private",
         },
-        subnetOpts,
+        { parent: this, dependsOn: [defaultSecurityList] },
       ).id;
+    };
+    this.vcnId = vcn.id;
+    this.publicSubnetId = subnet("public", args.publicSubnetCidr, internetGateway.id);
+    if (args.natGateway) {
+      const natGateway = new oci.core.NatGateway("nat-gateway", { ...vcnScope, displayName: display("nat") }, parent);
+      this.privateSubnetId = subnet("private", args.privateSubnetCidr, natGateway.id);
     }
 
     const nsgs = Object.fromEntries(

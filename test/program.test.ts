@@ -26,6 +26,16 @@ const opensPort = (rule: Registered, port: number) => {
   return rule.inputs.protocol === "all" || (range !== undefined && range.min <= port && port <= range.max);
 };
 
+/** Rules whose source is another NSG, as "nsg protocol min-max from source", sorted. */
+function nodeToNodeRules(r: RunResult): string[] {
+  return ofType(r, RULE)
+    .filter((x) => x.inputs.sourceType === "NETWORK_SECURITY_GROUP")
+    .map(
+      (x) => `${x.inputs.networkSecurityGroupId} ${x.inputs.protocol} ${portOf(x).min}-${portOf(x).max} from ${x.inputs.source}`,
+    )
+    .sort();
+}
+
 /** Every ingress rule, in every NSG, that admits the world. */
 function worldIngress(r: RunResult) {
   return ofType(r, RULE).filter((rule) => rule.inputs.direction === "INGRESS" && isWorld(rule));
@@ -144,13 +154,7 @@ describe("program: dev stack (Always Free)", function () {
   });
 
   it("opens exactly k3s's node ports between nodes", () => {
-    const between = ofType(r, RULE)
-      .filter((x) => x.inputs.sourceType === "NETWORK_SECURITY_GROUP")
-      .map(
-        (x) =>
-          `${x.inputs.networkSecurityGroupId} ${x.inputs.protocol} ${portOf(x).min}-${portOf(x).max} from ${x.inputs.source}`,
-      )
-      .sort();
+    const between = nodeToNodeRules(r);
     assert.deepEqual(between, [
       "nsg-nodes-id 17 8472-8472 from nsg-nodes-id",
       "nsg-nodes-id 6 10250-10250 from nsg-nodes-id",
@@ -375,13 +379,7 @@ describe("program: fixtures", () => {
   ] as const) {
     it(`opens ${distribution}'s node ports`, async () => {
       const r = await run(distribution, { ...MINIMAL_CONFIG, distribution });
-      const between = ofType(r, RULE)
-        .filter((x) => x.inputs.sourceType === "NETWORK_SECURITY_GROUP")
-        .map(
-          (x) =>
-            `${x.inputs.networkSecurityGroupId} ${x.inputs.protocol} ${portOf(x).min}-${portOf(x).max} from ${x.inputs.source}`,
-        )
-        .sort();
+      const between = nodeToNodeRules(r);
       assert.deepEqual(
         between,
         [
