@@ -33,6 +33,7 @@ export = async () => {
   const hosts: Host[] = infra.nodes.map(({ spec, node }) => ({
     name: spec.name,
     role: spec.role,
+    arch: spec.arch,
     address: spec.subnet === "public" ? node.publicIp : node.privateIp,
     privateIp: node.privateIp,
     memoryGb: spec.memoryGb,

@@ -289,6 +289,15 @@ esac`,
     assert.deepEqual(Object.keys(decode(agent.stdout)), ["JOIN_TOKEN", "CA_CERT_HASH"]);
   });
 
+  it("revoke deletes the used token and the uploaded certificates", () => {
+    const s = setup();
+    const r = s.run("kubeadm", ["revoke"], { VERSION: "v1.34.9", KUBECTL: "kubectl", JOIN_TOKEN: "abcdef.0123456789abcdef" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(s.calls().includes("kubeadm token delete abcdef"));
+    assert.ok(s.calls().some((c) => c.includes("-n kube-system delete secret kubeadm-certs --ignore-not-found")));
+    assert.ok(!(r.stdout + r.stderr).includes("0123456789abcdef"), "the token secret was printed");
+  });
+
   it("join joins once and deletes its token-bearing config afterwards", () => {
     const s = setup();
     const r = s.run("kubeadm", ["join"], {

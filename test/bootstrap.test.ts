@@ -165,6 +165,12 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
             assert.equal(join[0].discovery.bootstrapToken.token, MOCK_JOIN.JOIN_TOKEN);
             assert.equal(join[0].discovery.bootstrapToken.apiServerEndpoint, `${ipOf(r, servers[0])}:6443`);
             assert.equal(join[0].controlPlane?.certificateKey, n.role === "server" ? MOCK_JOIN.CERTIFICATE_KEY : undefined);
+            // Right after the join the token and uploaded certificates are deleted on the first server.
+            const revoke = cmd(r, `${n.name}-revoke-join`);
+            assert.match(revoke.inputs.create, / kubeadm revoke$/);
+            assert.ok(dependsOn(revoke, cmd(r, `${n.name}-install`)));
+            assert.ok(revoke.secretInputs.includes("stdin"));
+            assert.equal(settingsOf(revoke).JOIN_TOKEN, MOCK_JOIN.JOIN_TOKEN);
           }
         });
 
@@ -176,7 +182,7 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
           assert.deepEqual(init.nodeRegistration.taints, [], "servers run workloads: no control-plane taint");
           assert.equal(cluster.kubernetesVersion, "v1.34.9");
           assert.ok(cluster.apiServer.certSANs.includes("192.0.2.10"));
-          for (const srv of servers) assert.ok(cluster.apiServer.certSANs.includes(ipOf(r, srv)));
+          for (const n of nodes) assert.ok(cluster.apiServer.certSANs.includes(ipOf(r, n.name)), `${n.name} missing from SANs`);
           assert.deepEqual(cluster.networking, { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" });
           assert.equal(kubelet.resolvConf, "/run/systemd/resolve/resolv.conf");
           assert.match(s.CNI_MANIFEST, /flannel-io\/flannel\/releases\/download\/v\d+\.\d+\.\d+\/kube-flannel\.yml$/);
@@ -204,6 +210,8 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
             }
             if (n.role === "server") {
               assert.ok(config["tls-san"].includes("192.0.2.10"));
+              for (const other of nodes)
+                assert.ok(config["tls-san"].includes(ipOf(r, other.name)), `${other.name} missing from SANs`);
               assert.equal(config["write-kubeconfig-mode"], "0600");
               const off: string[] =
                 distribution === "k3s"

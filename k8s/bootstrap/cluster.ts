@@ -72,14 +72,15 @@ export class Cluster extends pulumi.ComponentResource {
         ? new random.RandomPassword(`${name}-token`, { length: 48, special: false }, parent).result
         : undefined;
 
-    const serverIps = pulumi.all(servers.map((s) => s.privateIp));
+    // The API certificate is valid for the load balancer and every address of every node.
+    const nodeAddresses = pulumi.all(args.hosts.flatMap((h) => [h.privateIp, h.address]));
     const clusterFacts: pulumi.Output<ClusterFacts> = pulumi
-      .all([serverIps, args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined)])
-      .apply(([ips, endpoint, firstIp, secret]) => ({
+      .all([nodeAddresses, args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined)])
+      .apply(([addresses, endpoint, firstIp, secret]) => ({
         clusterName: args.clusterName,
         version: args.version,
         firstServerIp: firstIp,
-        tlsSans: [endpoint, ...(args.extraSans ?? []), ...ips],
+        tlsSans: [...new Set([endpoint, ...(args.extraSans ?? []), ...addresses])],
         token: secret,
       }));
 
@@ -108,6 +109,21 @@ export class Cluster extends pulumi.ComponentResource {
       ]),
     );
 
+    /** kubeadm: once the node has joined, its token and the uploaded certificates are deleted. */
+    const revoke = (h: Host, joined: pulumi.Resource, material?: pulumi.Output<JoinMaterial>) => {
+      if (!material || !dist.revokeJoinMaterialCommand) return;
+      new command.remote.Command(
+        `${h.name}-revoke-join`,
+        {
+          connection: onFirst,
+          create: dist.revokeJoinMaterialCommand,
+          stdin: pulumi.secret(material.apply((m) => encodeSettings({ KUBECTL: dist.kubectl, JOIN_TOKEN: m.JOIN_TOKEN }))),
+          triggers: [h.machineId],
+        },
+        { parent: this, dependsOn: [joined] },
+      );
+    };
+
     const install = (h: Host, after: pulumi.Resource[], material?: pulumi.Output<JoinMaterial>): Step => {
       const nodeFacts = facts(h);
       const settings = pulumi
@@ -124,6 +140,7 @@ export class Cluster extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [waits.get(h)!, ...after] },
       );
+      revoke(h, installCommand, material);
       return { host: h, facts: nodeFacts, install: installCommand };
     };
 

@@ -62,6 +62,8 @@ export interface Distribution {
   installSettings(node: NodeFacts, cluster: ClusterFacts, material?: JoinMaterial): Record<string, string>;
   /** The command, run on the first server, that prints join material for a node (kubeadm only). */
   joinMaterialCommand?(node: NodeFacts): string;
+  /** The command, run on the first server after the join, that revokes that material (kubeadm only). */
+  readonly revokeJoinMaterialCommand?: string;
 }
 
 const kubeletFlags = (node: NodeFacts) => {
@@ -183,6 +185,7 @@ export const KUBEADM: Distribution = {
   joinsWith: "material",
   installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
+  revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),
   installSettings: (node, cluster, material): Record<string, string> => {
     const endpoint = `${cluster.firstServerIp}:6443`;
     if (node.first) {

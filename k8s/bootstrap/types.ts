@@ -6,6 +6,8 @@ export interface Host {
   /** Node name in Kubernetes. */
   readonly name: string;
   readonly role: "server" | "agent";
+  /** Kubernetes architecture (arm64, amd64). */
+  readonly arch: string;
   /** Address to SSH to: a public IP, or a private one reached through the bastion. */
   readonly address: pulumi.Input<string>;
   /** Address on the private network: node IP, and what other nodes connect to. */

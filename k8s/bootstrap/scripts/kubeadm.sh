@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Installs or joins a kubeadm node. Usage: kubeadm.sh init|join|join-material ...
+# Installs or joins a kubeadm node. Usage: kubeadm.sh init|join|join-material|revoke ...
 #
 #   init                      first server: packages, `kubeadm init`, the CNI
 #   join                      another server or an agent: packages, `kubeadm join`
 #   join-material server|agent on the first server: prints a fresh join token (15 minutes), the
 #                             CA hash and, for a server, a certificate key, as settings lines
+#   revoke                    on the first server once a node has joined: deletes its token
+#                             (JOIN_TOKEN) and the uploaded control-plane certificates, so the
+#                             material kept in Pulumi's state is dead
 #
 # Settings (stdin): VERSION (v1.34.9), and for init/join CONFIG (the kubeadm configuration),
 # for init CNI_MANIFEST (URL of the pinned CNI manifest).
 set -euo pipefail
 
-action="${1:?usage: kubeadm.sh init|join|join-material}"
+action="${1:?usage: kubeadm.sh init|join|join-material|revoke}"
 read_settings
 require_settings VERSION
 admin_conf="${OCI_K8S_ROOT:-}/etc/kubernetes/admin.conf"
@@ -80,5 +83,11 @@ case "$action" in
     retry 60 systemctl is-active --quiet kubelet || die "kubelet did not stay active" "read 'journalctl -u kubelet' on the node"
     log "joined"
     ;;
-  *) die "unknown action $action" "use init, join or join-material" ;;
+  revoke)
+    require_settings JOIN_TOKEN
+    kubeadm token delete "${JOIN_TOKEN%%.*}" >&2 || log "token ${JOIN_TOKEN%%.*} was already gone"
+    kctl -n kube-system delete secret kubeadm-certs --ignore-not-found >&2
+    log "join material revoked"
+    ;;
+  *) die "unknown action $action" "use init, join, join-material or revoke" ;;
 esac
