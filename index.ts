@@ -3,14 +3,15 @@
  *
  *   Pulumi.<stack>.yaml ─► config (validated) ─► budget check
  *        ─► infra/ (Oracle Cloud: network, nodes, load balancer)
- *        ─► k8s/   (hosts ─► Cluster over SSH ─► kubernetes.Provider)
+ *        ─► k8s/   (hosts ─► Cluster over SSH ─► kubernetes.Provider ─► Platform of Helm releases)
  *        ─► stack outputs
  *
- * Nothing is registered until the config and the budget have both passed.
+ * Nothing is registered until the config, the free-tier budget and the platform's memory
+ * requests have all passed.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { checkBudget, formatUsageTable } from "./infra/budget";
-import { HOST_READY_MARKER } from "./infra/cloud-init";
+import { DATA_MOUNT_POINT, HOST_READY_MARKER } from "./infra/cloud-init";
 import { loadConfig } from "./infra/config";
 import { createInfrastructure, freeTierPlan } from "./infra";
 import { Cluster } from "./k8s/bootstrap/cluster";
@@ -18,6 +19,11 @@ import { DISTRIBUTIONS } from "./k8s/bootstrap/distributions";
 import { Host } from "./k8s/bootstrap/types";
 import { formatTaint, nodeLabels, nodeTaints } from "./k8s/labels";
 import { CLUSTER_PORTS } from "./k8s/ports";
+import { catalogEntry, PlatformContext } from "./k8s/catalog";
+import { checkPlatformCapacity, formatRequestsTable, Platform, platformRequests } from "./k8s/platform";
+import { reservations } from "./k8s/bootstrap/reserved";
+import { NodeCounts } from "./k8s/resources";
+import { StackConfig } from "./infra/config";
 
 export = async () => {
   const config = loadConfig();
@@ -25,8 +31,15 @@ export = async () => {
   if (budget.warning) pulumi.log.warn(budget.warning);
   else pulumi.log.info(`Free-tier usage (${config.tier}):\n${formatUsageTable(budget.usage)}`);
 
+  const components = config.components.map((name) => catalogEntry(name)!);
+  const nodes = nodeCounts(config);
+  const requests = platformRequests(components, nodes);
+  checkPlatformCapacity(requests, allocatable(config));
+  pulumi.log.info(`Platform memory requests:\n${formatRequestsTable(requests)}`);
+
   const infra = createInfrastructure(config, CLUSTER_PORTS[config.distribution]);
   const ingressIp = infra.ingress.publicIp;
+  const domain = config.clusterDomain ? pulumi.output(config.clusterDomain) : pulumi.interpolate`${ingressIp}.sslip.io`;
 
   // Private nodes are reached through the first public node.
   const jumpHost = infra.nodes.find((n) => n.spec.subnet === "public");
@@ -57,9 +70,34 @@ export = async () => {
     readyMarker: HOST_READY_MARKER,
   });
 
+  const context: PlatformContext = {
+    clusterName: config.clusterName,
+    domain,
+    distribution: config.distribution,
+    acmeEmail: config.acmeEmail,
+    ingressClass: config.components.includes("ingress-nginx") ? "nginx" : "traefik",
+    storageClass: config.components.includes("longhorn") ? "longhorn" : "local-path",
+    dataPath: DATA_MOUNT_POINT,
+    nodes,
+    diskGi: platformDiskGi(config),
+    enabled: new Set(config.components),
+  };
+  const platform = new Platform(
+    "platform",
+    {
+      provider: cluster.provider,
+      context,
+      components,
+      overrides: config.componentValues,
+      gitops: config.gitops,
+      after: [cluster.ready],
+    },
+    { dependsOn: [cluster.ready] },
+  );
+
   return {
     clusterName: config.clusterName,
-    clusterDomain: config.clusterDomain ? pulumi.output(config.clusterDomain) : pulumi.interpolate`${ingressIp}.sslip.io`,
+    clusterDomain: domain,
     distribution: config.distribution,
     distributionVersion: config.distributionVersion,
     apiUrl: cluster.apiUrl,
@@ -84,6 +122,40 @@ export = async () => {
       labels: nodeLabels(spec),
       taints: nodeTaints(spec).map(formatTaint),
     })),
+    storageClass: platform.storageClass,
+    clusterIssuers: platform.clusterIssuers,
+    components: components.map((c) => ({
+      name: c.name,
+      layer: c.layer,
+      version: c.helm?.version ?? "objects",
+      namespace: c.namespace,
+    })),
     freeTierUsage: budget.usage,
   };
 };
+
+function nodeCounts(config: StackConfig): NodeCounts {
+  return {
+    all: config.nodes.length,
+    a1: config.nodes.filter((n) => !n.micro).length,
+    ingress: config.nodes.filter((n) => n.ingress).length,
+    micro: config.nodes.filter((n) => n.micro).length,
+    withDataVolume: config.nodes.filter((n) => n.dataVolumeGb !== undefined).length,
+  };
+}
+
+/** Memory pods may request: A1 nodes together, and each micro node, after kubelet reservations. */
+function allocatable(config: StackConfig) {
+  const a1 = config.nodes.filter((n) => !n.micro);
+  return {
+    a1Mi: a1.reduce((sum, n) => sum + reservations(n.memoryGb).allocatableMiB, 0),
+    microMiPerNode: reservations(1).allocatableMiB,
+  };
+}
+
+/** What the platform's volumes may take of one node's disk: the smallest data volume, or the boot volume less 30 GB for the OS and images. */
+function platformDiskGi(config: StackConfig): number {
+  const data = config.nodes.flatMap((n) => (n.dataVolumeGb !== undefined ? [n.dataVolumeGb] : []));
+  if (data.length > 0) return Math.min(...data);
+  return Math.max(10, Math.min(...config.nodes.filter((n) => !n.micro).map((n) => n.bootVolumeGb)) - 30);
+}

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { TIERS, Tier } from "./allowance";
 import { Cidr, cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
 import { DISTRIBUTION_NAMES, DistributionName, DISTRIBUTIONS } from "../k8s/bootstrap/distributions";
+import { ADDON_NAMES, CATALOG, catalogEntry, choicesOf, DEFAULT_CHOICES } from "../k8s/catalog";
 import { A1_FLEX, Arch, BLOCK_VOLUME_GB, DEFAULT_MEMORY_PER_OCPU_GB, MIN_BOOT_VOLUME_GB, SHAPE_NAMES, SHAPES } from "./shapes";
 
 export const PROJECT = "oci-k8s";
@@ -170,6 +171,65 @@ export const CONFIG_KEYS = {
     secret: true,
     description: "Private key matching sshPublicKey (set it with --secret); empty means the SSH agent (SSH_AUTH_SOCK) holds it.",
   },
+  ingressController: str(
+    z
+      .enum(choicesOf("ingress") as [string, ...string[]], { error: allowed(choicesOf("ingress")) })
+      .default(DEFAULT_CHOICES.ingress),
+    "Ingress controller on host ports 80/443 behind the load balancer: traefik, or ingress-nginx for those who need it.",
+  ),
+  storage: str(
+    z
+      .enum(choicesOf("storage") as [string, ...string[]], { error: allowed(choicesOf("storage")) })
+      .default(DEFAULT_CHOICES.storage),
+    "Default StorageClass: local-path (node-local, on the data volume) or longhorn (replicated; needs data volumes on 2+ nodes).",
+  ),
+  monitoring: str(
+    z
+      .enum(choicesOf("monitoring") as [string, ...string[]], { error: allowed(choicesOf("monitoring")) })
+      .default(DEFAULT_CHOICES.monitoring),
+    "Monitoring stack: kube-prometheus-stack, or the lighter victoria-metrics-k8s-stack.",
+  ),
+  addons: {
+    schema: z.array(z.string(), { error: "must be a list of addon names" }).default([]),
+    type: "array" as const,
+    items: "string" as const,
+    description: `Addons to install, by name: ${ADDON_NAMES.join(", ")}.`,
+  },
+  componentValues: {
+    schema: z
+      .record(z.string(), z.record(z.string(), z.unknown()), { error: "must map component names to Helm values" })
+      .default({}),
+    type: "object" as const,
+    description: "Helm values per component, merged over the catalog's defaults: {traefik: {...}, external-dns: {...}}.",
+  },
+  acmeEmail: str(
+    z
+      .string()
+      .regex(/^([^@\s]+@[^@\s]+\.[a-z]{2,})?$/, "must be an email address, or empty")
+      .default(""),
+    "Contact address given to Let's Encrypt (optional).",
+  ),
+  gitopsRepoUrl: str(
+    z
+      .string()
+      .regex(/^((https:\/\/|ssh:\/\/|git@)\S+)?$/, "must be an https://, ssh:// or git@ repository URL, or empty")
+      .default(""),
+    "Git repository Argo CD takes over from (app-of-apps); empty means no hand-off.",
+  ),
+  gitopsRepoPath: str(
+    z.string().default(""),
+    "Directory of the root Application's manifests in that repository; empty means clusters/<stack>.",
+  ),
+  gitopsRepoRevision: str(
+    z.string().min(1, "must name a branch, tag or commit").default("main"),
+    "Branch, tag or commit Argo CD follows.",
+  ),
+  gitopsRepoCredential: {
+    schema: z.string().default(""),
+    type: "string" as const,
+    secret: true,
+    description: "HTTPS token or SSH private key for that repository (set it with --secret); empty for a public one.",
+  },
   nodes: {
     schema: z
       .array(nodeSchema, { error: "must be a list of nodes" })
@@ -229,6 +289,11 @@ export interface StackConfig {
   readonly ubuntuVersion: string;
   readonly sshPublicKey?: string;
   readonly sshPrivateKey?: string;
+  /** Enabled platform components, by catalog name: the choices, then the addons. */
+  readonly components: readonly string[];
+  readonly componentValues: Readonly<Record<string, Record<string, unknown>>>;
+  readonly acmeEmail: string;
+  readonly gitops?: { readonly repoUrl: string; readonly path: string; readonly revision: string; readonly credential?: string };
   readonly nodes: readonly NodeSpec[];
 }
 
@@ -392,7 +457,51 @@ function crossCheck(c: Parsed): ConfigProblem[] {
   }
 
   checkNodes(c, bad);
+  checkPlatform(c, bad);
   return problems;
+}
+
+/** Every base component except the choices not taken, then the addons. */
+function enabledComponents(c: Parsed): string[] {
+  const picked = new Set([c.ingressController, c.storage, c.monitoring]);
+  const base = CATALOG.filter((e) => e.layer === "base" && (!e.choice || picked.has(e.name))).map((e) => e.name);
+  return [...base, ...c.addons];
+}
+
+function checkPlatform(c: Parsed, bad: (key: string, value: unknown, message: string) => void): void {
+  const seen = new Set<string>();
+  c.addons.forEach((name, i) => {
+    if (!ADDON_NAMES.includes(name)) bad(`addons[${i}]`, name, `is not an addon; ${allowed(ADDON_NAMES)}`);
+    else if (seen.has(name)) bad(`addons[${i}]`, name, "is listed twice");
+    seen.add(name);
+  });
+  const enabled = new Set(enabledComponents(c));
+  for (const [name, values] of Object.entries(c.componentValues)) {
+    if (!catalogEntry(name)) bad(`componentValues.${name}`, Object.keys(values), "names no component of the catalog");
+    else if (!enabled.has(name))
+      bad(`componentValues.${name}`, Object.keys(values), `sets values of ${name}, which this stack does not enable`);
+  }
+  for (const name of enabled) {
+    const entry = catalogEntry(name);
+    for (const path of entry?.requiredValues ?? []) {
+      const value = path
+        .split(".")
+        .reduce<unknown>(
+          (acc, k) => (acc && typeof acc === "object" ? (acc as Record<string, unknown>)[k] : undefined),
+          c.componentValues[name],
+        );
+      if (value === undefined || value === "") bad(`componentValues.${name}.${path}`, value, `must be set to enable ${name}`);
+    }
+  }
+  const dataNodes = c.nodes.filter((n) => n.dataVolumeGb !== undefined).length;
+  if (c.storage === "longhorn" && dataNodes < 2) {
+    bad(
+      "storage",
+      c.storage,
+      `needs data volumes on two or more nodes to replicate (this stack has ${dataNodes}); use local-path`,
+    );
+  }
+  if (c.gitopsRepoCredential && !c.gitopsRepoUrl) bad("gitopsRepoCredential", "[secret]", "goes with gitopsRepoUrl");
 }
 
 function checkNodes(c: Parsed, bad: (key: string, value: unknown, message: string) => void): void {
@@ -507,6 +616,17 @@ function resolve(c: Parsed, stack: string): StackConfig {
     ubuntuVersion: c.ubuntuVersion,
     sshPublicKey: c.sshPublicKey || undefined,
     sshPrivateKey: c.sshPrivateKey || undefined,
+    components: enabledComponents(c),
+    componentValues: c.componentValues,
+    acmeEmail: c.acmeEmail,
+    gitops: c.gitopsRepoUrl
+      ? {
+          repoUrl: c.gitopsRepoUrl,
+          path: c.gitopsRepoPath || `clusters/${stack}`,
+          revision: c.gitopsRepoRevision,
+          credential: c.gitopsRepoCredential || undefined,
+        }
+      : undefined,
     nodes,
   };
 }

@@ -40,3 +40,8 @@ export function nodeTaints(n: LabelledNode): Taint[] {
 export function formatTaint(t: Taint): string {
   return `${t.key}=${t.value}:${t.effect}`;
 }
+
+/** Lets a pod onto the tainted micro nodes. */
+export const MICRO_TOLERATION = { key: MICRO_TAINT.key, operator: "Equal", value: MICRO_TAINT.value, effect: MICRO_TAINT.effect };
+/** Keeps a pod on the nodes the load balancer sends web traffic to. */
+export const INGRESS_NODE_SELECTOR = { [INGRESS_LABEL]: "true" };

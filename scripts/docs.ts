@@ -7,6 +7,8 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { ALLOWANCE, RESOURCE_KEYS } from "../infra/allowance";
 import { CONFIG_KEYS, ConfigKey, defaultOf, NODE_FIELD_DOCS } from "../infra/config";
+import { CATALOG, DEFAULT_CHOICES } from "../k8s/catalog";
+import { memoryMiB, podCount } from "../k8s/resources";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -58,6 +60,24 @@ export function nodeFields(): string {
   return ["| field | meaning |", "| --- | --- |", ...rows].join("\n");
 }
 
+/** The catalog as a table; memory requests counted for the dev stack's three nodes (one A1, two micro). */
+export function componentTable(): string {
+  const dev = { all: 3, a1: 1, ingress: 1, micro: 2, withDataVolume: 1 };
+  const defaults = new Set(Object.values(DEFAULT_CHOICES));
+  const rows = CATALOG.map((e) => {
+    const memory = Object.values(e.workloads).reduce((sum, w) => sum + memoryMiB(w.resources) * podCount(w.replicas, dev), 0);
+    const layer =
+      e.layer === "addon" ? "addon" : e.choice ? `base (${e.choice}${defaults.has(e.name) ? ", default" : ""})` : "base";
+    const source = e.helm ? `\`${e.helm.chart.replace(/^oci:\/\/.*\//, "oci: ")}\` ${e.helm.version}` : "objects";
+    return `| \`${e.name}\` | ${layer} | ${source} | \`${e.namespace}\` | ${memory} Mi | ${cell(e.description)} |`;
+  });
+  return [
+    "| component | layer | chart and version | namespace | memory requests (dev) | what it is for |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
+
 /** Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
 export function replaceBlock(text: string, name: string, body: string): string {
   const start = `<!-- ${name}:start -->`;
@@ -73,6 +93,7 @@ export function renderReadme(current: string): string {
     ["config-reference", configReference()],
     ["node-fields", nodeFields()],
     ["allowance", allowanceTable()],
+    ["components", componentTable()],
   ];
   return blocks.reduce((text, [name, body]) => replaceBlock(text, name, body), current);
 }

@@ -24,6 +24,8 @@ export interface Registered {
   readonly ignoreChanges: string[];
   /** Outputs the resource's additionalSecretOutputs option names. */
   readonly additionalSecretOutputs: string[];
+  /** Provider reference (URN::id) the resource was registered with, if any. */
+  readonly provider: string;
 }
 
 export interface RunResult {
@@ -247,6 +249,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
           secretInputs: Object.keys(object).filter((k) => secretPaths(object[k])),
           ignoreChanges: req.getIgnorechangesList(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          provider: req.getProvider(),
         });
       }
       callback(err, response);

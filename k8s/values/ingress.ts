@@ -1,0 +1,40 @@
+/** Values of the ingress controllers: a DaemonSet on host ports 80/443 of the ingress nodes. */
+import type { PlatformContext } from "../catalog";
+import { INGRESS_NODE_SELECTOR } from "../labels";
+import { Workload } from "../resources";
+import { DEFAULT_CERT_SECRET } from "./shared";
+
+// Host ports cannot surge: a node frees 80/443 before the new pod takes them.
+const HOST_PORT_ROLLOUT = { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+
+export function traefikValues(_ctx: PlatformContext, w: Readonly<Record<string, Workload>>) {
+  return {
+    deployment: { kind: "DaemonSet" },
+    // The NLB forwards 80/443 to these host ports and keeps the client's address, so Traefik sees
+    // the real source IP without proxy protocol or X-Forwarded-For trust.
+    ports: { web: { hostPort: 80 }, websecure: { hostPort: 443 } },
+    // No Service of type LoadBalancer: Oracle would create (and bill) another load balancer.
+    service: { enabled: false },
+    nodeSelector: INGRESS_NODE_SELECTOR,
+    updateStrategy: HOST_PORT_ROLLOUT,
+    resources: w.traefik.resources,
+    ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
+    // Served for TLS requests that match no Ingress; issued by cert-manager (k8s/platform.ts).
+    tlsStore: { default: { defaultCertificate: { secretName: DEFAULT_CERT_SECRET } } },
+  };
+}
+
+export function ingressNginxValues(_ctx: PlatformContext, w: Readonly<Record<string, Workload>>) {
+  return {
+    controller: {
+      kind: "DaemonSet",
+      hostPort: { enabled: true, ports: { http: 80, https: 443 } },
+      service: { enabled: false },
+      nodeSelector: { "kubernetes.io/os": "linux", ...INGRESS_NODE_SELECTOR },
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+      resources: w.controller.resources,
+      ingressClassResource: { name: "nginx", default: true },
+      extraArgs: { "default-ssl-certificate": `ingress/${DEFAULT_CERT_SECRET}` },
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/** Values of the two monitoring stacks, sized for a small cluster and its data volume. */
+import type { PlatformContext } from "../catalog";
+import { MICRO_TOLERATION } from "../labels";
+import { Workload } from "../resources";
+import { LOKI_URL, shareOfDisk, tlsIngress } from "./shared";
+
+type W = Readonly<Record<string, Workload>>;
+
+const claim = (storageClassName: string, sizeGi: number) => ({
+  storageClassName,
+  accessModes: ["ReadWriteOnce"],
+  resources: { requests: { storage: `${sizeGi}Gi` } },
+});
+
+// k3s and RKE2 run scheduler, controller manager and proxy inside one process, and kubeadm binds
+// their metrics (and etcd's) to localhost: scraping them from Prometheus would only raise
+// TargetDown alerts.
+const UNREACHABLE_CONTROL_PLANE = {
+  kubeEtcd: { enabled: false },
+  kubeControllerManager: { enabled: false },
+  kubeScheduler: { enabled: false },
+  kubeProxy: { enabled: false },
+};
+
+const lokiDatasource = (ctx: PlatformContext) =>
+  ctx.enabled.has("loki") ? [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }] : [];
+
+export function kubePrometheusStackValues(ctx: PlatformContext, w: W) {
+  // Prometheus may fill 30 % of a data volume; retention stops at 85 % of its claim.
+  const sizeGi = shareOfDisk(ctx.diskGi, 0.3);
+  return {
+    prometheus: {
+      prometheusSpec: {
+        retention: "15d",
+        retentionSize: `${Math.floor(sizeGi * 0.85)}GB`,
+        resources: w.prometheus.resources,
+        storageSpec: { volumeClaimTemplate: { spec: claim(ctx.storageClass, sizeGi) } },
+        // Scrape ServiceMonitors and PodMonitors of every release, not only this chart's.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+      },
+    },
+    alertmanager: { alertmanagerSpec: { resources: w.alertmanager.resources } },
+    grafana: {
+      resources: w.grafana.resources,
+      ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass),
+      additionalDataSources: lokiDatasource(ctx),
+    },
+    prometheusOperator: { resources: w.operator.resources },
+    "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
+    // node-exporter is the one part that runs on micro nodes too.
+    "prometheus-node-exporter": { resources: w.nodeExporter.resources, tolerations: [MICRO_TOLERATION] },
+    ...UNREACHABLE_CONTROL_PLANE,
+  };
+}
+
+export function victoriaMetricsStackValues(ctx: PlatformContext, w: W) {
+  return {
+    vmsingle: {
+      spec: {
+        retentionPeriod: "30d",
+        resources: w.vmsingle.resources,
+        storage: claim(ctx.storageClass, shareOfDisk(ctx.diskGi, 0.3)),
+      },
+    },
+    vmagent: { spec: { resources: w.vmagent.resources } },
+    alertmanager: { spec: { resources: w.alertmanager.resources } },
+    grafana: { resources: w.grafana.resources, ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass) },
+    // This chart provisions Grafana's datasources itself; extra ones go here.
+    defaultDatasources: { extra: lokiDatasource(ctx) },
+    "victoria-metrics-operator": { resources: w.operator.resources },
+    "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
+    "prometheus-node-exporter": { resources: w.nodeExporter.resources, tolerations: [MICRO_TOLERATION] },
+    ...UNREACHABLE_CONTROL_PLANE,
+  };
+}
