@@ -11,7 +11,7 @@ import { DistributionName } from "./bootstrap/distributions";
 import { MICRO_TOLERATION } from "./labels";
 import { NodeCounts, res, Workload } from "./resources";
 import { alloyValues, lokiValues } from "./values/logging";
-import { argoCdValues } from "./values/argocd";
+import { argoCdValues, AVP_RESOURCES } from "./values/argocd";
 import { kubePrometheusStackValues, victoriaMetricsStackValues } from "./values/monitoring";
 import { ingressNginxValues, traefikValues } from "./values/ingress";
 
@@ -370,7 +370,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     name: "vault",
     layer: "addon",
-    description: "HashiCorp Vault, standalone with file storage on a persistent volume",
+    description: "HashiCorp Vault, standalone with file storage; Argo CD gets the argocd-vault-plugin to fill secrets from it",
     helm: { chart: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.34.1" },
     namespace: "vault",
     needs: [],
@@ -379,6 +379,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     workloads: {
       server: { resources: res(50, 128, 500, 256), replicas: 1 },
       injector: { resources: res(10, 32, 200, 96), replicas: 1 },
+      // The argocd-vault-plugin sidecar added to Argo CD's repo server when Vault is enabled.
+      argocdPlugin: { resources: AVP_RESOURCES, replicas: 1, installedWith: "argo-cd" },
     },
     values: (ctx, w) => ({
       server: {
@@ -466,6 +468,18 @@ export const CATALOG: readonly CatalogEntry[] = [
       tolerations: [MICRO_TOLERATION],
       configuration: { period: "1h0m0s", startTime: "02:00", endTime: "05:00", timeZone: "UTC" },
     }),
+  },
+  {
+    name: "mackerel-container-agent",
+    layer: "addon",
+    description:
+      "RBAC for Mackerel's container agent sidecar (it reads pod stats from the kubelet); the sidecar goes in your workloads",
+    namespace: "kube-system",
+    needs: [],
+    arch: BOTH,
+    toleratesMicro: false,
+    workloads: {},
+    values: () => ({}),
   },
   {
     name: "rook-ceph",

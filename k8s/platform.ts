@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CatalogEntry, PlatformContext } from "./catalog";
 import { LocalPathStorage } from "./local-path";
+import { mergeValues } from "./merge";
 import { NodeCounts, podCount, memoryMiB } from "./resources";
 import { DEFAULT_CERT_SECRET, PRODUCTION_ISSUER, STAGING_ISSUER } from "./values/shared";
 
@@ -30,17 +31,6 @@ export interface PlatformArgs {
   readonly gitops?: GitOpsSource;
   /** What must exist before anything is installed (every node Ready). */
   readonly after: readonly pulumi.Resource[];
-}
-
-/** Objects merge key by key; anything else (arrays included) is replaced by the override. */
-export function mergeValues(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    v !== null && typeof v === "object" && !Array.isArray(v) && !pulumi.Output.isInstance(v);
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    out[key] = isObject(value) && isObject(out[key]) ? mergeValues(out[key] as Record<string, unknown>, value) : value;
-  }
-  return out;
 }
 
 /** The values a component is installed with: the catalog's defaults under the stack's overrides. */
@@ -88,6 +78,8 @@ export class Platform extends pulumi.ComponentResource {
             childOpts,
           ),
         );
+      } else if (entry.name === "mackerel-container-agent") {
+        installed.set(entry.name, new k8s.rbac.v1.ClusterRole("mackerel-container-agent", mackerelClusterRole(), childOpts));
       } else if (entry.name === "local-path") {
         installed.set(
           entry.name,
@@ -167,6 +159,17 @@ export function installOrder(entries: readonly CatalogEntry[]): CatalogEntry[] {
   };
   entries.forEach((e) => visit(e, []));
   return out;
+}
+
+/**
+ * What Mackerel's container agent needs from the kubelet (pod list and stats): bind it to the
+ * service account of each workload that runs the sidecar.
+ */
+export function mackerelClusterRole() {
+  return {
+    metadata: { name: "mackerel-container-agent" },
+    rules: [{ apiGroups: [""], resources: ["nodes/proxy", "nodes/stats", "nodes/spec"], verbs: ["get"] }],
+  };
 }
 
 export function clusterIssuer(name: string, email: string, ingressClass: string) {

@@ -26,6 +26,8 @@ export type Replicas = number | "allNodes" | "a1Nodes" | "ingressNodes";
 export interface Workload {
   readonly resources: Resources;
   readonly replicas: Replicas;
+  /** Another component's release that carries this workload (a sidecar it adds there). */
+  readonly installedWith?: string;
 }
 
 export interface NodeCounts {

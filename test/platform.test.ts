@@ -105,6 +105,12 @@ describe("platform: dev stack", () => {
     assert.equal(v.tlsStore.default.defaultCertificate.secretName, "ingress-default-tls");
   });
 
+  it("gives Argo CD no Vault plugin when Vault is not enabled", () => {
+    const values = releases(r).get("argo-cd")!.inputs.values;
+    assert.equal(values.repoServer.extraContainers, undefined);
+    assert.equal(values.configs.cmp, undefined);
+  });
+
   it("orders only CRD dependencies; every other release installs in parallel", () => {
     const rel = releases(r);
     const edges = [...rel.values()].flatMap((a) =>
@@ -125,8 +131,9 @@ describe("platform: dev stack", () => {
     for (const release of releases(r).values()) {
       const entry = catalogEntry(release.name)!;
       for (const [workload, w] of Object.entries(entry.workloads)) {
+        const carrier = releases(r).get(w.installedWith ?? release.name)!;
         assert.ok(
-          contains(release.inputs.values, w.resources),
+          contains(carrier.inputs.values, w.resources),
           `${release.name}.${workload}: its resources are not in the values`,
         );
         assert.ok(w.resources.requests.cpu && w.resources.requests.memory && w.resources.limits.cpu && w.resources.limits.memory);
@@ -234,11 +241,31 @@ describe("platform: choices, addons and overrides", () => {
   it("installs every addon when enabled, each at its catalog version, with its required values", async () => {
     const r = await run("prd", { ...stackConfig("prd"), ...EVERY_ADDON });
     const rel = releases(r);
-    for (const addon of ADDON_NAMES) {
+    for (const addon of ADDON_NAMES.filter((a) => catalogEntry(a)!.helm)) {
       const entry = catalogEntry(addon)!;
       assert.ok(rel.has(addon), `${addon} missing`);
       assert.equal(rel.get(addon)!.inputs.version, entry.helm!.version);
+      for (const [workload, w] of Object.entries(entry.workloads)) {
+        assert.ok(
+          contains(rel.get(w.installedWith ?? addon)!.inputs.values, w.resources),
+          `${addon}.${workload}: resources missing`,
+        );
+      }
     }
+    const mackerel = named(r, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "mackerel-container-agent");
+    validate("ClusterRole", mackerel.inputs);
+    assert.deepEqual(mackerel.inputs.rules[0].resources, ["nodes/proxy", "nodes/stats", "nodes/spec"]);
+    // With Vault, Argo CD's repo server gets the argocd-vault-plugin: a checksum-verified binary and a CMP sidecar.
+    const argo = rel.get("argo-cd")!.inputs.values.repoServer;
+    assert.match(argo.initContainers[0].command[2], /sha256sum -c -/);
+    assert.match(argo.initContainers[0].command[2], /argocd-vault-plugin\/releases\/download\/v1\.18\.1/);
+    const sidecar = argo.extraContainers[0];
+    assert.equal(sidecar.image, "quay.io/argoproj/argocd:v3.4.4");
+    assert.deepEqual(
+      sidecar.env.find((e: { name: string }) => e.name === "AVP_AUTH_TYPE"),
+      { name: "AVP_AUTH_TYPE", value: "k8s" },
+    );
+    assert.ok(rel.get("argo-cd")!.inputs.values.configs.cmp.plugins.avp.generate);
     const arc = rel.get("gha-runner-scale-set")!;
     assert.equal(arc.inputs.chart, "oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set");
     assert.equal(arc.inputs.repositoryOpts, undefined);
