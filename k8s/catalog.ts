@@ -12,6 +12,7 @@ import { MICRO_TOLERATION } from "./labels";
 import { NodeCounts, res, Workload } from "./resources";
 import { alloyValues, lokiValues } from "./values/logging";
 import { argoCdValues, AVP_RESOURCES } from "./values/argocd";
+import { dexValues } from "./values/sso";
 import { kubePrometheusStackValues, victoriaMetricsStackValues } from "./values/monitoring";
 import { ingressNginxValues, traefikValues } from "./values/ingress";
 
@@ -31,6 +32,8 @@ export interface PlatformContext {
   readonly diskGi: number;
   /** Names of every enabled component. */
   readonly enabled: ReadonlySet<string>;
+  /** OIDC client secrets for Argo CD and Grafana, made by the Platform when Dex is enabled. */
+  readonly sso?: { readonly argocd: pulumi.Input<string>; readonly grafana: pulumi.Input<string> };
 }
 
 export type Layer = "base" | "addon";
@@ -394,15 +397,16 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     name: "dex",
     layer: "addon",
-    description: "Dex OIDC provider (set config.connectors, e.g. a GitHub connector)",
+    description:
+      "Dex at dex.<domain>: single sign-on for Argo CD and Grafana through your connector (set config.connectors, e.g. GitHub)",
     helm: { chart: "dex", repo: "https://charts.dexidp.io", version: "0.24.0" },
     namespace: "dex",
     needs: [],
     arch: BOTH,
     toleratesMicro: false,
     workloads: { dex: { resources: res(10, 32, 200, 96), replicas: 1 } },
-    values: (_ctx, w) => ({ resources: w.dex.resources }),
-    requiredValues: ["config.issuer", "config.connectors"],
+    values: dexValues,
+    requiredValues: ["config.connectors"],
   },
   {
     name: "gha-runner-scale-set-controller",

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { CatalogEntry, PlatformContext } from "./catalog";
 import { LocalPathStorage } from "./local-path";
 import { mergeValues } from "./merge";
@@ -50,7 +51,19 @@ export class Platform extends pulumi.ComponentResource {
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("oci-k8s:k8s:Platform", name, {}, opts);
-    const { context: ctx, provider } = args;
+    const { provider } = args;
+    // With Dex, Argo CD and Grafana log in through it with client secrets made here (secret in state).
+    const sso = args.components.some((c) => c.name === "dex")
+      ? {
+          argocd: pulumi.secret(
+            new random.RandomPassword("sso-argocd-client", { length: 40, special: false }, { parent: this }).result,
+          ),
+          grafana: pulumi.secret(
+            new random.RandomPassword("sso-grafana-client", { length: 40, special: false }, { parent: this }).result,
+          ),
+        }
+      : undefined;
+    const ctx: PlatformContext = { ...args.context, sso };
     const installed = new Map<string, pulumi.Resource>();
     const enabled = new Set(args.components.map((c) => c.name));
 

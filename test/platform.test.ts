@@ -60,7 +60,18 @@ const EVERY_ADDON = {
   addons: ADDON_NAMES,
   componentValues: {
     "external-dns": { provider: { name: "oci" } },
-    dex: { config: { issuer: "https://dex.example.com", connectors: [{ type: "github", id: "github", name: "GitHub" }] } },
+    dex: {
+      config: {
+        connectors: [
+          {
+            type: "github",
+            id: "github",
+            name: "GitHub",
+            config: { clientID: "$GITHUB_CLIENT_ID", clientSecret: "$GITHUB_CLIENT_SECRET" },
+          },
+        ],
+      },
+    },
     "gha-runner-scale-set": { githubConfigUrl: "https://github.com/example/repo", githubConfigSecret: "github-app" },
   },
 };
@@ -266,6 +277,25 @@ describe("platform: choices, addons and overrides", () => {
       { name: "AVP_AUTH_TYPE", value: "k8s" },
     );
     assert.ok(rel.get("argo-cd")!.inputs.values.configs.cmp.plugins.avp.generate);
+    // With Dex: Argo CD and Grafana log in through it, each with a generated client secret kept secret.
+    const dex = rel.get("dex")!;
+    assert.ok(dex.secretInputs.includes("values"), "Dex's values carry client secrets and must be secret");
+    assert.match(dex.inputs.values.config.issuer, /^https:\/\/dex\./);
+    assert.deepEqual(
+      dex.inputs.values.config.staticClients.map((c: { id: string }) => c.id),
+      ["argo-cd", "grafana"],
+    );
+    assert.deepEqual(dex.inputs.values.config.connectors[0].id, "github");
+    const argoCd = rel.get("argo-cd")!;
+    assert.ok(argoCd.secretInputs.includes("values"));
+    assert.match(argoCd.inputs.values.configs.cm["oidc.config"], /clientSecret: \$oidc\.dex\.clientSecret/);
+    assert.equal(
+      argoCd.inputs.values.configs.secret.extra["oidc.dex.clientSecret"],
+      dex.inputs.values.config.staticClients[0].secret,
+    );
+    const grafana = rel.get("kube-prometheus-stack")!.inputs.values.grafana["grafana.ini"]["auth.generic_oauth"];
+    assert.equal(grafana.client_secret, dex.inputs.values.config.staticClients[1].secret);
+    assert.match(grafana.token_url, /^https:\/\/dex\..*\/token$/);
     const arc = rel.get("gha-runner-scale-set")!;
     assert.equal(arc.inputs.chart, "oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set");
     assert.equal(arc.inputs.repositoryOpts, undefined);

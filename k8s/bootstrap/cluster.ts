@@ -69,7 +69,7 @@ export class Cluster extends pulumi.ComponentResource {
 
     const token =
       dist.joinsWith === "token"
-        ? new random.RandomPassword(`${name}-token`, { length: 48, special: false }, parent).result
+        ? pulumi.secret(new random.RandomPassword(`${name}-token`, { length: 48, special: false }, parent).result)
         : undefined;
 
     // The API certificate is valid for the load balancer and every address of every node.

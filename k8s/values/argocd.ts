@@ -4,6 +4,7 @@ import type { PlatformContext } from "../catalog";
 import { mergeValues } from "../merge";
 import { res, Resources, Workload } from "../resources";
 import { PRODUCTION_ISSUER } from "./shared";
+import { argoCdSso } from "./sso";
 
 /** Argo CD's own image at the chart's appVersion: the plugin sidecar runs Argo CD's cmp-server from it. */
 export const ARGOCD_IMAGE = "quay.io/argoproj/argocd:v3.4.4";
@@ -115,5 +116,6 @@ export function argoCdValues(ctx: PlatformContext, w: Readonly<Record<string, Wo
     // Argo CD's bundled Dex stays off; the dex addon is a standalone OIDC provider.
     dex: { enabled: false },
   };
-  return ctx.enabled.has("vault") ? mergeValues(values, vaultPluginValues(AVP_RESOURCES)) : values;
+  const withSso = mergeValues(values, argoCdSso(ctx));
+  return ctx.enabled.has("vault") ? mergeValues(withSso, vaultPluginValues(AVP_RESOURCES)) : withSso;
 }

@@ -3,6 +3,7 @@ import type { PlatformContext } from "../catalog";
 import { MICRO_TOLERATION } from "../labels";
 import { Workload } from "../resources";
 import { LOKI_URL, shareOfDisk, tlsIngress } from "./shared";
+import { grafanaSso } from "./sso";
 
 type W = Readonly<Record<string, Workload>>;
 
@@ -45,6 +46,7 @@ export function kubePrometheusStackValues(ctx: PlatformContext, w: W) {
       resources: w.grafana.resources,
       ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass),
       additionalDataSources: lokiDatasource(ctx),
+      ...grafanaSso(ctx),
     },
     prometheusOperator: { resources: w.operator.resources },
     "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
@@ -65,7 +67,7 @@ export function victoriaMetricsStackValues(ctx: PlatformContext, w: W) {
     },
     vmagent: { spec: { resources: w.vmagent.resources } },
     alertmanager: { spec: { resources: w.alertmanager.resources } },
-    grafana: { resources: w.grafana.resources, ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass) },
+    grafana: { resources: w.grafana.resources, ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass), ...grafanaSso(ctx) },
     // This chart provisions Grafana's datasources itself; extra ones go here.
     defaultDatasources: { extra: lokiDatasource(ctx) },
     "victoria-metrics-operator": { resources: w.operator.resources },
