@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import { parse, parseAllDocuments } from "yaml";
 import { reservations } from "../k8s/bootstrap/reserved";
 import { decodeSettings } from "../k8s/bootstrap/scripts";
-import { MINIMAL_CONFIG, MOCK_JOIN, MOCK_TOKEN, named, ofType, Registered, RunResult, runProgram } from "./harness";
+import { MINIMAL_CONFIG, MOCK_JOIN, MOCK_TOKEN, named, ofType, Registered, RunResult, runProgram, runOk } from "./harness";
 
 const COMMAND = "command:remote:Command";
 const INSTANCE = "oci:Core/instance:Instance";
@@ -22,9 +22,7 @@ const threeServers = [
 
 async function run(distribution: string, nodes: unknown[], extra: Record<string, unknown> = {}): Promise<RunResult> {
   const tier = nodes.length > 3 ? { tier: "payg" } : {};
-  const r = await runProgram("boot", { ...MINIMAL_CONFIG, ...tier, distribution, nodes, ...extra });
-  if (r.error) throw r.error;
-  return r;
+  return runOk("boot", { ...MINIMAL_CONFIG, ...tier, distribution, nodes, ...extra });
 }
 
 const cmd = (r: RunResult, name: string) => named(r, COMMAND, name);

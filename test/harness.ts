@@ -290,6 +290,13 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   }
 }
 
+/** Runs the program and fails the test on any error. */
+export async function runOk(stack: string, config: Record<string, unknown>, world: MockWorld = {}): Promise<RunResult> {
+  const r = await runProgram(stack, config, world);
+  if (r.error) throw r.error;
+  return r;
+}
+
 /** Lets registrations that were started finish: waits until the count holds still for a few turns. */
 async function settle(): Promise<void> {
   let stable = 0;

@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import { ADDON_NAMES, CATALOG, catalogEntry } from "../k8s/catalog";
 import { MICRO_TAINT } from "../k8s/labels";
 import { platformRequests } from "../k8s/platform";
-import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig } from "./harness";
+import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig, runOk } from "./harness";
 
 type Model = new (object: never) => { validate(): void };
 
@@ -35,11 +35,7 @@ const ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer";
 const CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate";
 const APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application";
 
-async function run(stack: string, config: Record<string, unknown>): Promise<RunResult> {
-  const r = await runProgram(stack, config);
-  if (r.error) throw r.error;
-  return r;
-}
+const run = runOk;
 
 const releases = (r: RunResult) => new Map(ofType(r, RELEASE).map((x) => [x.name, x]));
 const dependsOn = (a: Registered, b: Registered) => a.dependencies.includes(b.urn);

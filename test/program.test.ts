@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import { HOST_READY_MARKER } from "../infra/cloud-init";
 import { DATA_DEVICE } from "../infra/cloud-init";
-import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig } from "./harness";
+import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig, runOk } from "./harness";
 
 const INSTANCE = "oci:Core/instance:Instance";
 const VOLUME = "oci:Core/volume:Volume";
@@ -12,11 +12,7 @@ const NLB = "oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer";
 const BACKEND_SET = "oci:NetworkLoadBalancer/networkLoadBalancersBackendSetsUnified:NetworkLoadBalancersBackendSetsUnified";
 const LISTENER = "oci:NetworkLoadBalancer/listener:Listener";
 
-async function run(stack: string, config: Record<string, unknown>): Promise<RunResult> {
-  const r = await runProgram(stack, config);
-  if (r.error) throw r.error;
-  return r;
-}
+const run = runOk;
 
 const userData = (i: Registered) => Buffer.from(i.inputs.metadata.user_data, "base64").toString("utf8");
 const isWorld = (rule: Registered) => rule.inputs.source === "0.0.0.0/0";
