@@ -12,7 +12,9 @@ import * as path from "path";
 import { ROOT } from "./harness";
 import { must, requireTool, run, tempDir } from "./tools";
 
-const FIXTURE = path.resolve(ROOT, "..", "shared", "reference", "oci-ubuntu-rules.v4");
+/** Oracle's Ubuntu image rules (a copy of shared/reference/oci-ubuntu-rules.v4, kept identical by a test). */
+const FIXTURE = path.join(ROOT, "test", "fixtures", "oci-ubuntu-rules.v4");
+const SHARED_FIXTURE = path.resolve(ROOT, "..", "shared", "reference", "oci-ubuntu-rules.v4");
 const FIX_SCRIPT = path.join(ROOT, "infra", "scripts", "oci-firewall-fix.sh");
 const id = process.pid % 100000;
 const NS = { client: `ock-client-${id}`, node: `ock-node-${id}`, pod: `ock-pod-${id}` };
@@ -94,6 +96,11 @@ describe("OCI image firewall fix (real iptables in network namespaces)", functio
   after(() => {
     for (const l of listeners) l.kill();
     for (const ns of Object.values(NS)) run("ip", ["netns", "del", ns]);
+  });
+
+  it("uses the same rules as the project's shared reference, where that folder is present", function () {
+    if (!fs.existsSync(SHARED_FIXTURE)) this.skip();
+    assert.equal(fs.readFileSync(FIXTURE, "utf8"), fs.readFileSync(SHARED_FIXTURE, "utf8"));
   });
 
   it("before the fix, the image's REJECT rules refuse 6443 and 10250 on the node and forwarded pod traffic", () => {

@@ -1,0 +1,149 @@
+/** Every policy, both ways: the real plans of both stacks pass; a resource that breaks it is reported. */
+import { strict as assert } from "assert";
+import { Registered, runOk, stackConfig } from "../test/harness";
+import { freeTierBudget, noWorldAdminPorts, pinnedChartVersions, POLICIES, secretsStaySecret, usageOf } from "./policies";
+
+/** A key header, assembled so that no private-key marker sits in the repository's files. */
+const keyHeader = (kind: string) => `-----BEGIN ${kind} PRIVATE` + " KEY-----";
+
+interface FakeResource {
+  type: string;
+  name: string;
+  props: Record<string, unknown>;
+  opts?: { additionalSecretOutputs?: string[] };
+}
+
+const asPolicyResource = (r: FakeResource) => ({
+  ...r,
+  urn: `urn:pulumi:test::oci-k8s::${r.type}::${r.name}`,
+  opts: r.opts ?? {},
+});
+const fromRegistered = (r: Registered): FakeResource => ({
+  type: r.type,
+  name: r.name,
+  props: r.inputs,
+  opts: { additionalSecretOutputs: r.additionalSecretOutputs },
+});
+
+/** Runs one resource policy on resources; returns the violation messages. */
+function checkResources(policy: (typeof POLICIES)[number], resources: FakeResource[]): string[] {
+  const found: string[] = [];
+  for (const r of resources) {
+    if ("validateResource" in policy)
+      (policy.validateResource as (args: unknown, report: (m: string) => void) => void)(asPolicyResource(r), (message: string) =>
+        found.push(message),
+      );
+  }
+  return found;
+}
+
+function checkStack(resources: FakeResource[], tier = "always-free"): string[] {
+  const found: string[] = [];
+  (freeTierBudget.validateStack as (args: unknown, report: (m: string) => void) => void)(
+    { resources: resources.map(asPolicyResource), getConfig: () => ({ tier }) },
+    (m: string) => found.push(m),
+  );
+  return found;
+}
+
+const instance = (name: string, shape: string, ocpus: number, memory: number, boot = "50") => ({
+  type: "oci:Core/instance:Instance",
+  name,
+  props: { shape, shapeConfig: { ocpus, memoryInGbs: memory }, sourceDetails: { bootVolumeSizeInGbs: boot }, metadata: {} },
+});
+
+describe("policy pack", () => {
+  for (const [stack, tier] of [
+    ["dev", "always-free"],
+    ["prd", "payg"],
+  ]) {
+    it(`passes the ${stack} stack's plan on every policy`, async () => {
+      const r = await runOk(stack, stackConfig(stack));
+      const resources = r.resources.map(fromRegistered);
+      for (const policy of POLICIES) {
+        const found = "validateStack" in policy ? checkStack(resources, tier) : checkResources(policy, resources);
+        assert.deepEqual(found, [], `${policy.name} on ${stack}`);
+      }
+      assert.deepEqual(
+        usageOf(resources).find((u) => u.resource === "blockStorageGb"),
+        { resource: "blockStorageGb", used: 200 },
+      );
+    });
+  }
+
+  it("free-tier-budget reports a plan over the allowance and a billed shape", () => {
+    const found = checkStack([instance("big", "VM.Standard.A1.Flex", 4, 24), instance("x86", "VM.Standard.E4.Flex", 1, 8)]);
+    assert.ok(found.some((m) => /x86: shape VM\.Standard\.E4\.Flex is not in the free tier/.test(m)));
+    assert.ok(found.some((m) => /Ampere A1 OCPUs: 4 OCPU used, 2 allowed on always-free/.test(m)));
+    assert.ok(found.some((m) => /Ampere A1 memory: 24 GB used, 12 allowed/.test(m)));
+    assert.deepEqual(checkStack([instance("big", "VM.Standard.A1.Flex", 4, 24)], "payg"), []);
+    assert.ok(
+      checkStack([{ type: "oci:Core/natGateway:NatGateway", name: "nat", props: {} }]).some((m) =>
+        /NAT gateways: 1 used, 0 allowed/.test(m),
+      ),
+    );
+    const lb = {
+      type: "oci:LoadBalancer/loadBalancer:LoadBalancer",
+      name: "lb",
+      props: { shape: "flexible", shapeDetails: { minimumBandwidthInMbps: 10, maximumBandwidthInMbps: 100 } },
+    };
+    assert.ok(checkStack([lb]).some((m) => /only a flexible load balancer at 10 Mbps is free/.test(m)));
+  });
+
+  it("no-world-admin-ports reports SSH or the API open to the world, and allows 443", () => {
+    const rule = (min: number, max: number, source = "0.0.0.0/0", protocol = "6") => ({
+      type: "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
+      name: `r-${min}-${max}-${source}`,
+      props: { direction: "INGRESS", protocol, source, tcpOptions: { destinationPortRange: { min, max } } },
+    });
+    assert.equal(checkResources(noWorldAdminPorts, [rule(22, 22)]).length, 1);
+    assert.equal(checkResources(noWorldAdminPorts, [rule(1, 65535)]).length, 1);
+    assert.equal(checkResources(noWorldAdminPorts, [rule(6443, 6443)]).length, 1);
+    assert.equal(
+      checkResources(noWorldAdminPorts, [
+        { ...rule(0, 0), props: { direction: "INGRESS", protocol: "all", source: "0.0.0.0/0" } },
+      ]).length,
+      1,
+    );
+    assert.deepEqual(checkResources(noWorldAdminPorts, [rule(443, 443), rule(22, 22, "203.0.113.10/32")]), []);
+    const list = {
+      type: "oci:Core/securityList:SecurityList",
+      name: "sl",
+      props: { ingressSecurityRules: [{ protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 22, max: 22 } }] },
+    };
+    assert.match(checkResources(noWorldAdminPorts, [list])[0], /security list sl opens SSH/);
+  });
+
+  it("pinned-chart-versions reports a release without an exact version", () => {
+    const release = (version: unknown) => ({ type: "kubernetes:helm.sh/v3:Release", name: "x", props: { chart: "x", version } });
+    for (const bad of [undefined, "", "^1.2.0", "1.x", "latest", ">=1.0.0"])
+      assert.equal(checkResources(pinnedChartVersions, [release(bad)]).length, 1, String(bad));
+    for (const good of ["41.3.0", "v1.21.1", "1.0.0-rc.1"])
+      assert.deepEqual(checkResources(pinnedChartVersions, [release(good)]), []);
+  });
+
+  it("secrets-stay-secret reports keys on command lines or in user data, and unprotected secret output", () => {
+    const cmd = (create: string, extra: Record<string, unknown> = {}, secretOutputs: string[] = []) => ({
+      type: "command:remote:Command",
+      name: "c",
+      props: { create, ...extra },
+      opts: { additionalSecretOutputs: secretOutputs },
+    });
+    assert.equal(checkResources(secretsStaySecret, [cmd(`echo ${keyHeader("OPENSSH")} x`)]).length, 1);
+    assert.equal(checkResources(secretsStaySecret, [cmd(`k3s server --token K10${"a".repeat(64)}::server:abc`)]).length, 1);
+    assert.deepEqual(checkResources(secretsStaySecret, [cmd("sudo bash -c '...' kubeconfig /etc/rancher/k3s/k3s.yaml")]), [
+      "c: prints secrets but logs its output",
+      "c: prints secrets but its stdout is not secret",
+    ]);
+    assert.deepEqual(
+      checkResources(secretsStaySecret, [cmd("sudo bash -c '...' kubeconfig /etc/x", { logging: "none" }, ["stdout"])]),
+      [],
+    );
+    const userData = Buffer.from(`#cloud-config\nwrite_files: [{content: '${keyHeader("RSA")}'}]`).toString("base64");
+    const leaky = {
+      ...instance("n", "VM.Standard.A1.Flex", 1, 6),
+      props: { ...instance("n", "VM.Standard.A1.Flex", 1, 6).props, metadata: { user_data: userData } },
+    };
+    assert.match(checkResources(secretsStaySecret, [leaky])[0], /user_data contains a private key or token/);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * The policies of the oci-k8s policy pack, as plain objects so they can be unit-tested without
+ * an engine (index.ts registers them). They check the plan Pulumi is about to apply, a second
+ * line of defence behind the program's own config and budget checks.
+ */
+import type { ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { ALLOWANCE, ResourceKey, Tier, TIERS } from "../infra/allowance";
+
+const A1 = "VM.Standard.A1.Flex";
+const MICRO = "VM.Standard.E2.1.Micro";
+const WORLD = "0.0.0.0/0";
+const ADMIN_PORTS = [22, 6443];
+
+export const policyConfigSchema = {
+  properties: { tier: { type: "string" as const, enum: [...TIERS], default: "always-free" } },
+};
+
+interface Usage {
+  resource: ResourceKey;
+  used: number;
+}
+
+/** What a plan's resources use of each free-tier line. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- resource properties are untyped JSON
+export function usageOf(resources: readonly { type: string; props: Record<string, any> }[]): Usage[] {
+  const of = (type: string) => resources.filter((r) => r.type === type);
+  const instances = of("oci:Core/instance:Instance");
+  const a1 = instances.filter((i) => i.props.shape === A1);
+  const gb = (v: unknown) => Number(v ?? 0);
+  return [
+    { resource: "a1Ocpus", used: a1.reduce((s, i) => s + Number(i.props.shapeConfig?.ocpus ?? 0), 0) },
+    { resource: "a1MemoryGb", used: a1.reduce((s, i) => s + Number(i.props.shapeConfig?.memoryInGbs ?? 0), 0) },
+    { resource: "microInstances", used: instances.filter((i) => i.props.shape === MICRO).length },
+    {
+      resource: "blockStorageGb",
+      used:
+        instances.reduce((s, i) => s + gb(i.props.sourceDetails?.bootVolumeSizeInGbs ?? 50), 0) +
+        of("oci:Core/volume:Volume").reduce((s, v) => s + gb(v.props.sizeInGbs), 0),
+    },
+    { resource: "networkLoadBalancers", used: of("oci:NetworkLoadBalancer/networkLoadBalancer:NetworkLoadBalancer").length },
+    { resource: "flexibleLoadBalancers", used: of("oci:LoadBalancer/loadBalancer:LoadBalancer").length },
+    { resource: "natGateways", used: of("oci:Core/natGateway:NatGateway").length },
+    { resource: "vcns", used: of("oci:Core/vcn:Vcn").length },
+  ];
+}
+
+export const freeTierBudget: StackValidationPolicy = {
+  name: "free-tier-budget",
+  description: "The stack stays inside the tenancy's free allowance (policy config `tier`).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const tier = (args.getConfig<{ tier?: Tier }>().tier ?? "always-free") as Tier;
+    const instances = args.resources.filter((r) => r.type === "oci:Core/instance:Instance");
+    for (const i of instances) {
+      if (![A1, MICRO].includes(i.props.shape))
+        reportViolation(`${i.name}: shape ${i.props.shape} is not in the free tier (${A1}, ${MICRO})`, i.urn);
+    }
+    for (const lb of args.resources.filter((r) => r.type === "oci:LoadBalancer/loadBalancer:LoadBalancer")) {
+      const shape = lb.props.shapeDetails ?? {};
+      if (lb.props.shape !== "flexible" || shape.minimumBandwidthInMbps !== 10 || shape.maximumBandwidthInMbps !== 10) {
+        reportViolation(`${lb.name}: only a flexible load balancer at 10 Mbps is free`, lb.urn);
+      }
+    }
+    for (const u of usageOf(args.resources)) {
+      const line = ALLOWANCE[u.resource];
+      const allowed = line.free[tier];
+      if (u.used > allowed)
+        reportViolation(`${line.label}: ${u.used}${line.unit ? ` ${line.unit}` : ""} used, ${allowed} allowed on ${tier}`);
+    }
+  },
+};
+
+const coversAdminPort = (range?: { min?: number; max?: number }) =>
+  range === undefined || ADMIN_PORTS.some((p) => (range.min ?? 1) <= p && p <= (range.max ?? 65535));
+
+export const noWorldAdminPorts: ResourceValidationPolicy = {
+  name: "no-world-admin-ports",
+  description: "SSH (22) and the Kubernetes API (6443) are never open to 0.0.0.0/0.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const world = (protocol: string, source: string, range: { min?: number; max?: number } | undefined, what: string) => {
+      if (source === WORLD && (protocol === "all" || (protocol === "6" && coversAdminPort(range)))) {
+        reportViolation(`${what} opens SSH or the Kubernetes API to ${WORLD}; allow admin CIDRs only`);
+      }
+    };
+    if (
+      args.type === "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule" &&
+      args.props.direction === "INGRESS"
+    ) {
+      world(args.props.protocol, args.props.source, args.props.tcpOptions?.destinationPortRange, `rule ${args.name}`);
+    }
+    if (args.type === "oci:Core/securityList:SecurityList" || args.type === "oci:Core/defaultSecurityList:DefaultSecurityList") {
+      for (const rule of args.props.ingressSecurityRules ?? [])
+        world(rule.protocol, rule.source, rule.tcpOptions, `security list ${args.name}`);
+    }
+  },
+};
+
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+export const pinnedChartVersions: ResourceValidationPolicy = {
+  name: "pinned-chart-versions",
+  description: "Every Helm release names an exact chart version.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== "kubernetes:helm.sh/v3:Release") return;
+    const version = args.props.version;
+    if (typeof version !== "string" || !EXACT_VERSION.test(version)) {
+      reportViolation(`release ${args.name}: chart version ${JSON.stringify(version)} is not an exact version`);
+    }
+  },
+};
+
+const SECRET_TEXT = [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, /\bghp_[A-Za-z0-9]{20,}/, /\bK10[0-9a-f]{40,}::/];
+const PRINTS_SECRETS = [/ kubeconfig /, / join-material /];
+
+export const secretsStaySecret: ResourceValidationPolicy = {
+  name: "secrets-stay-secret",
+  description:
+    "No key or token in a command line or user data; commands that print secrets keep their output secret and unlogged.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const exposed = (what: string, text: unknown) => {
+      if (typeof text === "string" && SECRET_TEXT.some((re) => re.test(text)))
+        reportViolation(`${args.name}: ${what} contains a private key or token`);
+    };
+    if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
+      exposed("the create command line", args.props.create);
+      exposed("the delete command line", args.props.delete);
+      if (PRINTS_SECRETS.some((re) => re.test(String(args.props.create ?? "")))) {
+        if (args.props.logging !== "none") reportViolation(`${args.name}: prints secrets but logs its output`);
+        if (!(args.opts.additionalSecretOutputs ?? []).includes("stdout"))
+          reportViolation(`${args.name}: prints secrets but its stdout is not secret`);
+      }
+    }
+    if (args.type === "oci:Core/instance:Instance") {
+      const userData = args.props.metadata?.user_data;
+      exposed("user_data", typeof userData === "string" ? Buffer.from(userData, "base64").toString("utf8") : undefined);
+    }
+  },
+};
+
+export const POLICIES = [freeTierBudget, noWorldAdminPorts, pinnedChartVersions, secretsStaySecret];
+
+export type { ReportViolation };
