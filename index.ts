@@ -10,7 +10,7 @@
  * requests have all passed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkBudget, formatUsageTable } from "./infra/budget";
+import { checkBudget, checkUsage, combineUsage, formatUsageTable } from "./infra/budget";
 import { DATA_MOUNT_POINT, HOST_READY_MARKER } from "./infra/cloud-init";
 import { loadConfig } from "./infra/config";
 import { createInfrastructure, freeTierPlan } from "./infra";
@@ -24,12 +24,14 @@ import { checkPlatformCapacity, formatRequestsTable, Platform, platformRequests 
 import { reservations } from "./k8s/bootstrap/reserved";
 import { NodeCounts } from "./k8s/resources";
 import { StackConfig } from "./infra/config";
+import { ClusterOutputs, UsageOutput } from "./outputs";
 
-export = async () => {
+export = async (): Promise<ClusterOutputs> => {
   const config = loadConfig();
   const budget = checkBudget(freeTierPlan(config), config.acceptCharges);
   if (budget.warning) pulumi.log.warn(budget.warning);
   else pulumi.log.info(`Free-tier usage (${config.tier}):\n${formatUsageTable(budget.usage)}`);
+  if (config.budgetSharedWith) await checkSharedBudget(config, budget.usage);
 
   const components = config.components.map((name) => catalogEntry(name)!);
   const nodes = nodeCounts(config);
@@ -133,6 +135,27 @@ export = async () => {
     freeTierUsage: budget.usage,
   };
 };
+
+/** Another stack of the same tenancy: both together must fit this stack's allowance. */
+async function checkSharedBudget(config: StackConfig, own: ReturnType<typeof checkBudget>["usage"]): Promise<void> {
+  const name = config.budgetSharedWith!;
+  const details = await new pulumi.StackReference(name, { name }).getOutputDetails("freeTierUsage");
+  const other = (details.value ?? details.secretValue) as UsageOutput[] | undefined;
+  if (!other)
+    throw new Error(
+      `budgetSharedWith: stack ${name} exports no freeTierUsage; run pulumi up there first, or clear budgetSharedWith`,
+    );
+  try {
+    const shared = checkUsage(config.tier, combineUsage(own, other), config.acceptCharges);
+    pulumi.log.info(`Free-tier usage together with ${name}:\n${formatUsageTable(shared.usage)}`);
+    if (shared.warning) pulumi.log.warn(shared.warning);
+  } catch (error) {
+    throw new Error(
+      `Together with stack ${name} (budgetSharedWith), this tenancy would exceed its allowance.\n${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
 
 function nodeCounts(config: StackConfig): NodeCounts {
   return {

@@ -105,10 +105,22 @@ export interface BudgetVerdict {
 
 /** Refuses a plan over the allowance unless charges are accepted, in which case it warns. */
 export function checkBudget(plan: Plan, acceptCharges: boolean): BudgetVerdict {
-  const usage = computeUsage(plan);
+  return checkUsage(plan.tier, computeUsage(plan), acceptCharges);
+}
+
+/** What two stacks of one tenancy use together, against this stack's allowance. */
+export function combineUsage(own: readonly UsageLine[], other: readonly { resource: string; used: number }[]): UsageLine[] {
+  return own.map((line) => {
+    const used = line.used + (other.find((o) => o.resource === line.resource)?.used ?? 0);
+    return { ...line, used, excess: Math.max(0, used - line.allowed) };
+  });
+}
+
+/** The verdict on a usage table: fine, a warning (payg with charges accepted), or a BudgetError. */
+export function checkUsage(tier: Tier, usage: UsageLine[], acceptCharges: boolean): BudgetVerdict {
   if (overBudget(usage).length === 0) return { usage };
-  const error = new BudgetError(plan.tier, usage);
-  if (!acceptCharges || plan.tier === "always-free") throw error;
+  const error = new BudgetError(tier, usage);
+  if (!acceptCharges || tier === "always-free") throw error;
   return {
     usage,
     warning: `${error.message.split("\n")[0].replace("; nothing was created.", "")}: charges accepted.\n${formatUsageTable(usage)}`,

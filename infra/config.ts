@@ -97,6 +97,13 @@ export const CONFIG_KEYS = {
     "Tenancy type, which sets the free allowance: always-free (2 OCPU / 12 GB A1) or payg (4 OCPU / 24 GB A1).",
   ),
   acceptCharges: bool(false, "payg only: turn a plan over the free allowance from an error into a warning."),
+  budgetSharedWith: str(
+    z
+      .string()
+      .regex(/^([\w.-]+\/[\w.-]+\/[\w.-]+|[\w.-]+)?$/, "must be a stack name like organization/oci-k8s/prd, or empty")
+      .default(""),
+    "Another stack in the same tenancy (e.g. organization/oci-k8s/prd) whose freeTierUsage counts against this stack's allowance.",
+  ),
   adminCidrs: {
     schema: z.array(z.string(), { error: "must be a list of CIDRs" }).min(1, "must name at least one CIDR"),
     type: "array" as const,
@@ -276,6 +283,7 @@ export interface StackConfig {
   readonly compartmentId: string;
   readonly tier: Tier;
   readonly acceptCharges: boolean;
+  readonly budgetSharedWith?: string;
   readonly adminCidrs: readonly string[];
   readonly clusterName: string;
   readonly clusterDomain: string;
@@ -603,6 +611,7 @@ function resolve(c: Parsed, stack: string): StackConfig {
     compartmentId: c.compartmentId,
     tier: c.tier,
     acceptCharges: c.acceptCharges,
+    budgetSharedWith: c.budgetSharedWith || undefined,
     adminCidrs: c.adminCidrs,
     clusterName: c.clusterName || defaultClusterName(stack),
     clusterDomain: c.clusterDomain,

@@ -88,8 +88,15 @@ export function replaceBlock(text: string, name: string, body: string): string {
   return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`;
 }
 
+/** The dev stack's topology (written by the offline plan) as a Mermaid block. */
+export function topologyBlock(): string {
+  const file = path.join(ROOT, "docs", "topology-dev.mmd");
+  return ["```mermaid", fs.readFileSync(file, "utf8").trimEnd(), "```"].join("\n");
+}
+
 export function renderReadme(current: string): string {
   const blocks: [string, string][] = [
+    ["topology", topologyBlock()],
     ["config-reference", configReference()],
     ["node-fields", nodeFields()],
     ["allowance", allowanceTable()],

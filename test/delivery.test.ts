@@ -4,6 +4,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { KUBEADM, K3S, RKE2 } from "../k8s/bootstrap/distributions";
+import { CATALOG } from "../k8s/catalog";
 import { ROOT } from "./harness";
 import { tempDir } from "./tools";
 
@@ -12,7 +14,7 @@ const workflowFiles = () => fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.t
 
 describe("delivery: GitHub Actions workflows", () => {
   it("are valid workflows by GitHub's schema (action-validator)", () => {
-    assert.deepEqual(workflowFiles().sort(), ["deploy.yml", "preview.yml", "test.yml"]);
+    assert.deepEqual(workflowFiles().sort(), ["deploy.yml", "preview.yml", "renovate-snapshot.yml", "test.yml"]);
     const validator = path.join(ROOT, "node_modules", ".bin", "action-validator");
     for (const file of workflowFiles()) {
       const r = spawnSync(validator, [path.join(WORKFLOWS, file)], { encoding: "utf8" });
@@ -53,5 +55,86 @@ describe("delivery: GitHub Actions workflows", () => {
     for (const wf of [preview, deploy]) assert.equal(wf.env.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}");
     const pulumiVersion = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
     assert.equal(previewStep.with["pulumi-version"], pulumiVersion, "the CLI matches the SDK pin");
+  });
+});
+
+describe("delivery: Renovate", () => {
+  const config = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8"));
+  const managers = config.customManagers as { description: string; fileMatch: string[]; matchStrings: string[] }[];
+  const manager = (description: RegExp) => managers.find((m) => description.test(m.description))!;
+  /** Every match of a custom manager over the files it names, as its named groups. */
+  const matches = (m: { fileMatch: string[]; matchStrings: string[] }, file: string) => {
+    assert.ok(
+      m.fileMatch.some((p) => new RegExp(p).test(file)),
+      `${file} is not among the manager's files`,
+    );
+    const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+    return m.matchStrings.flatMap((s) => [...text.matchAll(new RegExp(s, "g"))].map((x) => x.groups!));
+  };
+
+  it("renovate.json passes Renovate's own config validator (strict)", function () {
+    this.timeout(120_000);
+    const validator = path.join(ROOT, "tools", "renovate", "node_modules", ".bin", "renovate-config-validator");
+    assert.ok(fs.existsSync(validator), "run `npm ci --prefix tools/renovate` (.ci/run does) to install Renovate's validator");
+    const r = spawnSync(validator, ["--strict", "renovate.json"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, LOG_LEVEL: "info" },
+    });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const broken = path.join(tempDir("renovate"), "renovate.json");
+    fs.writeFileSync(broken, JSON.stringify({ ...config, packageRules: [{ matchPackageNames: ["x"], allowedVersions: 3 }] }));
+    assert.notEqual(
+      spawnSync(validator, ["--strict", broken], { cwd: ROOT, encoding: "utf8" }).status,
+      0,
+      "the validator accepts anything",
+    );
+  });
+
+  it("bumps every chart of the catalog (repository and OCI charts)", () => {
+    const helm = matches(manager(/chart repositories/), "k8s/catalog.ts");
+    const oci = matches(manager(/OCI registries/), "k8s/catalog.ts");
+    const charts = CATALOG.filter((e) => e.helm);
+    assert.equal(helm.length + oci.length, charts.length);
+    for (const e of charts) {
+      const found = [...helm, ...oci].find((g) => e.helm!.chart.endsWith(g.depName));
+      assert.ok(found, `${e.name} is not matched`);
+      assert.equal(found.currentValue, e.helm!.version);
+      if (found.registryUrl) assert.equal(found.registryUrl, e.helm!.repo);
+    }
+  });
+
+  it("bumps the distributions, the Vault plugin, the images and flannel pinned in code", () => {
+    const annotated = matches(manager(/annotated/), "k8s/bootstrap/distributions.ts");
+    assert.deepEqual(
+      annotated.map((g) => `${g.depName}@${g.currentValue}`),
+      [
+        `k3s-io/k3s@${K3S.defaultVersion}`,
+        `rancher/rke2@${RKE2.defaultVersion}`,
+        `kubernetes/kubernetes@${KUBEADM.defaultVersion}`,
+      ],
+    );
+    assert.deepEqual(
+      matches(manager(/annotated/), "k8s/values/argocd.ts").map((g) => `${g.depName}@${g.currentValue}`),
+      ["argoproj-labs/argocd-vault-plugin@1.18.1"],
+    );
+    const images = ["k8s/local-path.ts", "k8s/values/argocd.ts", "k8s/catalog.ts"].flatMap((f) => matches(manager(/images/), f));
+    assert.deepEqual(images.map((g) => `${g.depName}:${g.currentValue}`).sort(), [
+      "docker.io/library/alpine:3.22",
+      "docker.io/library/busybox:1.37.0",
+      "docker.io/rancher/local-path-provisioner:v0.0.37",
+      "ghcr.io/actions/actions-runner:2.335.1",
+      "quay.io/argoproj/argocd:v3.4.4",
+    ]);
+    assert.deepEqual(
+      matches(manager(/Flannel/), "k8s/bootstrap/distributions.ts").map((g) => g.currentValue),
+      ["v0.28.4"],
+    );
+    for (const wf of ["preview.yml", "deploy.yml"]) {
+      assert.deepEqual(
+        matches(manager(/Pulumi CLI/), `.github/workflows/${wf}`).map((g) => g.currentValue),
+        ["3.248.0"],
+      );
+    }
   });
 });

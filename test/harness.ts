@@ -26,6 +26,8 @@ export interface Registered {
   readonly additionalSecretOutputs: string[];
   /** Provider reference (URN::id) the resource was registered with, if any. */
   readonly provider: string;
+  /** A read of an existing resource (a StackReference), not something the program creates. */
+  readonly read?: boolean;
 }
 
 export interface RunResult {
@@ -41,6 +43,13 @@ export interface MockWorld {
   readonly availabilityDomains?: string[];
   /** Images the image lookup answers with (all shapes). */
   readonly images?: { id: string; displayName: string; timeCreated: string }[];
+  /** Outputs of other stacks, by stack name, for StackReferences. */
+  readonly stackOutputs?: Record<string, Record<string, unknown>>;
+  /** Which of those outputs are secret, by stack name. */
+  readonly stackSecretOutputs?: Record<string, string[]>;
+  /** The program to run (default: this project's index.ts); `project` is its Pulumi project name. */
+  readonly program?: string;
+  readonly project?: string;
 }
 
 export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
@@ -88,16 +97,19 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 /** Reads a stack file's `config:` map as the plain values Pulumi would hand the program. */
+export function stackConfigFrom(file: string): Record<string, unknown> {
+  return (parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+}
+
 export function stackConfig(stack: string): Record<string, unknown> {
-  const file = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
-  return (parse(file) as { config: Record<string, unknown> }).config;
+  return stackConfigFrom(path.join(ROOT, `Pulumi.${stack}.yaml`));
 }
 
 /** Turns `{ "oci-k8s:key": value }` (or bare keys) into Pulumi's string config map. */
-function toPulumiConfig(config: Record<string, unknown>): Record<string, string> {
+function toPulumiConfig(config: Record<string, unknown>, project: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(config).map(([k, v]) => [
-      k.includes(":") ? k : `${PROJECT}:${k}`,
+      k.includes(":") ? k : `${project}:${k}`,
       typeof v === "string" ? v : JSON.stringify(v),
     ]),
   );
@@ -108,8 +120,14 @@ function nameNumber(name: string): number {
   return [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 200, 7);
 }
 
-function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+function mockState(type: string, name: string, inputs: Record<string, any>, world: MockWorld): Record<string, any> {
   switch (type) {
+    case "pulumi:pulumi:StackReference":
+      return {
+        ...inputs,
+        outputs: world.stackOutputs?.[inputs.name] ?? {},
+        secretOutputNames: world.stackSecretOutputs?.[inputs.name] ?? [],
+      };
     case "oci:Core/instance:Instance":
       return {
         ...inputs,
@@ -216,7 +234,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+      newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, world) }),
       call: (args) => {
         switch (args.token) {
           case "oci:Identity/getAvailabilityDomains:getAvailabilityDomains":
@@ -228,7 +246,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         }
       },
     },
-    PROJECT,
+    world.project ?? PROJECT,
     stack,
     false, // an update, not a preview: an output the mock leaves unset is undefined, not unknown
   );
@@ -255,10 +273,34 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
       callback(err, response);
     });
   };
-  pulumi.runtime.setAllConfig(toPulumiConfig(config));
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req: any, callback: any) => {
+    read(req, (err: any, response: any) => {
+      if (!err) {
+        resources.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: response.getUrn(),
+          inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getProperties())) as Record<string, any>,
+          parent: req.getParent(),
+          dependencies: req.getDependenciesList(),
+          secretInputs: [],
+          ignoreChanges: [],
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          provider: req.getProvider(),
+          read: true,
+        });
+      }
+      callback(err, response);
+    });
+  };
+  pulumi.runtime.setAllConfig(toPulumiConfig(config, world.project ?? PROJECT));
 
-  const modulePath = require.resolve(path.join(ROOT, "index.ts"));
-  const program = require(modulePath) as () => Promise<Record<string, unknown>>;
+  // A program either exports a function (this project) or registers resources as it loads.
+  const modulePath = require.resolve(world.program ?? path.join(ROOT, "index.ts"));
+  delete require.cache[modulePath];
+  const loaded = require(modulePath) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+  const program = typeof loaded === "function" ? loaded : async () => loaded;
   // An error thrown inside an apply reaches Pulumi as an unhandled rejection, which the real
   // CLI reports as the failure of the update; here it fails the run the same way.
   let onUnhandled: (reason: unknown) => void = () => undefined;

@@ -50,11 +50,15 @@ describe("project files", () => {
     for (const pkg of ["cloud-init", "iptables", "iproute2", "shellcheck", "e2fsprogs"]) assert.ok(ci.includes(pkg), pkg);
   });
 
-  it("pins every npm dependency exactly, @pulumi/command at 1.2.1, with the lockfile committed", () => {
-    const pkg = JSON.parse(read("package.json"));
-    for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
-      assert.match(String(version), /^\d+\.\d+\.\d+$/, `${name}@${version} is not an exact version`);
+  it("pins every npm dependency exactly in every package, each with its lockfile; @pulumi/command at 1.2.1", () => {
+    for (const dir of [".", "policy", "tools/renovate", "examples/web-app"]) {
+      const pkg = JSON.parse(read(path.join(dir, "package.json")));
+      for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
+        assert.match(String(version), /^\d+\.\d+\.\d+$/, `${dir}: ${name}@${version} is not an exact version`);
+      }
+      assert.ok(fs.existsSync(path.join(ROOT, dir, "package-lock.json")), `${dir} has no lockfile`);
     }
+    const pkg = JSON.parse(read("package.json"));
     assert.equal(pkg.dependencies["@pulumi/command"], "1.2.1");
     const lock = JSON.parse(read("package-lock.json"));
     assert.equal(lock.packages["node_modules/@pulumi/command"].version, "1.2.1");

@@ -132,6 +132,7 @@ function rancher(options: {
 
 export const K3S: Distribution = rancher({
   name: "k3s",
+  // renovate: datasource=github-releases depName=k3s-io/k3s
   defaultVersion: "v1.34.9+k3s1",
   versionPattern: /^v1\.\d+\.\d+\+k3s\d+$/,
   joinPort: 6443,
@@ -144,6 +145,7 @@ export const K3S: Distribution = rancher({
 
 export const RKE2: Distribution = rancher({
   name: "rke2",
+  // renovate: datasource=github-releases depName=rancher/rke2
   defaultVersion: "v1.34.9+rke2r1",
   versionPattern: /^v1\.\d+\.\d+\+rke2r\d+$/,
   // RKE2 agents and servers register on the supervisor port.
@@ -176,6 +178,7 @@ function kubeadmRegistration(node: NodeFacts) {
 
 export const KUBEADM: Distribution = {
   name: "kubeadm",
+  // renovate: datasource=github-releases depName=kubernetes/kubernetes
   defaultVersion: "v1.34.9",
   versionPattern: /^v1\.\d+\.\d+$/,
   podCidr: "10.244.0.0/16",

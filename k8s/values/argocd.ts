@@ -8,6 +8,7 @@ import { argoCdSso } from "./sso";
 
 /** Argo CD's own image at the chart's appVersion: the plugin sidecar runs Argo CD's cmp-server from it. */
 export const ARGOCD_IMAGE = "quay.io/argoproj/argocd:v3.4.4";
+// renovate: datasource=github-releases depName=argoproj-labs/argocd-vault-plugin extractVersion=^v(?<version>.*)$
 export const AVP_VERSION = "1.18.1";
 /** Requests and limits of the plugin sidecar (counted under the vault addon). */
 export const AVP_RESOURCES = res(10, 64, 500, 256);

@@ -1,0 +1,99 @@
+/**
+ * The stack outputs contract: what this program exports for other stacks, and a typed helper
+ * that reads it through a StackReference. index.ts is typed against ClusterOutputs, so the
+ * compiler keeps the program and this contract in step.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface NodeOutput {
+  readonly name: string;
+  readonly role: "server" | "agent";
+  readonly arch: string;
+  readonly shape: string;
+  readonly ocpus: number;
+  readonly memoryGb: number;
+  readonly availabilityDomain: string;
+  readonly privateIp: string;
+  /** Empty for a node in the private subnet. */
+  readonly publicIp: string;
+  readonly labels: Record<string, string>;
+  readonly taints: string[];
+}
+
+export interface UsageOutput {
+  readonly resource: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly used: number;
+  readonly allowed: number;
+  readonly excess: number;
+}
+
+export interface ComponentOutput {
+  readonly name: string;
+  readonly layer: "base" | "addon";
+  readonly version: string;
+  readonly namespace: string;
+}
+
+/** Every output of an oci-k8s stack. */
+export interface ClusterOutputs {
+  readonly clusterName: pulumi.Input<string>;
+  /** DNS zone of ingress hostnames (`<ingress IP>.sslip.io` when the stack names none). */
+  readonly clusterDomain: pulumi.Input<string>;
+  readonly distribution: pulumi.Input<string>;
+  readonly distributionVersion: pulumi.Input<string>;
+  /** `https://<load balancer IP>:6443`. */
+  readonly apiUrl: pulumi.Input<string>;
+  /** Admin kubeconfig (secret). */
+  readonly kubeconfig: pulumi.Input<string>;
+  readonly ingressPublicIp: pulumi.Input<string>;
+  readonly vcnId: pulumi.Input<string>;
+  readonly subnetIds: pulumi.Input<{ public: pulumi.Input<string>; private?: pulumi.Input<string> }>;
+  readonly nsgIds: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly sshUser: pulumi.Input<string>;
+  readonly sshPublicKey: pulumi.Input<string>;
+  /** Only when the program generated the key (secret). */
+  readonly sshPrivateKey?: pulumi.Input<string>;
+  readonly nodes: pulumi.Input<{ readonly [K in keyof NodeOutput]: pulumi.Input<NodeOutput[K]> }[]>;
+  /** The default StorageClass. */
+  readonly storageClass: pulumi.Input<string>;
+  /** ClusterIssuer names, staging first. */
+  readonly clusterIssuers: pulumi.Input<readonly string[]>;
+  readonly components: pulumi.Input<ComponentOutput[]>;
+  readonly freeTierUsage: pulumi.Input<UsageOutput[]>;
+}
+
+type Resolved<T> = { readonly [K in keyof T]-?: pulumi.Output<pulumi.Unwrap<NonNullable<T[K]>>> };
+
+/** Every key of the contract, so the helper reads exactly them. */
+export const OUTPUT_NAMES = [
+  "clusterName",
+  "clusterDomain",
+  "distribution",
+  "distributionVersion",
+  "apiUrl",
+  "kubeconfig",
+  "ingressPublicIp",
+  "vcnId",
+  "subnetIds",
+  "nsgIds",
+  "sshUser",
+  "sshPublicKey",
+  "nodes",
+  "storageClass",
+  "clusterIssuers",
+  "components",
+  "freeTierUsage",
+] as const satisfies readonly (keyof ClusterOutputs)[];
+
+export type ClusterStackOutputs = Pick<Resolved<ClusterOutputs>, (typeof OUTPUT_NAMES)[number]>;
+
+/**
+ * Reads an oci-k8s stack's outputs with their types: `clusterStack("org/oci-k8s/dev")`.
+ * Secret outputs (the kubeconfig) stay secret.
+ */
+export function clusterStack(name: string, opts?: pulumi.CustomResourceOptions): ClusterStackOutputs {
+  const ref = new pulumi.StackReference(name, { name }, opts);
+  return Object.fromEntries(OUTPUT_NAMES.map((key) => [key, ref.requireOutput(key)])) as unknown as ClusterStackOutputs;
+}

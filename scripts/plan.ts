@@ -1,0 +1,228 @@
+/**
+ * The offline plan: runs the program under Pulumi's mock runtime with a stack's config (no
+ * credentials, no cloud) and renders what it would create.
+ *
+ *   npm run plan -- dev                  report: nodes, free-tier usage, open ports, platform
+ *   npm run plan -- dev --file x.yaml    the same for another stack file
+ *   npm run snapshot:update              rewrites test/snapshots/<stack>.plan.yaml and docs/topology-<stack>.mmd
+ *
+ * Exits 1 (printing the budget table) when the stack is over its free allowance.
+ */
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { formatUsageTable, UsageLine } from "../infra/budget";
+import { catalogEntry } from "../k8s/catalog";
+import { Registered, ROOT, RunResult, runProgram, stackConfigFrom } from "../test/harness";
+
+export const STACKS = ["dev", "prd"] as const;
+export const snapshotPath = (stack: string) => path.join(ROOT, "test", "snapshots", `${stack}.plan.yaml`);
+export const diagramPath = (stack: string) => path.join(ROOT, "docs", `topology-${stack}.mmd`);
+
+export async function planStack(stack: string, file = path.join(ROOT, `Pulumi.${stack}.yaml`)): Promise<RunResult> {
+  return runProgram(stack, stackConfigFrom(file));
+}
+
+/** Long values (scripts, user data) become a length and hash; the files they come from are in the diff anyway. */
+function shorten(value: unknown): unknown {
+  if (typeof value === "string") {
+    return value.length > 240
+      ? `<${value.length} chars, sha256:${createHash("sha256").update(value).digest("hex").slice(0, 16)}>`
+      : value;
+  }
+  if (Array.isArray(value)) return value.map(shorten);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shorten(v)]));
+  return value;
+}
+
+/** The reviewable plan: every resource with its inputs (secrets masked) and what it waits for. */
+export function renderSnapshot(result: RunResult): string {
+  const byUrn = new Map(result.resources.map((r) => [r.urn, r]));
+  const label = (urn: string) => {
+    const r = byUrn.get(urn);
+    return r ? `${r.type}::${r.name}` : urn;
+  };
+  const resources = [...result.resources]
+    .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`))
+    .map((r: Registered) => ({
+      resource: `${r.type}::${r.name}`,
+      ...(r.parent && byUrn.has(r.parent) ? { parent: label(r.parent) } : {}),
+      inputs: shorten(
+        Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, r.secretInputs.includes(k) ? "[secret]" : v])),
+      ),
+      ...(r.dependencies.length ? { dependsOn: [...new Set(r.dependencies.map(label))].sort() } : {}),
+      ...(r.ignoreChanges.length ? { ignoreChanges: [...r.ignoreChanges].sort() } : {}),
+    }));
+  const outputs = Object.fromEntries(
+    Object.entries(result.outputs).map(([k, v]) => [k, result.secretOutputs.includes(k) ? "[secret]" : shorten(v)]),
+  );
+  return stringify({ resources, outputs }, { lineWidth: 0, sortMapEntries: true });
+}
+
+interface NodeOutput {
+  name: string;
+  role: string;
+  arch: string;
+  shape: string;
+  ocpus: number;
+  memoryGb: number;
+  availabilityDomain: string;
+  privateIp: string;
+  publicIp: string;
+}
+
+/** A Mermaid flowchart of the stack: internet, load balancer, subnets, nodes, platform. */
+export function renderDiagram(stack: string, result: RunResult): string {
+  const nodes = result.outputs.nodes as NodeOutput[];
+  const subnets = result.outputs.subnetIds as { public: string; private?: string };
+  const id = (s: string) => s.replace(/[^A-Za-z0-9]/g, "_");
+  const isPrivate = (n: NodeOutput) => !n.publicIp;
+  const lines = [
+    "flowchart TB",
+    `  internet(("internet"))`,
+    `  admins(["admin CIDRs"])`,
+    `  nlb["Network Load Balancer<br/>80, 443 → ingress nodes · 6443 → servers"]`,
+    "  internet -->|80, 443| nlb",
+    "  admins -->|6443| nlb",
+    `  subgraph vcn["VCN (${stack})"]`,
+    `    subgraph public["public subnet"]`,
+    ...nodes
+      .filter((n) => !isPrivate(n))
+      .map((n) => `      ${id(n.name)}["${n.name}<br/>${n.role} · ${n.arch} · ${n.ocpus} OCPU · ${n.memoryGb} GB"]`),
+    "    end",
+    ...(subnets.private
+      ? [
+          `    subgraph private["private subnet (NAT gateway)"]`,
+          ...nodes
+            .filter(isPrivate)
+            .map((n) => `      ${id(n.name)}["${n.name}<br/>${n.role} · ${n.arch} · ${n.ocpus} OCPU · ${n.memoryGb} GB"]`),
+          "    end",
+        ]
+      : []),
+    "  end",
+    ...nodes.filter((n) => n.role === "server").map((n) => `  nlb -->|6443| ${id(n.name)}`),
+    ...nodes
+      .filter((n) => (n as unknown as { labels: Record<string, string> }).labels?.["oci-k8s.io/ingress"] === "true")
+      .map((n) => `  nlb -->|80, 443| ${id(n.name)}`),
+    "  admins -->|22| public",
+  ];
+  const components = (result.outputs.components as { name: string; version: string }[]) ?? [];
+  lines.push(`  platform[["platform: ${components.map((c) => c.name).join(", ")}"]]`);
+  const firstServer = nodes.find((n) => n.role === "server");
+  if (firstServer) lines.push(`  ${id(firstServer.name)} -.-> platform`);
+  return `${lines.join("\n")}\n`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function renderReport(stack: string, result: RunResult): string {
+  const nodes = result.outputs.nodes as NodeOutput[];
+  const rules = result.resources.filter(
+    (r) => r.type === "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
+  );
+  const nsgName = new Map(
+    result.resources
+      .filter((r) => r.type === "oci:Core/networkSecurityGroup:NetworkSecurityGroup")
+      .map((r) => [`${r.name}-id`, r.name.replace(/^nsg-/, "")]),
+  );
+  const protocols: Record<string, string> = { "1": "icmp", "6": "tcp", "17": "udp", all: "all" };
+  const ports = (r: Registered) => {
+    const range = (r.inputs.tcpOptions ?? r.inputs.udpOptions)?.destinationPortRange;
+    return range
+      ? range.min === range.max
+        ? `${range.min}`
+        : `${range.min}-${range.max}`
+      : r.inputs.icmpOptions
+        ? `type ${r.inputs.icmpOptions.type}/${r.inputs.icmpOptions.code}`
+        : "all";
+  };
+  const peer = (r: Registered) => {
+    const value = r.inputs.direction === "INGRESS" ? r.inputs.source : r.inputs.destination;
+    return nsgName.get(value) ? `nsg ${nsgName.get(value)}` : value;
+  };
+  const components = result.outputs.components as { name: string; version: string; namespace: string }[];
+  return [
+    `Plan of stack ${stack} (offline, mock runtime: IDs and addresses are placeholders)`,
+    "",
+    "Nodes",
+    table([
+      ["name", "role", "shape", "arch", "OCPU", "memory", "AD"],
+      ...nodes.map((n) => [n.name, n.role, n.shape, n.arch, String(n.ocpus), `${n.memoryGb} GB`, n.availabilityDomain]),
+    ]),
+    "",
+    "Free-tier usage",
+    formatUsageTable(result.outputs.freeTierUsage as UsageLine[]),
+    "",
+    "Open ports (network security group rules)",
+    table([
+      ["nsg", "direction", "protocol", "ports", "peer", "why"],
+      ...rules.map((r) => [
+        nsgName.get(r.inputs.networkSecurityGroupId) ?? "?",
+        r.inputs.direction.toLowerCase(),
+        protocols[r.inputs.protocol] ?? r.inputs.protocol,
+        ports(r),
+        peer(r),
+        r.inputs.description,
+      ]),
+    ]),
+    "",
+    "Platform",
+    table([
+      ["component", "version", "namespace", "what it is for"],
+      ...components.map((c) => [c.name, c.version, c.namespace, catalogEntry(c.name)?.description ?? ""]),
+    ]),
+    "",
+  ].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "--update-snapshots") {
+    fs.mkdirSync(path.dirname(snapshotPath("dev")), { recursive: true });
+    fs.mkdirSync(path.dirname(diagramPath("dev")), { recursive: true });
+    for (const stack of STACKS) {
+      const result = await planStack(stack);
+      if (result.error) throw result.error;
+      fs.writeFileSync(snapshotPath(stack), renderSnapshot(result));
+      fs.writeFileSync(diagramPath(stack), renderDiagram(stack, result));
+      console.log(`wrote ${path.relative(ROOT, snapshotPath(stack))} and ${path.relative(ROOT, diagramPath(stack))}`);
+    }
+    return 0;
+  }
+  const stack = argv[0];
+  if (!stack) {
+    console.error("usage: npm run plan -- <stack> [--file Pulumi.<stack>.yaml]");
+    return 2;
+  }
+  const fileAt = argv.indexOf("--file");
+  const result = await planStack(stack, fileAt >= 0 ? path.resolve(argv[fileAt + 1]) : undefined);
+  if (result.error) {
+    console.error(result.error.message);
+    return 1;
+  }
+  process.stdout.write(renderReport(stack, result));
+  fs.mkdirSync(path.dirname(diagramPath(stack)), { recursive: true });
+  fs.writeFileSync(diagramPath(stack), renderDiagram(stack, result));
+  console.log(`Topology diagram: ${path.relative(ROOT, diagramPath(stack))}`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

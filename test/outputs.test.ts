@@ -1,0 +1,49 @@
+/** The outputs contract and the budget shared with another stack. */
+import { strict as assert } from "assert";
+import { OUTPUT_NAMES } from "../outputs";
+import { MINIMAL_CONFIG, runOk, runProgram, stackConfig } from "./harness";
+
+describe("stack outputs contract", () => {
+  it("every stack exports every output of the contract, with the kubeconfig secret", async () => {
+    for (const stack of ["dev", "prd"]) {
+      const r = await runOk(stack, stackConfig(stack));
+      for (const name of OUTPUT_NAMES) assert.ok(r.outputs[name] !== undefined, `${stack} lacks ${name}`);
+      assert.ok(r.secretOutputs.includes("kubeconfig"));
+    }
+  });
+});
+
+describe("budget shared with another stack", () => {
+  const other = "organization/oci-k8s/prd";
+  const usage = (a1Ocpus: number) => [
+    { resource: "a1Ocpus", label: "Ampere A1 OCPUs", unit: "OCPU", used: a1Ocpus, allowed: 2, excess: 0 },
+    { resource: "blockStorageGb", label: "Block storage (boot + data)", unit: "GB", used: 50, allowed: 200, excess: 0 },
+  ];
+  const config = {
+    ...MINIMAL_CONFIG,
+    budgetSharedWith: other,
+    nodes: [{ name: "server-1", role: "server", ocpus: 1, memoryGb: 6 }],
+  };
+
+  it("builds when both stacks fit one tenancy together", async () => {
+    const r = await runOk("dev", config, { stackOutputs: { [other]: { freeTierUsage: usage(1) } } });
+    assert.ok(r.resources.some((x) => x.type === "oci:Core/instance:Instance"));
+  });
+
+  it("refuses, with the combined table and before creating anything, when both together exceed it", async () => {
+    const r = await runProgram("dev", config, { stackOutputs: { [other]: { freeTierUsage: usage(2) } } });
+    assert.ok(r.error);
+    assert.match(r.error!.message, /Together with stack organization\/oci-k8s\/prd \(budgetSharedWith\)/);
+    assert.match(r.error!.message, /Ampere A1 OCPUs +3 OCPU +2 OCPU +1 OCPU/);
+    // It read the other stack and created nothing.
+    assert.deepEqual(
+      r.resources.map((x) => `${x.read ? "read" : "create"} ${x.type}`),
+      ["read pulumi:pulumi:StackReference"],
+    );
+  });
+
+  it("says what to do when the other stack has no usage output yet", async () => {
+    const r = await runProgram("dev", config, { stackOutputs: { [other]: {} } });
+    assert.match(String(r.error?.message), /exports no freeTierUsage; run pulumi up there first/);
+  });
+});

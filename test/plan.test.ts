@@ -1,0 +1,55 @@
+/** The offline plan: committed snapshots and diagrams are current; the report and its budget verdict. */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { diagramPath, planStack, renderDiagram, renderSnapshot, snapshotPath, STACKS } from "../scripts/plan";
+import { ROOT, runOk, stackConfig } from "./harness";
+import { tempDir } from "./tools";
+
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+describe("offline plan", () => {
+  for (const stack of STACKS) {
+    it(`the committed ${stack} snapshot and diagram match the program (run npm run snapshot:update after a reviewed change)`, async () => {
+      const result = await planStack(stack);
+      if (result.error) throw result.error;
+      assert.equal(renderSnapshot(result), fs.readFileSync(snapshotPath(stack), "utf8"), `${stack}: unreviewed plan change`);
+      assert.equal(renderDiagram(stack, result), fs.readFileSync(diagramPath(stack), "utf8"));
+    });
+  }
+
+  it("a changed resource input changes the snapshot (so the comparison fails until it is updated), and secrets stay masked", async () => {
+    const committed = fs.readFileSync(snapshotPath("dev"), "utf8");
+    const changed = renderSnapshot(await runOk("dev", { ...stackConfig("dev"), "oci-k8s:publicSubnetCidr": "10.0.8.0/24" }));
+    assert.notEqual(changed, committed);
+    assert.match(changed, /cidrBlock: 10\.0\.8\.0\/24/);
+    assert.doesNotMatch(committed, /MockClusterToken|PRIVATE KEY|TU9DSy1LRVk=/);
+    assert.match(committed, /kubeconfig: "\[secret\]"/);
+    assert.match(committed, /stdin: "\[secret\]"/);
+  });
+
+  it("npm run plan -- dev prints nodes, the budget table, open ports and the platform, and exits 0", function () {
+    this.timeout(120_000);
+    const out = tempDir("plan");
+    const r = spawnSync(TSX, ["scripts/plan.ts", "dev"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HOME: out } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Nodes\nname +role +shape/);
+    assert.match(r.stdout, /Free-tier usage\nresource +used +allowed +excess\nAmpere A1 OCPUs +2 OCPU +2 OCPU +-/);
+    assert.match(r.stdout, /loadBalancer +ingress +tcp +6443 +203\.0\.113\.10\/32/);
+    assert.match(r.stdout, /Platform\ncomponent +version +namespace/);
+    assert.match(r.stdout, /traefik +41\.3\.0 +ingress/);
+  });
+
+  it("a stack over its allowance makes npm run plan exit 1 with the same table", function () {
+    this.timeout(120_000);
+    const file = path.join(tempDir("plan-over"), "Pulumi.big.yaml");
+    const config = { ...stackConfig("dev"), "oci-k8s:nodes": [{ name: "server-1", role: "server", ocpus: 4, memoryGb: 24 }] };
+    fs.writeFileSync(file, stringify({ config }));
+    const r = spawnSync(TSX, ["scripts/plan.ts", "big", "--file", file], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /exceeds the always-free free allowance/);
+    assert.match(r.stderr, /Ampere A1 OCPUs +4 OCPU +2 OCPU +2 OCPU/);
+  });
+});
