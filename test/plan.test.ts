@@ -30,17 +30,21 @@ describe("offline plan", () => {
     assert.match(committed, /stdin: "\[secret\]"/);
   });
 
-  it("npm run plan -- dev prints nodes, the budget table, open ports and the platform, and exits 0", function () {
-    this.timeout(120_000);
-    const out = tempDir("plan");
-    const r = spawnSync(TSX, ["scripts/plan.ts", "dev"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HOME: out } });
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /Nodes\nname +role +shape/);
-    assert.match(r.stdout, /Free-tier usage\nresource +used +allowed +excess\nAmpere A1 OCPUs +2 OCPU +2 OCPU +-/);
-    assert.match(r.stdout, /loadBalancer +ingress +tcp +6443 +203\.0\.113\.10\/32/);
-    assert.match(r.stdout, /Platform\ncomponent +version +namespace/);
-    assert.match(r.stdout, /traefik +41\.3\.0 +ingress/);
-  });
+  for (const [stack, ocpus] of [
+    ["dev", "2 OCPU +2 OCPU"],
+    ["prd", "4 OCPU +4 OCPU"],
+  ]) {
+    it(`npm run plan -- ${stack} prints nodes, the budget table, open ports and the platform, and exits 0`, function () {
+      this.timeout(120_000);
+      const r = spawnSync(TSX, ["scripts/plan.ts", stack], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Nodes\nname +role +shape/);
+      assert.match(r.stdout, new RegExp(`Free-tier usage\\nresource +used +allowed +excess\\nAmpere A1 OCPUs +${ocpus} +-`));
+      assert.match(r.stdout, /loadBalancer +ingress +tcp +6443 +203\.0\.113\.10\/32/);
+      assert.match(r.stdout, /Platform\ncomponent +version +namespace/);
+      assert.match(r.stdout, /traefik +41\.3\.0 +ingress/);
+    });
+  }
 
   it("a stack over its allowance makes npm run plan exit 1 with the same table", function () {
     this.timeout(120_000);
