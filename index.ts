@@ -70,6 +70,8 @@ export = async (): Promise<ClusterOutputs> => {
       bastion: jumpHost?.node.publicIp,
     },
     readyMarker: HOST_READY_MARKER,
+    // The bucket keys are secret in state and travel only inside the servers' config (stdin).
+    etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
   });
 
   const context: PlatformContext = {

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { TIERS, Tier } from "./allowance";
 import { Cidr, cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
-import { DISTRIBUTION_NAMES, DistributionName, DISTRIBUTIONS } from "../k8s/bootstrap/distributions";
+import { DISTRIBUTION_NAMES, DistributionName, DISTRIBUTIONS, EtcdBackup } from "../k8s/bootstrap/distributions";
 import { ADDON_NAMES, CATALOG, catalogEntry, choicesOf, DEFAULT_CHOICES } from "../k8s/catalog";
 import { A1_FLEX, Arch, BLOCK_VOLUME_GB, DEFAULT_MEMORY_PER_OCPU_GB, MIN_BOOT_VOLUME_GB, SHAPE_NAMES, SHAPES } from "./shapes";
 
@@ -237,6 +237,49 @@ export const CONFIG_KEYS = {
     secret: true,
     description: "HTTPS token or SSH private key for that repository (set it with --secret); empty for a public one.",
   },
+  etcdBackupSchedule: str(
+    z
+      .string()
+      .regex(/^(\S+\s+){4}\S+$/, "must be a 5-field cron schedule like '0 */6 * * *'")
+      .default("0 */6 * * *"),
+    "k3s/RKE2: when etcd snapshots are taken (cron, UTC on the nodes).",
+  ),
+  etcdBackupRetention: {
+    schema: z
+      .int({ error: "must be a whole number" })
+      .min(1, "must keep at least 1 snapshot")
+      .max(500, "must be at most 500")
+      .default(28),
+    type: "integer" as const,
+    description: "k3s/RKE2: etcd snapshots kept on each server and in the bucket (28 = a week at the default schedule).",
+  },
+  etcdBackupBucket: str(
+    z
+      .string()
+      .regex(/^([a-z0-9][a-z0-9._-]{1,61}[a-z0-9])?$/, "must be a bucket name, or empty")
+      .default(""),
+    "k3s/RKE2: S3-compatible bucket (e.g. OCI Object Storage, free up to 20 GB) the etcd snapshots are also uploaded to; empty keeps them on the servers only.",
+  ),
+  etcdBackupEndpoint: str(
+    z
+      .string()
+      .regex(/^([a-z0-9.-]+(:\d+)?)?$/, "must be a host name like <namespace>.compat.objectstorage.<region>.oraclecloud.com")
+      .default(""),
+    "S3 endpoint host of etcdBackupBucket, e.g. <namespace>.compat.objectstorage.<region>.oraclecloud.com.",
+  ),
+  etcdBackupRegion: str(z.string().default(""), "Region of etcdBackupBucket, e.g. eu-frankfurt-1."),
+  etcdBackupAccessKey: {
+    schema: z.string().default(""),
+    type: "string" as const,
+    secret: true,
+    description: "Access key of an OCI customer secret key for etcdBackupBucket (set it with --secret).",
+  },
+  etcdBackupSecretKey: {
+    schema: z.string().default(""),
+    type: "string" as const,
+    secret: true,
+    description: "Secret key of that customer secret key (set it with --secret).",
+  },
   nodes: {
     schema: z
       .array(nodeSchema, { error: "must be a list of nodes" })
@@ -302,6 +345,8 @@ export interface StackConfig {
   readonly componentValues: Readonly<Record<string, Record<string, unknown>>>;
   readonly acmeEmail: string;
   readonly gitops?: { readonly repoUrl: string; readonly path: string; readonly revision: string; readonly credential?: string };
+  /** Scheduled etcd snapshots (k3s and RKE2 only). */
+  readonly etcdBackup?: EtcdBackup;
   readonly nodes: readonly NodeSpec[];
 }
 
@@ -510,6 +555,21 @@ function checkPlatform(c: Parsed, bad: (key: string, value: unknown, message: st
     );
   }
   if (c.gitopsRepoCredential && !c.gitopsRepoUrl) bad("gitopsRepoCredential", "[secret]", "goes with gitopsRepoUrl");
+  if (c.etcdBackupBucket) {
+    if (!DISTRIBUTIONS[c.distribution].etcdSnapshots) {
+      bad(
+        "etcdBackupBucket",
+        c.etcdBackupBucket,
+        `is for k3s and rke2; ${c.distribution} has no built-in etcd snapshot upload yet`,
+      );
+    }
+    for (const key of ["etcdBackupEndpoint", "etcdBackupRegion"] as const) {
+      if (!c[key]) bad(key, c[key], "must be set with etcdBackupBucket");
+    }
+    for (const key of ["etcdBackupAccessKey", "etcdBackupSecretKey"] as const) {
+      if (!c[key]) bad(key, "(not set)", "must be set (with --secret) with etcdBackupBucket");
+    }
+  }
 }
 
 function checkNodes(c: Parsed, bad: (key: string, value: unknown, message: string) => void): void {
@@ -628,6 +688,22 @@ function resolve(c: Parsed, stack: string): StackConfig {
     components: enabledComponents(c),
     componentValues: c.componentValues,
     acmeEmail: c.acmeEmail,
+    etcdBackup: DISTRIBUTIONS[c.distribution].etcdSnapshots
+      ? {
+          schedule: c.etcdBackupSchedule,
+          retention: c.etcdBackupRetention,
+          s3: c.etcdBackupBucket
+            ? {
+                endpoint: c.etcdBackupEndpoint,
+                region: c.etcdBackupRegion,
+                bucket: c.etcdBackupBucket,
+                folder: c.clusterName || defaultClusterName(stack),
+                accessKey: c.etcdBackupAccessKey,
+                secretKey: c.etcdBackupSecretKey,
+              }
+            : undefined,
+        }
+      : undefined,
     gitops: c.gitopsRepoUrl
       ? {
           repoUrl: c.gitopsRepoUrl,

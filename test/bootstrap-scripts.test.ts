@@ -386,3 +386,40 @@ if [[ "$1" == annotate ]]; then v="\${@: -1}"; echo "\${v#oci-k8s.io/managed=}" 
     assert.ok(fs.existsSync(path.join(s.state, "uninstalled")));
   });
 });
+
+describe("bootstrap scripts: etcd-restore.sh", () => {
+  it("restore stops the server, resets etcd to the snapshot, and starts it again", () => {
+    const s = sandbox();
+    fakeBin(s.bin, "k3s");
+    const r = s.run("etcd-restore", ["k3s", "restore", "etcd-snapshot-server-1-1763790000"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(s.calls(), [
+      "systemctl stop k3s",
+      "k3s server --cluster-reset --cluster-reset-restore-path=etcd-snapshot-server-1-1763790000",
+      "systemctl start k3s",
+    ]);
+    assert.match(r.stderr, /run 'oci-k8s-etcd-restore k3s rejoin' on every other server/);
+  });
+
+  it("a failed reset says what to check and leaves the service stopped", () => {
+    const s = sandbox();
+    fakeBin(s.bin, "rke2", "exit 1");
+    const r = s.run("etcd-restore", ["rke2", "restore", "missing"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the reset to missing failed\n.*rke2 etcd-snapshot ls/);
+    assert.ok(!s.calls().includes("systemctl start rke2-server"));
+  });
+
+  it("rejoin moves the old etcd data aside (never deletes it) and starts the server", () => {
+    const s = sandbox();
+    const db = path.join(s.root, "var/lib/rancher/k3s/server/db");
+    fs.mkdirSync(path.join(db, "etcd"), { recursive: true });
+    const r = s.run("etcd-restore", ["k3s", "rejoin"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(fs.existsSync(db), false);
+    const aside = fs.readdirSync(path.dirname(db)).filter((d) => d.startsWith("db.before-restore-"));
+    assert.equal(aside.length, 1);
+    assert.ok(fs.existsSync(path.join(path.dirname(db), aside[0], "etcd")));
+    assert.deepEqual(s.calls(), ["systemctl stop k3s", "systemctl start k3s"]);
+  });
+});

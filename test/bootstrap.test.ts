@@ -277,3 +277,47 @@ describe("bootstrap: changes", () => {
     assert.equal(cmd(r, "jump-install").inputs.connection.proxy, undefined);
   });
 });
+
+describe("bootstrap: etcd snapshots (k3s and RKE2)", () => {
+  const S3 = {
+    etcdBackupBucket: "oci-k8s-etcd",
+    etcdBackupEndpoint: "mynamespace.compat.objectstorage.eu-frankfurt-1.oraclecloud.com",
+    etcdBackupRegion: "eu-frankfurt-1",
+    etcdBackupAccessKey: "AccessKeyForTheBucket",
+    etcdBackupSecretKey: "SecretKeyForTheBucketThatMustNotLeak",
+  };
+
+  it("schedules snapshots on every server by default, and uploads them to the bucket when one is set", async () => {
+    const plain = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "k3s", nodes: [...oneServer] });
+    const local = parse(settingsOf(named(plain, COMMAND, "server-1-install")).CONFIG);
+    assert.equal(local["etcd-snapshot-schedule-cron"], "0 */6 * * *");
+    assert.equal(local["etcd-snapshot-retention"], 28);
+    assert.equal(local["etcd-s3"], undefined);
+
+    for (const distribution of ["k3s", "rke2"]) {
+      const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution, nodes: [...oneServer], ...S3 });
+      const server = parse(settingsOf(named(r, COMMAND, "server-1-install")).CONFIG);
+      assert.equal(server["etcd-s3"], true);
+      assert.equal(server["etcd-s3-bucket"], "oci-k8s-etcd");
+      assert.equal(server["etcd-s3-endpoint"], S3.etcdBackupEndpoint);
+      assert.equal(server["etcd-s3-bucket-lookup-type"], "path");
+      assert.equal(server["etcd-s3-folder"], "oci-k8s-boot");
+      assert.equal(server["etcd-s3-secret-key"], S3.etcdBackupSecretKey);
+      const agent = parse(settingsOf(named(r, COMMAND, "agent-1-install")).CONFIG);
+      assert.equal(agent["etcd-s3"], undefined, "agents run no etcd");
+      for (const text of plainInputs(r))
+        assert.ok(!text.includes(S3.etcdBackupSecretKey), `the bucket key leaks in ${text.slice(0, 120)}`);
+      // The restore tool is installed on servers only.
+      const tool = named(r, COMMAND, "server-1-restore-tool");
+      assert.match(tool.inputs.stdin, /oci-k8s-etcd-restore k3s\|rke2 restore SNAPSHOT/);
+      assert.equal(tool.inputs.create, "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore");
+      assert.throws(() => named(r, COMMAND, "agent-1-restore-tool"));
+    }
+  });
+
+  it("kubeadm gets no k3s-style snapshot settings or restore tool", async () => {
+    const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "kubeadm", nodes: [...oneServer] });
+    assert.doesNotMatch(settingsOf(named(r, COMMAND, "server-1-install")).CONFIG, /etcd-snapshot/);
+    assert.throws(() => named(r, COMMAND, "server-1-restore-tool"));
+  });
+});

@@ -4,8 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { parse, stringify } from "yaml";
 import { formatTaint } from "../labels";
-import { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./distributions";
-import { decodeSettings, encodeSettings, scriptCommand } from "./scripts";
+import { ClusterFacts, Distribution, EtcdBackup, JoinMaterial, NodeFacts } from "./distributions";
+import { decodeSettings, encodeSettings, scriptCommand, scriptText } from "./scripts";
 import { Host, SshAccess } from "./types";
 
 /** SSH dial attempts while a node is still booting: 60 tries of up to 15 s each. */
@@ -27,6 +27,8 @@ export interface ClusterArgs {
   readonly ssh: SshAccess;
   /** File each host's preparation writes when it is done; the bootstrap waits for it. */
   readonly readyMarker: string;
+  /** Scheduled etcd snapshots (k3s and RKE2); its S3 keys are secret. */
+  readonly etcdBackup?: pulumi.Input<EtcdBackup>;
 }
 
 interface Step {
@@ -75,13 +77,20 @@ export class Cluster extends pulumi.ComponentResource {
     // The API certificate is valid for the load balancer and every address of every node.
     const nodeAddresses = pulumi.all(args.hosts.flatMap((h) => [h.privateIp, h.address]));
     const clusterFacts: pulumi.Output<ClusterFacts> = pulumi
-      .all([nodeAddresses, args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined)])
-      .apply(([addresses, endpoint, firstIp, secret]) => ({
+      .all([
+        nodeAddresses,
+        args.apiEndpoint,
+        first.privateIp,
+        token ?? pulumi.output(undefined),
+        args.etcdBackup ?? pulumi.output(undefined),
+      ])
+      .apply(([addresses, endpoint, firstIp, secret, etcdBackup]) => ({
         clusterName: args.clusterName,
         version: args.version,
         firstServerIp: firstIp,
         tlsSans: [...new Set([endpoint, ...(args.extraSans ?? []), ...addresses])],
         token: secret,
+        etcdBackup: etcdBackup as EtcdBackup | undefined,
       }));
 
     const facts = (h: Host): pulumi.Output<NodeFacts> =>
@@ -172,6 +181,22 @@ export class Cluster extends pulumi.ComponentResource {
     }
     for (const agent of args.hosts.filter((h) => h.role === "agent")) {
       steps.push(install(agent, [firstStep.install], joinMaterial(agent, [firstStep.install])));
+    }
+
+    // The etcd restore tool on every server (k3s and RKE2), for the documented restore.
+    if (dist.etcdSnapshots) {
+      for (const s of steps.filter((x) => x.host.role === "server")) {
+        new command.remote.Command(
+          `${s.host.name}-restore-tool`,
+          {
+            connection: connection(s.host),
+            create: "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore",
+            stdin: scriptText("etcd-restore"),
+            triggers: [s.host.machineId],
+          },
+          { parent: this, dependsOn: [s.install] },
+        );
+      }
     }
 
     // Labels and taints by kubectl on the first server: changing them re-runs only this command.

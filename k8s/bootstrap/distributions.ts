@@ -32,6 +32,25 @@ export interface ClusterFacts {
   readonly tlsSans: readonly string[];
   /** The cluster token (k3s and RKE2). */
   readonly token?: string;
+  /** Scheduled etcd snapshots, and where to upload them (k3s and RKE2). */
+  readonly etcdBackup?: EtcdBackup;
+}
+
+/** etcd snapshots on a schedule, kept on the servers and, with a bucket, uploaded to S3-compatible storage. */
+export interface EtcdBackup {
+  /** Cron schedule of snapshots. */
+  readonly schedule: string;
+  /** Snapshots kept, on each server and in the bucket. */
+  readonly retention: number;
+  readonly s3?: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly bucket: string;
+    /** Folder in the bucket, so several clusters can share one bucket. */
+    readonly folder: string;
+    readonly accessKey: string;
+    readonly secretKey: string;
+  };
 }
 
 /** One-time join material a kubeadm node gets from the first server. */
@@ -56,6 +75,8 @@ export interface Distribution {
   readonly kubeconfigPath: string;
   /** k3s and RKE2 join with a shared cluster token; kubeadm with short-lived join material. */
   readonly joinsWith: "token" | "material";
+  /** Whether the distribution takes scheduled etcd snapshots (and S3 uploads) from its config. */
+  readonly etcdSnapshots: boolean;
   /** The command that installs (or joins) a node; settings go on stdin. */
   installCommand(node: NodeFacts): string;
   /** The settings of that command, given the cluster (and, for kubeadm joins, fresh join material). */
@@ -78,6 +99,29 @@ const kubeletFlags = (node: NodeFacts) => {
 
 const yaml = (doc: unknown) => stringify(doc, { lineWidth: 0 });
 
+/** The server config keys k3s and RKE2 share for etcd snapshots and their S3 upload. */
+function etcdBackupConfig(backup?: EtcdBackup): Record<string, unknown> {
+  if (!backup) return {};
+  return {
+    "etcd-snapshot-schedule-cron": backup.schedule,
+    "etcd-snapshot-retention": backup.retention,
+    ...(backup.s3
+      ? {
+          "etcd-s3": true,
+          "etcd-s3-endpoint": backup.s3.endpoint,
+          "etcd-s3-region": backup.s3.region,
+          "etcd-s3-bucket": backup.s3.bucket,
+          "etcd-s3-folder": backup.s3.folder,
+          // OCI Object Storage's S3 endpoint serves buckets by path, not by host name.
+          "etcd-s3-bucket-lookup-type": "path",
+          "etcd-s3-access-key": backup.s3.accessKey,
+          "etcd-s3-secret-key": backup.s3.secretKey,
+          "etcd-s3-retention": backup.retention,
+        }
+      : {}),
+  };
+}
+
 /** k3s and RKE2 share their config format and installer flow (rancher.sh). */
 function rancher(options: {
   name: "k3s" | "rke2";
@@ -98,6 +142,7 @@ function rancher(options: {
     kubectl: options.kubectl,
     kubeconfigPath: options.kubeconfigPath,
     joinsWith: "token",
+    etcdSnapshots: true,
     installCommand: (node) => scriptCommand("rancher", options.name, node.role),
     installSettings: (node, cluster) => {
       if (!cluster.token) throw new Error(`${options.name} needs the cluster token`);
@@ -118,6 +163,7 @@ function rancher(options: {
               disable: options.disable,
               ...(node.first ? { "cluster-init": true } : {}),
               ...options.serverExtras,
+              ...etcdBackupConfig(cluster.etcdBackup),
             }
           : {}),
       };
@@ -186,6 +232,7 @@ export const KUBEADM: Distribution = {
   kubectl: "kubectl --kubeconfig /etc/kubernetes/admin.conf",
   kubeconfigPath: "/etc/kubernetes/admin.conf",
   joinsWith: "material",
+  etcdSnapshots: false,
   installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
   revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),
