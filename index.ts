@@ -16,6 +16,7 @@ import { loadConfig } from "./infra/config";
 import { createInfrastructure, freeTierPlan } from "./infra";
 import { Cluster } from "./k8s/bootstrap/cluster";
 import { DISTRIBUTIONS } from "./k8s/bootstrap/distributions";
+import { refuseVersionChange } from "./k8s/bootstrap/versions";
 import { Host } from "./k8s/bootstrap/types";
 import { formatTaint, nodeLabels, nodeTaints } from "./k8s/labels";
 import { CLUSTER_PORTS } from "./k8s/ports";
@@ -38,6 +39,7 @@ export = async (): Promise<ClusterOutputs> => {
   const requests = platformRequests(components, nodes);
   checkPlatformCapacity(requests, allocatable(config));
   pulumi.log.info(`Platform memory requests:\n${formatRequestsTable(requests)}`);
+  await checkVersionChange(config);
 
   const infra = createInfrastructure(config, CLUSTER_PORTS[config.distribution]);
   const ingressIp = infra.ingress.publicIp;
@@ -137,6 +139,26 @@ export = async (): Promise<ClusterOutputs> => {
     freeTierUsage: budget.usage,
   };
 };
+
+/**
+ * Reads this stack's own last outputs: a running cluster takes one minor version up at a time,
+ * never a downgrade or another distribution. Nothing is changed when the step is refused.
+ */
+async function checkVersionChange(config: StackConfig): Promise<void> {
+  const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const ref = new pulumi.StackReference(`${self}-previous`, { name: self });
+  const [distribution, version] = await Promise.all([
+    ref.getOutputDetails("distribution"),
+    ref.getOutputDetails("distributionVersion"),
+  ]);
+  if (typeof distribution.value !== "string" || typeof version.value !== "string") return; // a new stack
+  const refusal = refuseVersionChange({
+    distribution: config.distribution,
+    from: { distribution: distribution.value, version: version.value },
+    to: config.distributionVersion,
+  });
+  if (refusal) throw new Error(`${refusal}\nNothing was changed.`);
+}
 
 /** Another stack of the same tenancy: both together must fit this stack's allowance. */
 async function checkSharedBudget(config: StackConfig, own: ReturnType<typeof checkBudget>["usage"]): Promise<void> {

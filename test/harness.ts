@@ -249,6 +249,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     world.project ?? PROJECT,
     stack,
     false, // an update, not a preview: an output the mock leaves unset is undefined, not unknown
+    "organization", // what a self-managed backend calls every organization
   );
   const monitor = (pulumi.runtime as any).getMonitor();
   const register = monitor.registerResource.bind(monitor);
