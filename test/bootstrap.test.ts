@@ -180,7 +180,7 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
           assert.deepEqual(init.nodeRegistration.taints, [], "servers run workloads: no control-plane taint");
           assert.equal(cluster.kubernetesVersion, "v1.34.9");
           assert.ok(cluster.apiServer.certSANs.includes("192.0.2.10"));
-          for (const n of nodes) assert.ok(cluster.apiServer.certSANs.includes(ipOf(r, n.name)), `${n.name} missing from SANs`);
+          for (const srv of servers) assert.ok(cluster.apiServer.certSANs.includes(ipOf(r, srv)), `${srv} missing from SANs`);
           assert.deepEqual(cluster.networking, { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" });
           assert.equal(kubelet.resolvConf, "/run/systemd/resolve/resolv.conf");
           assert.match(s.CNI_MANIFEST, /flannel-io\/flannel\/releases\/download\/v\d+\.\d+\.\d+\/kube-flannel\.yml$/);
@@ -208,8 +208,8 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
             }
             if (n.role === "server") {
               assert.ok(config["tls-san"].includes("192.0.2.10"));
-              for (const other of nodes)
-                assert.ok(config["tls-san"].includes(ipOf(r, other.name)), `${other.name} missing from SANs`);
+              for (const srv of servers) assert.ok(config["tls-san"].includes(ipOf(r, srv)), `${srv} missing from SANs`);
+              for (const agent of agents) assert.ok(!config["tls-san"].includes(ipOf(r, agent)), `${agent} serves no API`);
               assert.equal(config["write-kubeconfig-mode"], "0600");
               const off: string[] =
                 distribution === "k3s"
@@ -251,6 +251,21 @@ describe("bootstrap: changes", () => {
     const after = commandInputs(await run("k3s", relabelled));
     const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k));
     assert.deepEqual(changed, ["agent-1-labels"]);
+  });
+
+  it("adding an agent joins it without touching any other node", async () => {
+    const all = (r: RunResult) =>
+      new Map(r.resources.filter((x) => !x.read).map((x) => [`${x.type}::${x.name}`, JSON.stringify(x.inputs)]));
+    const before = all(await run("k3s", oneServer));
+    const after = all(await run("k3s", [...oneServer, { name: "micro-2", role: "agent", shape: "VM.Standard.E2.1.Micro" }]));
+    const changed = [...before.keys()].filter((k) => after.get(k) !== before.get(k));
+    // Only the readiness check (which now waits for one more node) changes; the rest is new.
+    assert.deepEqual(changed, ["command:remote:Command::cluster-ready"]);
+    const added = [...after.keys()].filter((k) => !before.has(k)).map((k) => k.split("::")[1]);
+    assert.ok(
+      added.every((name) => name.startsWith("micro-2")),
+      added.join(", "),
+    );
   });
 
   it("a different version re-runs the installs with the new version", async () => {

@@ -74,8 +74,9 @@ export class Cluster extends pulumi.ComponentResource {
         ? pulumi.secret(new random.RandomPassword(`${name}-token`, { length: 48, special: false }, parent).result)
         : undefined;
 
-    // The API certificate is valid for the load balancer and every address of every node.
-    const nodeAddresses = pulumi.all(args.hosts.flatMap((h) => [h.privateIp, h.address]));
+    // The API certificate is valid for the load balancer and every address of every server, the
+    // only nodes that serve the API. Agents stay out of it, so adding one changes no server.
+    const nodeAddresses = pulumi.all(servers.flatMap((h) => [h.privateIp, h.address]));
     const clusterFacts: pulumi.Output<ClusterFacts> = pulumi
       .all([
         nodeAddresses,
