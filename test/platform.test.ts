@@ -383,3 +383,37 @@ describe("platform: choices, addons and overrides", () => {
     assert.deepEqual(r.resources, []);
   });
 });
+
+describe("platform: destroy order", () => {
+  it("deletes the platform before the cluster and the cluster before the instances (reverse dependencies)", async () => {
+    const r = await run("dev", stackConfig("dev"));
+    const byUrn = new Map(r.resources.map((x) => [x.urn, x]));
+    // The engine orders a resource after its explicit dependencies and after its provider.
+    const edges = (x: Registered) => [
+      ...x.dependencies,
+      ...(x.provider ? [x.provider.slice(0, x.provider.lastIndexOf("::"))] : []),
+    ];
+    const reaches = (from: Registered, target: (x: Registered) => boolean, seen = new Set<string>()): boolean =>
+      edges(from).some((urn) => {
+        if (seen.has(urn)) return false;
+        seen.add(urn);
+        const dep = byUrn.get(urn);
+        return dep !== undefined && (target(dep) || reaches(dep, target, seen));
+      });
+    const ready = named(r, "command:remote:Command", "cluster-ready");
+    for (const o of r.resources.filter((x) => x.type.startsWith("kubernetes:"))) {
+      assert.ok(
+        reaches(o, (x) => x === ready),
+        `${o.type}::${o.name} would outlive the cluster on destroy`,
+      );
+    }
+    for (const instance of ofType(r, "oci:Core/instance:Instance")) {
+      assert.ok(
+        reaches(ready, (x) => x === instance),
+        `the cluster would outlive ${instance.name}`,
+      );
+    }
+    // An API already gone (the cluster destroyed or unreachable) does not block removing the rest.
+    assert.equal(named(r, "pulumi:providers:kubernetes", "cluster-provider").inputs.deleteUnreachable, "true");
+  });
+});
