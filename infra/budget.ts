@@ -2,6 +2,7 @@
  * The free-tier budget: what a plan uses of each allowance line, and the verdict. Pure functions
  * over the validated config, so the check runs before any resource is registered.
  */
+import { formatTable } from "../table";
 import { ALLOWANCE, RESOURCE_KEYS, ResourceKey, Tier } from "./allowance";
 import { NodeSpec } from "./config";
 import { A1_FLEX, E2_MICRO } from "./shapes";
@@ -68,10 +69,7 @@ export function formatUsageTable(usage: readonly UsageLine[]): string {
       l.excess > 0 ? withUnit(l.excess, l.unit) : "-",
     ]),
   ];
-  const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  return rows
-    .map((r) => r.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join("  "))
-    .join("\n");
+  return formatTable(rows);
 }
 
 function withUnit(value: number, unit: string): string {

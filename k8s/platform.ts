@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { formatTable } from "../table";
 import { CatalogEntry, PlatformContext } from "./catalog";
 import { LocalPathStorage } from "./local-path";
 import { mergeValues } from "./merge";
@@ -276,10 +277,7 @@ export function formatRequestsTable(rows: readonly ComponentRequests[]): string 
   ];
   const total = rows.reduce((s, r) => s + r.a1MemoryMi, 0);
   lines.push(["total", "", `${total} Mi`, `${rows.reduce((s, r) => s + r.microMemoryMiPerNode, 0)} Mi`]);
-  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines
-    .map((l) => l.map((cell, i) => (i === 0 || i === 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  "))
-    .join("\n");
+  return formatTable(lines, 2);
 }
 
 export class PlatformCapacityError extends Error {

@@ -14,6 +14,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { formatUsageTable, UsageLine } from "../infra/budget";
 import { catalogEntry } from "../k8s/catalog";
+import { formatTable } from "../table";
 import { Registered, ROOT, RunResult, runProgram, stackConfigFrom } from "../test/harness";
 
 export const STACKS = ["dev", "prd"] as const;
@@ -114,15 +115,11 @@ export function renderDiagram(stack: string, result: RunResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A report table: every column left-aligned, no trailing spaces. */
 function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join("  ")
-        .trimEnd(),
-    )
+  return formatTable(rows, rows[0].length)
+    .split("\n")
+    .map((line) => line.trimEnd())
     .join("\n");
 }
 
