@@ -33,7 +33,6 @@ export interface ClusterArgs {
 
 interface Step {
   readonly host: Host;
-  readonly facts: pulumi.Output<NodeFacts>;
   readonly install: command.remote.Command;
 }
 
@@ -151,7 +150,7 @@ export class Cluster extends pulumi.ComponentResource {
         { parent: this, dependsOn: [waits.get(h)!, ...after] },
       );
       revoke(h, installCommand, material);
-      return { host: h, facts: nodeFacts, install: installCommand };
+      return { host: h, install: installCommand };
     };
 
     /** kubeadm: a fresh token (15 minutes) and certificate key, made on the first server just before the join. */

@@ -202,7 +202,7 @@ export const RKE2: Distribution = rancher({
   serverExtras: { cni: "canal" },
 });
 
-/** Flannel, the CNI the program installs on kubeadm clusters (VXLAN on UDP 8472, as infra/ports.ts opens). */
+/** Flannel, the CNI the program installs on kubeadm clusters (VXLAN on UDP 8472, as k8s/ports.ts opens). */
 export const FLANNEL_MANIFEST = "https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml";
 
 const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
