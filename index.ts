@@ -20,7 +20,7 @@ import { refuseVersionChange } from "./k8s/bootstrap/versions";
 import { Host } from "./k8s/bootstrap/types";
 import { formatTaint, nodeLabels, nodeTaints } from "./k8s/labels";
 import { CLUSTER_PORTS } from "./k8s/ports";
-import { catalogEntry, PlatformContext } from "./k8s/catalog";
+import { catalogEntry, PlatformContext, provided } from "./k8s/catalog";
 import { checkPlatformCapacity, formatRequestsTable, Platform, platformRequests } from "./k8s/platform";
 import { reservations } from "./k8s/bootstrap/reserved";
 import { NodeCounts } from "./k8s/resources";
@@ -81,8 +81,8 @@ export = async (): Promise<ClusterOutputs> => {
     domain,
     distribution: config.distribution,
     acmeEmail: config.acmeEmail,
-    ingressClass: config.components.includes("ingress-nginx") ? "nginx" : "traefik",
-    storageClass: config.components.includes("longhorn") ? "longhorn" : "local-path",
+    ingressClass: provided(components, "ingressClass"),
+    storageClass: provided(components, "storageClass"),
     dataPath: DATA_MOUNT_POINT,
     nodes,
     diskGi: platformDiskGi(config),

@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DistributionName } from "./bootstrap/distributions";
 import { MICRO_TOLERATION } from "./labels";
+import { LOCAL_PATH_CLASS } from "./local-path";
 import { NodeCounts, res, Workload } from "./resources";
 import { alloyValues, lokiValues } from "./values/logging";
 import { argoCdValues, AVP_RESOURCES } from "./values/argocd";
@@ -67,6 +68,15 @@ export interface CatalogEntry {
   readonly values: (ctx: PlatformContext, w: Readonly<Record<string, Workload>>) => Record<string, unknown>;
   /** Dotted value paths the stack must set through componentValues before enabling it. */
   readonly requiredValues?: readonly string[];
+  /** What the cluster gains from it that other components refer to by name. */
+  readonly provides?: { readonly ingressClass?: string; readonly storageClass?: string };
+}
+
+/** The name an enabled component provides (the ingress class, the default StorageClass). */
+export function provided(components: readonly CatalogEntry[], what: "ingressClass" | "storageClass"): string {
+  const name = components.map((c) => c.provides?.[what]).find((n) => n !== undefined);
+  if (!name) throw new Error(`no enabled component provides the ${what}`);
+  return name;
 }
 
 const BOTH: ("arm64" | "amd64")[] = ["arm64", "amd64"];
@@ -75,6 +85,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   // ── base ────────────────────────────────────────────────────────────────────────────────
   {
     name: "traefik",
+    provides: { ingressClass: "traefik" },
     layer: "base",
     choice: "ingress",
     description: "Ingress controller: a DaemonSet on host ports 80/443 of the ingress nodes, behind the NLB",
@@ -88,6 +99,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   },
   {
     name: "ingress-nginx",
+    provides: { ingressClass: "nginx" },
     layer: "base",
     choice: "ingress",
     description: "Ingress controller (retired upstream in 2026; for those who need it), same host-port layout",
@@ -158,6 +170,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   },
   {
     name: "local-path",
+    provides: { storageClass: LOCAL_PATH_CLASS },
     layer: "base",
     choice: "storage",
     description: "Node-local persistent volumes on the data volume (rancher/local-path-provisioner v0.0.37)",
@@ -170,6 +183,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   },
   {
     name: "longhorn",
+    provides: { storageClass: "longhorn" },
     layer: "base",
     choice: "storage",
     description: "Replicated block storage over the nodes' data volumes (needs data volumes on two or more nodes)",

@@ -7,7 +7,7 @@ import { DEFAULT_CERT_SECRET } from "./shared";
 // Host ports cannot surge: a node frees 80/443 before the new pod takes them.
 const HOST_PORT_ROLLOUT = { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
 
-export function traefikValues(_ctx: PlatformContext, w: Readonly<Record<string, Workload>>) {
+export function traefikValues(ctx: PlatformContext, w: Readonly<Record<string, Workload>>) {
   return {
     deployment: { kind: "DaemonSet" },
     // The NLB forwards 80/443 to these host ports and keeps the client's address, so Traefik sees
@@ -18,13 +18,13 @@ export function traefikValues(_ctx: PlatformContext, w: Readonly<Record<string, 
     nodeSelector: INGRESS_NODE_SELECTOR,
     updateStrategy: HOST_PORT_ROLLOUT,
     resources: w.traefik.resources,
-    ingressClass: { enabled: true, isDefaultClass: true, name: "traefik" },
+    ingressClass: { enabled: true, isDefaultClass: true, name: ctx.ingressClass },
     // Served for TLS requests that match no Ingress; issued by cert-manager (k8s/platform.ts).
     tlsStore: { default: { defaultCertificate: { secretName: DEFAULT_CERT_SECRET } } },
   };
 }
 
-export function ingressNginxValues(_ctx: PlatformContext, w: Readonly<Record<string, Workload>>) {
+export function ingressNginxValues(ctx: PlatformContext, w: Readonly<Record<string, Workload>>) {
   return {
     controller: {
       kind: "DaemonSet",
@@ -33,7 +33,7 @@ export function ingressNginxValues(_ctx: PlatformContext, w: Readonly<Record<str
       nodeSelector: { "kubernetes.io/os": "linux", ...INGRESS_NODE_SELECTOR },
       updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
       resources: w.controller.resources,
-      ingressClassResource: { name: "nginx", default: true },
+      ingressClassResource: { name: ctx.ingressClass, default: true },
       extraArgs: { "default-ssl-certificate": `ingress/${DEFAULT_CERT_SECRET}` },
     },
   };
