@@ -537,12 +537,7 @@ function checkPlatform(c: Parsed, bad: (key: string, value: unknown, message: st
   for (const name of enabled) {
     const entry = catalogEntry(name);
     for (const path of entry?.requiredValues ?? []) {
-      const value = path
-        .split(".")
-        .reduce<unknown>(
-          (acc, k) => (acc && typeof acc === "object" ? (acc as Record<string, unknown>)[k] : undefined),
-          c.componentValues[name],
-        );
+      const value = valueAt(c.componentValues[name], path.split("."));
       if (value === undefined || value === "") bad(`componentValues.${name}.${path}`, value, `must be set to enable ${name}`);
     }
   }
