@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { ALLOWANCE, RESOURCE_KEYS } from "../infra/allowance";
 import { CONFIG_KEYS, ConfigKey, defaultOf, NODE_FIELD_DOCS } from "../infra/config";
 import { CATALOG, DEFAULT_CHOICES } from "../k8s/catalog";
-import { memoryMiB, podCount } from "../k8s/resources";
+import { platformRequests } from "../k8s/platform";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -64,8 +64,9 @@ export function nodeFields(): string {
 export function componentTable(): string {
   const dev = { all: 3, a1: 1, ingress: 1, micro: 2, withDataVolume: 1 };
   const defaults = new Set(Object.values(DEFAULT_CHOICES));
-  const rows = CATALOG.map((e) => {
-    const memory = Object.values(e.workloads).reduce((sum, w) => sum + memoryMiB(w.resources) * podCount(w.replicas, dev), 0);
+  const requests = platformRequests(CATALOG, dev);
+  const rows = CATALOG.map((e, i) => {
+    const memory = requests[i].a1MemoryMi + requests[i].microMemoryMiPerNode * dev.micro;
     const layer =
       e.layer === "addon" ? "addon" : e.choice ? `base (${e.choice}${defaults.has(e.name) ? ", default" : ""})` : "base";
     const source = e.helm ? `\`${e.helm.chart.replace(/^oci:\/\/.*\//, "oci: ")}\` ${e.helm.version}` : "objects";
