@@ -251,50 +251,36 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
     false, // an update, not a preview: an output the mock leaves unset is undefined, not unknown
     "organization", // what a self-managed backend calls every organization
   );
+  // Registrations and reads (StackReferences) are recorded alike, as the monitor answers them.
   const monitor = (pulumi.runtime as any).getMonitor();
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: any) => {
-    const object = req.getObject()?.toJavaScript() ?? {};
-    register(req, (err: any, response: any) => {
-      if (!err) {
-        resourcesSeen += 1;
-        resources.push({
-          type: req.getType(),
-          name: req.getName(),
-          urn: response.getUrn(),
-          inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, any>,
-          parent: req.getParent(),
-          dependencies: req.getDependenciesList(),
-          secretInputs: Object.keys(object).filter((k) => secretPaths(object[k])),
-          ignoreChanges: req.getIgnorechangesList(),
-          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-          provider: req.getProvider(),
-        });
-      }
-      callback(err, response);
+  const record = (req: any, response: any, read: boolean) => {
+    const struct = read ? req.getProperties() : req.getObject();
+    const object = struct?.toJavaScript() ?? {};
+    resources.push({
+      type: req.getType(),
+      name: req.getName(),
+      urn: response.getUrn(),
+      inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(struct)) as Record<string, any>,
+      parent: req.getParent(),
+      dependencies: req.getDependenciesList(),
+      secretInputs: Object.keys(object).filter((k) => secretPaths(object[k])),
+      ignoreChanges: read ? [] : req.getIgnorechangesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      provider: req.getProvider(),
+      ...(read ? { read: true } : {}),
     });
   };
-  const read = monitor.readResource.bind(monitor);
-  monitor.readResource = (req: any, callback: any) => {
-    read(req, (err: any, response: any) => {
-      if (!err) {
-        resources.push({
-          type: req.getType(),
-          name: req.getName(),
-          urn: response.getUrn(),
-          inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(req.getProperties())) as Record<string, any>,
-          parent: req.getParent(),
-          dependencies: req.getDependenciesList(),
-          secretInputs: [],
-          ignoreChanges: [],
-          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-          provider: req.getProvider(),
-          read: true,
-        });
-      }
-      callback(err, response);
-    });
-  };
+  for (const [method, read] of [
+    ["registerResource", false],
+    ["readResource", true],
+  ] as const) {
+    const original = monitor[method].bind(monitor);
+    monitor[method] = (req: any, callback: any) =>
+      original(req, (err: any, response: any) => {
+        if (!err) record(req, response, read);
+        callback(err, response);
+      });
+  }
   pulumi.runtime.setAllConfig(toPulumiConfig(config, world.project ?? PROJECT));
 
   // A program either exports a function (this project) or registers resources as it loads.
@@ -321,12 +307,12 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
           outputs[k] = r.value;
           if (r.secret) secretOutputs.push(k);
         }
-        await settle();
+        await settle(resources);
       })(),
     ]);
     return { resources, outputs, secretOutputs };
   } catch (error) {
-    await settle();
+    await settle(resources);
     return { resources, outputs: {}, secretOutputs: [], error: error as Error };
   } finally {
     process.off("unhandledRejection", onUnhandled);
@@ -341,16 +327,15 @@ export async function runOk(stack: string, config: Record<string, unknown>, worl
 }
 
 /** Lets registrations that were started finish: waits until the count holds still for a few turns. */
-async function settle(): Promise<void> {
+async function settle(resources: readonly Registered[]): Promise<void> {
   let stable = 0;
   let last = -1;
   for (let i = 0; i < 200 && stable < 3; i++) {
     await new Promise((r) => setTimeout(r, 2));
-    stable = resourcesSeen === last ? stable + 1 : 0;
-    last = resourcesSeen;
+    stable = resources.length === last ? stable + 1 : 0;
+    last = resources.length;
   }
 }
-let resourcesSeen = 0;
 
 export const ofType = (r: RunResult, type: string) => r.resources.filter((x) => x.type === type);
 export const named = (r: RunResult, type: string, name: string) => {
