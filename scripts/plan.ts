@@ -14,6 +14,8 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { formatUsageTable, UsageLine } from "../infra/budget";
 import { catalogEntry } from "../k8s/catalog";
+import { INGRESS_LABEL } from "../k8s/labels";
+import { NodeOutput } from "../outputs";
 import { formatTable } from "../table";
 import { Registered, ROOT, RunResult, runProgram, stackConfigFrom } from "../test/harness";
 
@@ -61,18 +63,6 @@ export function renderSnapshot(result: RunResult): string {
   return stringify({ resources, outputs }, { lineWidth: 0, sortMapEntries: true });
 }
 
-interface NodeOutput {
-  name: string;
-  role: string;
-  arch: string;
-  shape: string;
-  ocpus: number;
-  memoryGb: number;
-  availabilityDomain: string;
-  privateIp: string;
-  publicIp: string;
-}
-
 /** A Mermaid flowchart of the stack: internet, load balancer, subnets, nodes, platform. */
 export function renderDiagram(stack: string, result: RunResult): string {
   const nodes = result.outputs.nodes as NodeOutput[];
@@ -103,9 +93,7 @@ export function renderDiagram(stack: string, result: RunResult): string {
       : []),
     "  end",
     ...nodes.filter((n) => n.role === "server").map((n) => `  nlb -->|6443| ${id(n.name)}`),
-    ...nodes
-      .filter((n) => (n as unknown as { labels: Record<string, string> }).labels?.["oci-k8s.io/ingress"] === "true")
-      .map((n) => `  nlb -->|80, 443| ${id(n.name)}`),
+    ...nodes.filter((n) => n.labels[INGRESS_LABEL] === "true").map((n) => `  nlb -->|80, 443| ${id(n.name)}`),
     "  admins -->|22| public",
   ];
   const components = (result.outputs.components as { name: string; version: string }[]) ?? [];
