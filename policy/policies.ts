@@ -5,10 +5,9 @@
  */
 import type { ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ALLOWANCE, ResourceKey, Tier, TIERS } from "../infra/allowance";
+import { WORLD } from "../infra/cidr";
+import { A1_FLEX as A1, E2_MICRO as MICRO } from "../infra/shapes";
 
-const A1 = "VM.Standard.A1.Flex";
-const MICRO = "VM.Standard.E2.1.Micro";
-const WORLD = "0.0.0.0/0";
 const ADMIN_PORTS = [22, 6443];
 
 export const policyConfigSchema = {
