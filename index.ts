@@ -17,6 +17,7 @@ import { createInfrastructure, freeTierPlan } from "./infra";
 import { Cluster } from "./k8s/bootstrap/cluster";
 import { DISTRIBUTIONS } from "./k8s/bootstrap/distributions";
 import { refuseVersionChange } from "./k8s/bootstrap/versions";
+import { describeRollout, isRolling, machineOf, planRollout, PreviousCluster } from "./k8s/bootstrap/rollout";
 import { Host } from "./k8s/bootstrap/types";
 import { formatTaint, nodeLabels, nodeTaints } from "./k8s/labels";
 import { CLUSTER_PORTS } from "./k8s/ports";
@@ -25,7 +26,7 @@ import { checkPlatformCapacity, formatRequestsTable, Platform, platformRequests 
 import { reservations } from "./k8s/bootstrap/reserved";
 import { NodeCounts } from "./k8s/resources";
 import { StackConfig } from "./infra/config";
-import { ClusterOutputs, UsageOutput } from "./outputs";
+import { ClusterOutputs, NodeOutput, UsageOutput } from "./outputs";
 
 export = async (): Promise<ClusterOutputs> => {
   const config = loadConfig();
@@ -39,9 +40,24 @@ export = async (): Promise<ClusterOutputs> => {
   const requests = platformRequests(components, nodes);
   checkPlatformCapacity(requests, allocatable(config));
   pulumi.log.info(`Platform memory requests:\n${formatRequestsTable(requests)}`);
-  await checkVersionChange(config);
+  const rollout = planRollout(await previousCluster(config), config.distributionVersion, config.nodes);
+  const firstServer = config.nodes.find((n) => n.role === "server")!;
+  if (isRolling(rollout)) {
+    pulumi.log.info(
+      `Rolling out node by node, servers first, each drained, changed, Ready and uncordoned before the next:\n  ${describeRollout(rollout).join("\n  ")}`,
+    );
+  }
+  if (rollout.resized.some((n) => n.name === firstServer.name)) {
+    pulumi.log.warn(
+      `${firstServer.name} is resized in place: Oracle reboots it without a drain (it drains itself over its own SSH connection, which the resize interrupts), and with one server the API is down until it is back.`,
+    );
+  }
+  // A resized instance waits for its node's drain, which the cluster creates further down.
+  const drainOf = new Map(
+    rollout.resized.filter((n) => n.name !== firstServer.name).map((n) => [n.name, deferred<pulumi.Resource>()]),
+  );
 
-  const infra = createInfrastructure(config, CLUSTER_PORTS[config.distribution]);
+  const infra = createInfrastructure(config, CLUSTER_PORTS[config.distribution], (name) => drainOf.get(name)?.promise);
   const ingressIp = infra.ingress.publicIp;
   const domain = config.clusterDomain ? pulumi.output(config.clusterDomain) : pulumi.interpolate`${ingressIp}.sslip.io`;
 
@@ -57,24 +73,30 @@ export = async (): Promise<ClusterOutputs> => {
     labels: nodeLabels(spec),
     taints: nodeTaints(spec),
     machineId: node.instanceId,
+    machine: machineOf(spec),
     dependsOn: [node],
     viaBastion: spec.subnet === "private",
   }));
-  const cluster = new Cluster("cluster", {
-    clusterName: config.clusterName,
-    distribution: DISTRIBUTIONS[config.distribution],
-    version: config.distributionVersion,
-    apiEndpoint: ingressIp,
-    hosts,
-    ssh: {
-      user: infra.sshUser,
-      privateKey: infra.sshPrivateKey,
-      bastion: jumpHost?.node.publicIp,
-    },
-    readyMarker: HOST_READY_MARKER,
-    // The bucket keys are secret in state and travel only inside the servers' config (stdin).
-    etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
-  });
+  const cluster = settlingDrains(
+    drainOf,
+    () =>
+      new Cluster("cluster", {
+        clusterName: config.clusterName,
+        distribution: DISTRIBUTIONS[config.distribution],
+        version: config.distributionVersion,
+        apiEndpoint: ingressIp,
+        hosts,
+        ssh: {
+          user: infra.sshUser,
+          privateKey: infra.sshPrivateKey,
+          bastion: jumpHost?.node.publicIp,
+        },
+        readyMarker: HOST_READY_MARKER,
+        // The bucket keys are secret in state and travel only inside the servers' config (stdin).
+        etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
+        rolling: isRolling(rollout),
+      }),
+  );
 
   const context: PlatformContext = {
     clusterName: config.clusterName,
@@ -143,21 +165,49 @@ export = async (): Promise<ClusterOutputs> => {
 /**
  * Reads this stack's own last outputs: a running cluster takes one minor version up at a time,
  * never a downgrade or another distribution. Nothing is changed when the step is refused.
+ * Returns what is running, or undefined for a new stack.
  */
-async function checkVersionChange(config: StackConfig): Promise<void> {
+async function previousCluster(config: StackConfig): Promise<PreviousCluster | undefined> {
   const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const ref = new pulumi.StackReference(`${self}-previous`, { name: self });
-  const [distribution, version] = await Promise.all([
+  const [distribution, version, nodes] = await Promise.all([
     ref.getOutputDetails("distribution"),
     ref.getOutputDetails("distributionVersion"),
+    ref.getOutputDetails("nodes"),
   ]);
-  if (typeof distribution.value !== "string" || typeof version.value !== "string") return; // a new stack
+  if (typeof distribution.value !== "string" || typeof version.value !== "string") return undefined; // a new stack
   const refusal = refuseVersionChange({
     distribution: config.distribution,
     from: { distribution: distribution.value, version: version.value },
     to: config.distributionVersion,
   });
   if (refusal) throw new Error(`${refusal}\nNothing was changed.`);
+  return { version: version.value, nodes: Array.isArray(nodes.value) ? (nodes.value as NodeOutput[]) : [] };
+}
+
+/** Builds the cluster and hands each waiting instance its node's drain (or an error, never a hang). */
+function settlingDrains(drainOf: Map<string, ReturnType<typeof deferred<pulumi.Resource>>>, build: () => Cluster): Cluster {
+  let cluster: Cluster | undefined;
+  try {
+    cluster = build();
+    return cluster;
+  } finally {
+    for (const [name, drain] of drainOf) drain.settle(cluster?.drains.get(name));
+  }
+}
+
+/** A promise settled from outside: with a value, or rejected when there is none. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return {
+    promise,
+    settle: (value: T | undefined) => (value === undefined ? reject(new Error("the cluster was not built")) : resolve(value)),
+  };
 }
 
 /** Another stack of the same tenancy: both together must fit this stack's allowance. */

@@ -44,8 +44,16 @@ export interface Infrastructure {
   readonly sshKeyGenerated: boolean;
 }
 
-/** Builds the network, nodes and load balancer; `clusterPorts` are the only ports opened between nodes. */
-export function createInfrastructure(config: StackConfig, clusterPorts: readonly ClusterPort[]): Infrastructure {
+/**
+ * Builds the network, nodes and load balancer; `clusterPorts` are the only ports opened between
+ * nodes; `instanceAfter` names what a node's instance must wait for before it changes (the
+ * node's drain, when it is resized).
+ */
+export function createInfrastructure(
+  config: StackConfig,
+  clusterPorts: readonly ClusterPort[],
+  instanceAfter: (nodeName: string) => pulumi.Input<pulumi.Resource> | undefined = () => undefined,
+): Infrastructure {
   const tags = { "oci-k8s-cluster": config.clusterName, "oci-k8s-stack": config.stack };
   const { compartmentId } = config;
 
@@ -102,6 +110,7 @@ export function createInfrastructure(config: StackConfig, clusterPorts: readonly
       nsgIds: nsgs.map((n) => network.nsgIds[n]),
       sshPublicKey,
       tags,
+      after: instanceAfter(spec.name),
     });
     return { spec, node };
   });

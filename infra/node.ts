@@ -30,6 +30,8 @@ export interface ClusterNodeArgs {
   readonly sshPublicKey: pulumi.Input<string>;
   /** Freeform tags put on every resource. */
   readonly tags: Record<string, string>;
+  /** What the instance waits for before it is created or changed (the node's drain before a resize). */
+  readonly after?: pulumi.Input<pulumi.Resource>;
 }
 
 /** One instance with its boot volume, optional data volume and cloud-init host preparation. */
@@ -90,7 +92,14 @@ export class ClusterNode extends pulumi.ComponentResource {
         preserveBootVolume: false,
         freeformTags: tags,
       },
-      { parent: this, ignoreChanges },
+      {
+        parent: this,
+        ignoreChanges,
+        dependsOn: args.after ? [args.after] : [],
+        // A replaced node leaves first: its guards (k8s/bootstrap/cluster.ts) take it out of the
+        // cluster, a server's etcd member included, before the new instance joins under its name.
+        deleteBeforeReplace: true,
+      },
     );
     this.instanceId = instance.id;
     this.privateIp = instance.privateIp;

@@ -216,8 +216,11 @@ describe("bootstrap scripts: kubeadm.sh", () => {
     fakeBin(
       s.bin,
       "apt-get",
-      `for a in "$@"; do [[ "$a" == kubeadm=* ]] && echo "v\${a#kubeadm=}" | sed 's/-1\\.1$//' > "${st}/kubeadm-version"; done; exit 0`,
+      `for a in "$@"; do
+  case "$a" in kubeadm=* | kubelet=*) echo "v\${a#*=}" | sed 's/-1\\.1$//' > "${st}/\${a%%=*}-version" ;; esac
+done; exit 0`,
     );
+    fakeBin(s.bin, "kubelet", `echo "Kubernetes $(cat "${st}/kubelet-version" 2>/dev/null)"`);
     for (const name of ["apt-mark", "gpg", "curl"]) fakeBin(s.bin, name);
     fakeBin(s.bin, "containerd", `echo "SystemdCgroup = false"`);
     fakeBin(s.bin, "kubectl");
@@ -229,6 +232,7 @@ describe("bootstrap scripts: kubeadm.sh", () => {
   "init --config") mkdir -p "${s.root}/etc/kubernetes" && echo admin > "${s.root}/etc/kubernetes/admin.conf" ;;
   "join --config") mkdir -p "${s.root}/etc/kubernetes" && echo kubelet > "${s.root}/etc/kubernetes/kubelet.conf" && touch "${st}/active-kubelet" ;;
   "token create") echo "kubeadm join 10.0.0.10:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:${"2".repeat(64)}" ;;
+  "upgrade apply" | "upgrade node") [[ -z "\${FAKE_UPGRADE_FAIL:-}" ]] ;;
   "init phase") printf '[upload-certs] Using certificate key:\\n${"a".repeat(64)}\\n' ;;
 esac`,
     );
@@ -307,7 +311,60 @@ esac`,
     assert.equal(r.status, 0, r.stderr);
     assert.equal(fs.existsSync(path.join(s.root, "etc/kubernetes/oci-k8s/join.yaml")), false);
     const again = s.run("kubeadm", ["join"], { VERSION: "v1.34.9", CONFIG: "kind: JoinConfiguration" });
-    assert.match(again.stderr, /already joined; nothing to do/);
+    assert.match(again.stderr, /already joined[\s\S]*kubelet already runs v1\.34\.9; nothing to upgrade/);
+    assert.equal(s.calls().filter((c) => c.startsWith("kubeadm join")).length, 1);
+  });
+
+  const after = (calls: string[], earlier: string, later: string) => {
+    const a = calls.findIndex((c) => c.startsWith(earlier));
+    const b = calls.findIndex((c) => c.startsWith(later));
+    assert.ok(a >= 0 && b > a, `expected "${earlier}" before "${later}" in:\n${calls.join("\n")}`);
+  };
+
+  it("upgrades a running control plane in kubeadm's order: kubeadm, upgrade apply, then kubelet and kubectl", () => {
+    const s = setup();
+    assert.equal(s.run("kubeadm", ["init"], initSettings).status, 0);
+    const before = s.calls().length;
+    const up = s.run("kubeadm", ["init"], { ...initSettings, VERSION: "v1.35.1" });
+    assert.equal(up.status, 0, up.stderr);
+    const calls = s.calls().slice(before);
+    assert.match(up.stderr, /upgrading this node from v1\.34\.9 to v1\.35\.1/);
+    // The v1.35 package repository replaces v1.34's.
+    assert.match(fs.readFileSync(path.join(s.root, "etc/apt/sources.list.d/kubernetes.list"), "utf8"), /stable:\/v1\.35\/deb/);
+    after(calls, "apt-get install -y -q --allow-change-held-packages kubeadm=1.35.1-1.1", "kubeadm upgrade apply -y v1.35.1");
+    after(
+      calls,
+      "kubeadm upgrade apply -y v1.35.1",
+      "apt-get install -y -q --allow-change-held-packages kubelet=1.35.1-1.1 kubectl=1.35.1-1.1",
+    );
+    after(calls, "apt-get install -y -q --allow-change-held-packages kubelet=1.35.1-1.1", "systemctl restart kubelet");
+    assert.ok(!calls.some((c) => c.startsWith("kubeadm init --config")), "a running control plane is never initialised again");
+    const again = s.run("kubeadm", ["init"], { ...initSettings, VERSION: "v1.35.1" });
+    assert.match(again.stderr, /kubelet already runs v1\.35\.1; nothing to upgrade/);
+  });
+
+  it("upgrades a joined node with kubeadm upgrade node; a failed upgrade stops before the kubelet", () => {
+    const s = setup();
+    const join = { VERSION: "v1.34.9", CONFIG: "kind: JoinConfiguration" };
+    assert.equal(s.run("kubeadm", ["join"], join).status, 0);
+    const before = s.calls().length;
+    const failed = s.run("kubeadm", ["join"], { ...join, VERSION: "v1.35.1" }, { FAKE_UPGRADE_FAIL: "1" });
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /FAILED: kubeadm upgrade node failed/);
+    assert.ok(
+      !s
+        .calls()
+        .slice(before)
+        .some((c) => c.includes("kubelet=1.35.1")),
+      "kubelet upgraded after a failed kubeadm upgrade",
+    );
+    const retried = s.run("kubeadm", ["join"], { ...join, VERSION: "v1.35.1" });
+    assert.equal(retried.status, 0, retried.stderr);
+    after(
+      s.calls().slice(before),
+      "kubeadm upgrade node",
+      "apt-get install -y -q --allow-change-held-packages kubelet=1.35.1-1.1",
+    );
     assert.equal(s.calls().filter((c) => c.startsWith("kubeadm join")).length, 1);
   });
 });
@@ -364,16 +421,60 @@ if [[ "$1" == annotate ]]; then v="\${@: -1}"; echo "\${v#oci-k8s.io/managed=}" 
   it("remove-node drains and deletes only the node with the departing address", () => {
     const s = sandbox();
     kubectl(s, `[[ "$1" == get ]] && echo "\${FAKE_NODE_IP:-}"; exit 0`);
-    const gone = s.run("remove-node", ["agent-1", "10.0.0.20", "kubectl"], {}, { FAKE_NODE_IP: "10.0.0.20" });
+    const gone = s.run("remove-node", ["agent-1", "10.0.0.20", "agent", "k3s", "kubectl"], {}, { FAKE_NODE_IP: "10.0.0.20" });
     assert.equal(gone.status, 0, gone.stderr);
     assert.ok(s.calls().some((c) => c.startsWith("kubectl drain agent-1 --ignore-daemonsets")));
     assert.ok(s.calls().includes("kubectl delete node agent-1 --wait=false"));
     const s2 = sandbox();
     kubectl(s2, `[[ "$1" == get ]] && echo "\${FAKE_NODE_IP:-}"; exit 0`);
-    const replaced = s2.run("remove-node", ["agent-1", "10.0.0.20", "kubectl"], {}, { FAKE_NODE_IP: "10.0.0.99" });
+    const replaced = s2.run(
+      "remove-node",
+      ["agent-1", "10.0.0.20", "agent", "k3s", "kubectl"],
+      {},
+      { FAKE_NODE_IP: "10.0.0.99" },
+    );
     assert.equal(replaced.status, 0);
     assert.match(replaced.stderr, /a replacement/);
     assert.ok(!s2.calls().some((c) => c.startsWith("kubectl drain") || c.startsWith("kubectl delete")));
+  });
+
+  it("remove-node takes a k3s/RKE2 server's etcd member out by deleting the node and waiting for it; a stuck removal fails", () => {
+    for (const dist of ["k3s", "rke2"]) {
+      const s = sandbox();
+      kubectl(s, `[[ "$1" == get ]] && echo 10.0.0.12; [[ "$1" == delete ]] && exit "\${FAKE_DELETE_STATUS:-0}"; exit 0`);
+      const r = s.run("remove-node", ["server-2", "10.0.0.12", "server", dist, "kubectl"]);
+      assert.equal(r.status, 0, r.stderr);
+      // The deletion is waited for: the distribution's finalizer removes the etcd member first.
+      assert.ok(s.calls().includes("kubectl delete node server-2 --timeout=300s"), s.calls().join("\n"));
+      assert.match(r.stderr, /server server-2 and its etcd member removed/);
+      const stuck = s.run("remove-node", ["server-2", "10.0.0.12", "server", dist, "kubectl"], {}, { FAKE_DELETE_STATUS: "1" });
+      assert.equal(stuck.status, 1, "a server whose member was not removed must stop the replacement");
+      assert.match(stuck.stderr, /etcd member of server-2 was not removed[\s\S]*the instance is kept until this succeeds/);
+    }
+  });
+
+  it("remove-node removes a kubeadm server's etcd member through another server's etcd before deleting the node", () => {
+    const s = sandbox();
+    kubectl(
+      s,
+      `case "$*" in
+  "get node"*) echo 10.0.0.12 ;;
+  *"get pods -l component=etcd"*) echo etcd-server-1 ;;
+  *"member list"*) printf '8e9e05c52164694d, started, server-1, https://10.0.0.10:2380, https://10.0.0.10:2379, false\\n2f6b9a1c03d4e5f7, started, server-2, https://10.0.0.12:2380, https://10.0.0.12:2379, false\\n' ;;
+esac`,
+    );
+    const r = s.run("remove-node", ["server-2", "10.0.0.12", "server", "kubeadm", "kubectl"]);
+    assert.equal(r.status, 0, r.stderr);
+    const calls = s.calls();
+    const remove = calls.findIndex((c) => c.includes("member remove 2f6b9a1c03d4e5f7"));
+    const del = calls.indexOf("kubectl delete node server-2 --wait=false");
+    assert.ok(remove > 0 && del > remove, calls.join("\n"));
+    assert.ok(
+      calls.some((c) => c.includes("get pods -l component=etcd --field-selector spec.nodeName!=server-2,status.phase=Running")),
+    );
+    assert.ok(
+      calls[remove].startsWith("kubectl -n kube-system exec etcd-server-1 -- etcdctl --endpoints=https://127.0.0.1:2379"),
+    );
   });
 
   it("uninstall runs the distribution's own uninstaller", () => {
@@ -384,6 +485,182 @@ if [[ "$1" == annotate ]]; then v="\${@: -1}"; echo "\${v#oci-k8s.io/managed=}" 
     const r = s.run("uninstall", ["k3s"]);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.existsSync(path.join(s.state, "uninstalled")));
+  });
+});
+
+describe("bootstrap scripts: rollout.sh (drain, change, uncordon, one node at a time)", () => {
+  const KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
+  /**
+   * A fake cluster: kubectl answers from files under state/nodes/<name>/ (version, ready, bootid,
+   * unschedulable, ann.<annotation>), and cordon, uncordon, annotate and drain change them.
+   */
+  function cluster() {
+    const s = sandbox();
+    const nodes = path.join(s.state, "nodes");
+    fs.mkdirSync(nodes);
+    fs.mkdirSync(path.join(s.root, path.dirname(KUBECONFIG_PATH)), { recursive: true });
+    fs.writeFileSync(path.join(s.root, KUBECONFIG_PATH), "admin");
+    fakeBin(
+      s.bin,
+      "kubectl",
+      `d="${nodes}/$3"; [[ "$1" == *cordon || "$1" == drain ]] && d="${nodes}/$2"
+case "$1" in
+  get)
+    [[ "$2" == --raw=/readyz ]] && exit 0
+    [[ -d "$d" ]] || exit 0
+    q="\${@: -1}"
+    case "$q" in
+      *kubeletVersion*) f=version ;; *Ready*) f=ready ;; *bootID*) f=bootid ;; *unschedulable*) f=unschedulable ;;
+      *annotations*) k="\${q#*annotations.}"; k="\${k%\\}}"; f="ann.\${k//\\\\/}"; f="\${f//\\//_}" ;;
+    esac
+    cat "$d/$f" 2>/dev/null || true ;;
+  cordon) echo true > "$d/unschedulable" ;;
+  uncordon) rm -f "$d/unschedulable" ;;
+  drain) exit "\${FAKE_DRAIN_STATUS:-0}" ;;
+  annotate)
+    shift 3
+    for a in "$@"; do
+      [[ "$a" == --overwrite ]] && continue
+      if [[ "$a" == *=* ]]; then k="\${a%%=*}"; printf '%s' "\${a#*=}" > "$d/ann.\${k//\\//_}"; else k="\${a%-}"; rm -f "$d/ann.\${k//\\//_}"; fi
+    done ;;
+esac`,
+    );
+    const node = (name: string, state: Record<string, string>) => {
+      fs.mkdirSync(path.join(nodes, name), { recursive: true });
+      for (const [k, v] of Object.entries(state)) fs.writeFileSync(path.join(nodes, name, k.replace(/\//g, "_")), v);
+    };
+    const read = (name: string, key: string) => {
+      const f = path.join(nodes, name, key.replace(/\//g, "_"));
+      return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : undefined;
+    };
+    const step = (
+      action: "drain" | "uncordon",
+      name: string,
+      version: string,
+      machine: string,
+      env: Record<string, string> = {},
+    ) =>
+      s.run(
+        "rollout",
+        [action],
+        { KUBECTL: "kubectl", KUBECONFIG_PATH, NODE_NAME: name, VERSION: version, MACHINE: machine },
+        { OCI_K8S_READY_ATTEMPTS: "3", ...env },
+      );
+    return { s, node, read, step };
+  }
+  const A1 = "VM.Standard.A1.Flex 2 OCPU 12 GB";
+  const OLD = "v1.34.9+k3s1";
+  const NEW = "v1.35.2+k3s1";
+  const running = (version = OLD, machine = A1) => ({
+    version,
+    ready: "True",
+    bootid: "boot-1",
+    "ann.oci-k8s.io/machine": machine,
+  });
+
+  it("leaves alone a cluster not yet installed, a new node, and a node already on the version and machine", () => {
+    const c = cluster();
+    fs.rmSync(path.join(c.s.root, KUBECONFIG_PATH));
+    assert.match(c.step("drain", "server-1", NEW, A1).stderr, /no cluster on this server yet; nothing to drain/);
+    fs.writeFileSync(path.join(c.s.root, KUBECONFIG_PATH), "admin");
+    assert.match(c.step("drain", "agent-9", NEW, A1).stderr, /not in the cluster yet; nothing to drain/);
+    c.node("agent-1", running(NEW));
+    const same = c.step("drain", "agent-1", NEW, A1);
+    assert.equal(same.status, 0);
+    assert.match(same.stderr, /already runs v1\.35\.2\+k3s1 on VM\.Standard\.A1\.Flex 2 OCPU 12 GB; nothing to drain/);
+    assert.ok(!c.s.calls().some((x) => x.startsWith("kubectl drain") || x.startsWith("kubectl cordon")));
+  });
+
+  it("drains a node on another version, and uncordons it once it is Ready on the new one", () => {
+    const c = cluster();
+    c.node("agent-1", running());
+    const drained = c.step("drain", "agent-1", NEW, A1);
+    assert.equal(drained.status, 0, drained.stderr);
+    assert.match(drained.stderr, /changes \(version v1\.34\.9\+k3s1 -> v1\.35\.2\+k3s1\); draining it/);
+    assert.ok(
+      c.s.calls().some((x) => x.startsWith("kubectl drain agent-1 --ignore-daemonsets --delete-emptydir-data --timeout=")),
+    );
+    assert.equal(c.read("agent-1", "unschedulable"), "true");
+    // Still on the old version: not back yet.
+    const early = c.step("uncordon", "agent-1", NEW, A1);
+    assert.equal(early.status, 1);
+    assert.match(
+      early.stderr,
+      /node agent-1 did not come back Ready on v1\.35\.2\+k3s1; the rollout stops here and the node stays cordoned/,
+    );
+    assert.match(early.stderr, /pulumi up resumes with this node/);
+    assert.equal(c.read("agent-1", "unschedulable"), "true");
+    // The install upgraded it: the rerun resumes and finishes.
+    c.node("agent-1", { version: NEW });
+    const done = c.step("uncordon", "agent-1", NEW, A1);
+    assert.equal(done.status, 0, done.stderr);
+    assert.equal(c.read("agent-1", "unschedulable"), undefined);
+    assert.equal(c.read("agent-1", "ann.oci-k8s.io/drained"), undefined);
+  });
+
+  it("keeps a node cordoned by hand cordoned, and goes on when a drain cannot finish", () => {
+    const c = cluster();
+    c.node("agent-1", { ...running(), unschedulable: "true" });
+    const r = c.step("drain", "agent-1", NEW, A1, { FAKE_DRAIN_STATUS: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /WARNING: draining agent-1 did not finish within 600s; the pods left restart with the node/);
+    c.node("agent-1", { version: NEW });
+    assert.equal(c.step("uncordon", "agent-1", NEW, A1).status, 0);
+    assert.equal(c.read("agent-1", "unschedulable"), "true", "a node cordoned by hand was uncordoned");
+  });
+
+  it("after a machine change, waits for the node to have rebooted before uncordoning it", () => {
+    const c = cluster();
+    const bigger = "VM.Standard.A1.Flex 3 OCPU 18 GB";
+    c.node("agent-1", running(OLD));
+    const drained = c.step("drain", "agent-1", OLD, bigger);
+    assert.match(drained.stderr, /machine VM\.Standard\.A1\.Flex 2 OCPU 12 GB -> VM\.Standard\.A1\.Flex 3 OCPU 18 GB/);
+    assert.equal(c.read("agent-1", "ann.oci-k8s.io/reboot-from"), "boot-1");
+    // Still Ready from before the resize (the same boot): not back.
+    assert.equal(c.step("uncordon", "agent-1", OLD, bigger).status, 1);
+    c.node("agent-1", { bootid: "boot-2" });
+    const back = c.step("uncordon", "agent-1", OLD, bigger);
+    assert.equal(back.status, 0, back.stderr);
+    assert.equal(c.read("agent-1", "ann.oci-k8s.io/machine"), bigger);
+    assert.equal(c.read("agent-1", "ann.oci-k8s.io/reboot-from"), undefined);
+    assert.equal(c.read("agent-1", "unschedulable"), undefined);
+  });
+
+  it("a rollout over three nodes stops at the one that never becomes Ready, leaves the next untouched, and a rerun resumes", () => {
+    const c = cluster();
+    const order = ["server-1", "agent-1", "agent-2"];
+    for (const n of order) c.node(n, running());
+    // Pulumi's order: each node's drain, install (here: the new version, or a broken node), uncordon;
+    // a failed step stops everything after it, and a rerun runs only what did not succeed.
+    const done = new Set<string>();
+    const rollout = (broken: string | undefined) => {
+      for (const n of order) {
+        for (const action of ["drain", "install", "uncordon"] as const) {
+          if (done.has(`${n}-${action}`)) continue;
+          if (action === "install") c.node(n, { version: NEW, ready: n === broken ? "False" : "True" });
+          else if (c.step(action, n, NEW, A1).status !== 0) return `${n}-${action}`;
+          done.add(`${n}-${action}`);
+        }
+      }
+      return undefined;
+    };
+    assert.equal(rollout("agent-1"), "agent-1-uncordon");
+    assert.equal(c.read("agent-1", "unschedulable"), "true", "the broken node stays cordoned");
+    assert.equal(c.read("agent-2", "version"), OLD, "the rollout went past a node that is not Ready");
+    assert.ok(!c.s.calls().some((x) => x.includes("agent-2")), "agent-2 was touched");
+    // Fixed by hand, then pulumi up again: the rollout resumes with agent-1 and finishes.
+    c.node("agent-1", { ready: "True" });
+    assert.equal(rollout(undefined), undefined);
+    for (const n of order) {
+      assert.equal(c.read(n, "version"), NEW);
+      assert.equal(c.read(n, "unschedulable"), undefined, `${n} is left cordoned`);
+    }
+    const drains = c.s.calls().filter((x) => x.startsWith("kubectl drain"));
+    assert.deepEqual(
+      drains.map((x) => x.split(" ")[2]),
+      order,
+      "every node was drained exactly once, in order",
+    );
   });
 });
 

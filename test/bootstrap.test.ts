@@ -30,6 +30,20 @@ const settingsOf = (c: Registered) => decodeSettings(c.inputs.stdin);
 const ipOf = (r: RunResult, node: string) =>
   (r.outputs.nodes as { name: string; privateIp: string }[]).find((n) => n.name === node)!.privateIp;
 const dependsOn = (c: Registered, other: Registered) => c.dependencies.includes(other.urn);
+/** Whether `c` waits for `other`, directly or through what it waits for. */
+function reaches(r: RunResult, c: Registered, other: Registered): boolean {
+  const byUrn = new Map(r.resources.map((x) => [x.urn, x]));
+  const seen = new Set<string>();
+  const todo = [...c.dependencies];
+  while (todo.length > 0) {
+    const urn = todo.pop()!;
+    if (urn === other.urn) return true;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    todo.push(...(byUrn.get(urn)?.dependencies ?? []));
+  }
+  return false;
+}
 
 /** Every value a resource was given that is not marked secret, as text. */
 function plainInputs(r: RunResult): string[] {
@@ -77,18 +91,41 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
       });
 
       it("joins servers one at a time after the first, and every agent in parallel after the first", () => {
-        const first = cmd(r, `${servers[0]}-install`);
+        const firstReady = cmd(r, `${servers[0]}-uncordon`);
         for (let i = 1; i < servers.length; i++) {
           assert.ok(
-            dependsOn(cmd(r, `${servers[i]}-install`), cmd(r, `${servers[i - 1]}-install`)),
-            `${servers[i]} does not wait for ${servers[i - 1]}`,
+            reaches(r, cmd(r, `${servers[i]}-install`), cmd(r, `${servers[i - 1]}-uncordon`)),
+            `${servers[i]} does not wait for ${servers[i - 1]} to be Ready`,
           );
         }
         for (const a of agents) {
           const install = cmd(r, `${a}-install`);
-          assert.ok(dependsOn(install, first));
+          assert.ok(reaches(r, install, firstReady));
           const others = [...servers.slice(1), ...agents.filter((x) => x !== a)].map((x) => cmd(r, `${x}-install`));
-          for (const o of others) assert.ok(!dependsOn(install, o), `${a} waits for ${o.name}: joins are serialized`);
+          for (const o of others) assert.ok(!reaches(r, install, o), `${a} waits for ${o.name}: joins are serialized`);
+        }
+      });
+
+      it("puts every install between a drain and an uncordon run on the first server", () => {
+        const firstServer = cmd(r, `${servers[0]}-install`).inputs.connection.host;
+        for (const n of nodes) {
+          const drain = cmd(r, `${n.name}-drain`);
+          const uncordon = cmd(r, `${n.name}-uncordon`);
+          assert.ok(dependsOn(cmd(r, `${n.name}-install`), drain));
+          assert.ok(dependsOn(uncordon, cmd(r, `${n.name}-install`)));
+          assert.ok(dependsOn(cmd(r, "cluster-ready"), uncordon));
+          // The drain takes nothing of the node's machine, which may wait for it (a resize).
+          assert.equal(drain.inputs.triggers, undefined);
+          assert.deepEqual(uncordon.inputs.triggers, [`${n.name}-id`]);
+          for (const c of [drain, uncordon]) {
+            assert.equal(c.inputs.connection.host, firstServer);
+            const settings = settingsOf(c);
+            assert.equal(settings.NODE_NAME, n.name);
+            assert.match(settings.MACHINE, /^VM\.Standard\.(A1\.Flex \d+ OCPU \d+ GB|E2\.1\.Micro 0\.125 OCPU 1 GB)$/);
+            assert.equal(settings.VERSION, settingsOf(cmd(r, `${servers[0]}-install`)).VERSION);
+          }
+          assert.match(drain.inputs.create, / rollout drain$/);
+          assert.match(uncordon.inputs.create, / rollout uncordon$/);
         }
       });
 
@@ -142,7 +179,10 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
         for (const n of nodes.slice(1)) {
           const retire = cmd(r, `${n.name}-retire`);
           const uninstall = cmd(r, `${n.name}-uninstall`);
-          assert.match(retire.inputs.delete, new RegExp(` remove-node ${n.name} ${ipOf(r, n.name).replace(/\./g, "\\.")} `));
+          assert.match(
+            retire.inputs.delete,
+            new RegExp(` remove-node ${n.name} ${ipOf(r, n.name).replace(/\./g, "\\.")} ${n.role} ${distribution} `),
+          );
           assert.match(uninstall.inputs.delete, new RegExp(` uninstall ${distribution}$`));
           // Deleting runs dependents first: retire (drain) depends on uninstall, so it runs before it.
           assert.ok(dependsOn(retire, uninstall));
@@ -271,6 +311,85 @@ describe("bootstrap: changes", () => {
   it("a different version re-runs the installs with the new version", async () => {
     const r = await run("k3s", oneServer, { distributionVersion: "v1.34.10+k3s1" });
     assert.equal(settingsOf(cmd(r, "server-1-install")).VERSION, "v1.34.10+k3s1");
+  });
+
+  /** The stack's last outputs, as a StackReference to itself reads them. */
+  const previously = (
+    version: string,
+    nodes: { name: string; role: string; shape?: string; ocpus?: number; memoryGb?: number }[],
+  ) => ({
+    stackOutputs: {
+      "organization/oci-k8s/boot": {
+        distribution: "k3s",
+        distributionVersion: version,
+        nodes: nodes.map((n) => ({
+          name: n.name,
+          role: n.role,
+          shape: n.shape ?? "VM.Standard.A1.Flex",
+          ocpus: n.shape ? 0.125 : (n.ocpus ?? 1),
+          memoryGb: n.shape ? 1 : (n.memoryGb ?? 6),
+        })),
+      },
+    },
+  });
+  const runWith = (nodes: unknown[], world: ReturnType<typeof previously>, extra: Record<string, unknown> = {}) =>
+    runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", distribution: "k3s", nodes, ...extra }, world);
+
+  it("a new version rolls node by node: servers, then agents, each drained, installed and uncordoned before the next", async () => {
+    const r = await runWith(threeServers, previously("v1.34.9+k3s1", threeServers), { distributionVersion: "v1.35.2+k3s1" });
+    const order = ["server-1", "server-2", "server-3", "micro-1"];
+    for (const [i, n] of order.entries()) {
+      const [drain, install, uncordon] = ["drain", "install", "uncordon"].map((step) => cmd(r, `${n}-${step}`));
+      assert.equal(settingsOf(install).VERSION, "v1.35.2+k3s1");
+      assert.equal(settingsOf(drain).VERSION, "v1.35.2+k3s1");
+      assert.ok(dependsOn(install, drain) && dependsOn(uncordon, install), `${n}: drain, install, uncordon`);
+      if (i > 0) assert.ok(dependsOn(drain, cmd(r, `${order[i - 1]}-uncordon`)), `${n} does not wait for ${order[i - 1]}`);
+    }
+    // Without a change, the agent joins in parallel with the other servers again.
+    const steady = await runWith(threeServers, previously("v1.35.2+k3s1", threeServers), { distributionVersion: "v1.35.2+k3s1" });
+    assert.ok(!reaches(steady, cmd(steady, "micro-1-install"), cmd(steady, "server-3-install")));
+  });
+
+  it("resizing a node drains it before Oracle reboots it into the new size, one node at a time", async () => {
+    const resized = oneServer.map((n) => (n.name === "agent-1" ? { ...n, memoryGb: 6 } : n));
+    const r = await runWith(
+      resized,
+      previously(
+        "v1.34.9+k3s1",
+        oneServer.map((n) => (n.name === "agent-1" ? { ...n, memoryGb: 4 } : n)),
+      ),
+    );
+    const instance = named(r, INSTANCE, "agent-1");
+    assert.ok(dependsOn(instance, cmd(r, "agent-1-drain")), "the resized instance does not wait for its drain");
+    assert.match(settingsOf(cmd(r, "agent-1-drain")).MACHINE, /A1\.Flex 1 OCPU 6 GB$/);
+    // Rolling: the micro agent waits its turn after agent-1.
+    assert.ok(dependsOn(cmd(r, "micro-1-drain"), cmd(r, "agent-1-uncordon")));
+    // Nothing else waits for a drain.
+    assert.deepEqual(
+      ofType(r, INSTANCE)
+        .filter((x) => x.dependencies.some((d) => d.includes("-drain")))
+        .map((x) => x.name),
+      ["agent-1"],
+    );
+  });
+
+  it("a replaced server leaves first: its etcd member is removed before the instance goes and before the new one joins", async () => {
+    const r = await runWith(threeServers, previously("v1.34.9+k3s1", threeServers));
+    for (const i of ofType(r, INSTANCE)) assert.equal(i.deleteBeforeReplace, true, `${i.name} is replaced create-first`);
+    // What Pulumi replaces along with server-2's instance (delete before replace): every resource
+    // whose inputs carry its ID. Those are deleted first, dependents before what they depend on.
+    const replaced = r.resources.filter((x) => JSON.stringify(x.inputs).includes('"server-2-id"'));
+    const names = new Set(replaced.map((x) => x.name));
+    for (const n of ["server-2-retire", "server-2-uninstall", "server-2-install", "server-2-uncordon"])
+      assert.ok(names.has(n), `${n} is not replaced with the machine`);
+    assert.ok(!names.has("server-3-retire") && !names.has("micro-1-install"), "another node's commands go with server-2");
+    const deleteOrder = [...replaced].sort((a, b) => (reaches(r, a, b) ? -1 : reaches(r, b, a) ? 1 : 0));
+    const deletes = deleteOrder.filter((x) => x.inputs.delete).map((x) => x.name);
+    assert.deepEqual(deletes, ["server-2-retire", "server-2-uninstall"]);
+    assert.match(cmd(r, "server-2-retire").inputs.delete, / remove-node server-2 10\.0\.\d+\.\d+ server k3s k3s kubectl$/);
+    // The new install joins after the guards and the instance exist again.
+    assert.ok(reaches(r, cmd(r, "server-2-retire"), cmd(r, "server-2-install")));
+    assert.ok(reaches(r, cmd(r, "server-2-install"), named(r, INSTANCE, "server-2")));
   });
 
   it("reaches private nodes through the public jump host", async () => {

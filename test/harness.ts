@@ -26,6 +26,8 @@ export interface Registered {
   readonly additionalSecretOutputs: string[];
   /** Provider reference (URN::id) the resource was registered with, if any. */
   readonly provider: string;
+  /** Whether a replacement deletes the old resource before creating the new one. */
+  readonly deleteBeforeReplace?: boolean;
   /** A read of an existing resource (a StackReference), not something the program creates. */
   readonly read?: boolean;
 }
@@ -267,7 +269,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
       ignoreChanges: read ? [] : req.getIgnorechangesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       provider: req.getProvider(),
-      ...(read ? { read: true } : {}),
+      ...(read ? { read: true } : { deleteBeforeReplace: req.getDeletebeforereplace() }),
     });
   };
   for (const [method, read] of [

@@ -29,17 +29,28 @@ export interface ClusterArgs {
   readonly readyMarker: string;
   /** Scheduled etcd snapshots (k3s and RKE2); its S3 keys are secret. */
   readonly etcdBackup?: pulumi.Input<EtcdBackup>;
+  /**
+   * A new version or a changed machine is being rolled out: agents, too, take their turn one at a
+   * time after the servers, instead of joining in parallel.
+   */
+  readonly rolling?: boolean;
 }
 
 interface Step {
   readonly host: Host;
   readonly install: command.remote.Command;
+  /** Done when the node is Ready on the version (and uncordoned after a drain). */
+  readonly uncordon: command.remote.Command;
 }
 
 /**
  * Turns hosts into a Kubernetes cluster with remote commands over SSH: waits for each host,
  * installs the first server, joins further servers one at a time and agents in parallel, applies
  * labels and taints, reads the admin kubeconfig, and waits until every node is Ready.
+ *
+ * Every node's install sits between a drain and an uncordon (rollout.sh), so a new version or a
+ * changed machine rolls through the cluster a node at a time: servers first, then agents, each
+ * drained, changed, Ready and uncordoned before the next.
  */
 export class Cluster extends pulumi.ComponentResource {
   /** Admin kubeconfig pointing at the API endpoint (secret). */
@@ -48,6 +59,12 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
   /** Completes when every node is Ready. */
   public readonly ready: command.remote.Command;
+  /**
+   * Each node's drain, by node name, run on the first server before anything of the node changes,
+   * so an instance about to be resized can wait for it. The first server is not in it: its drain
+   * runs over its own SSH connection, which needs its instance.
+   */
+  public readonly drains: ReadonlyMap<string, command.remote.Command>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("oci-k8s:k8s:Cluster", name, {}, opts);
@@ -133,7 +150,34 @@ export class Cluster extends pulumi.ComponentResource {
       );
     };
 
-    const install = (h: Host, after: pulumi.Resource[], material?: pulumi.Output<JoinMaterial>): Step => {
+    /** Settings of the node's turn in a rollout (rollout.sh), run on the first server. */
+    const rolloutSettings = (h: Host) =>
+      encodeSettings({
+        KUBECTL: dist.kubectl,
+        KUBECONFIG_PATH: dist.kubeconfigPath,
+        NODE_NAME: h.name,
+        VERSION: args.version,
+        MACHINE: h.machine,
+      });
+    const drains = new Map<string, command.remote.Command>();
+
+    /**
+     * One node's turn: drained if its version or machine is about to change, installed (or joined,
+     * or upgraded), then uncordoned once Ready on the version. `after` is the turn it waits for.
+     */
+    const turn = (
+      h: Host,
+      after: pulumi.Resource[],
+      joins: (drained: pulumi.Resource[]) => pulumi.Output<JoinMaterial> | undefined,
+    ): Step => {
+      const drain = new command.remote.Command(
+        `${h.name}-drain`,
+        // Nothing of the node's own machine: a resized instance waits for this drain.
+        { connection: onFirst, create: scriptCommand("rollout", "drain"), stdin: rolloutSettings(h) },
+        { parent: this, dependsOn: [waits.get(first)!, ...after] },
+      );
+      if (h !== first) drains.set(h.name, drain);
+      const material = joins([drain]);
       const nodeFacts = facts(h);
       const settings = pulumi
         .all([nodeFacts, clusterFacts, material ?? pulumi.output(undefined)])
@@ -147,10 +191,15 @@ export class Cluster extends pulumi.ComponentResource {
           stdin: pulumi.secret(settings),
           triggers: [h.machineId],
         },
-        { parent: this, dependsOn: [waits.get(h)!, ...after] },
+        { parent: this, dependsOn: [waits.get(h)!, drain] },
       );
       revoke(h, installCommand, material);
-      return { host: h, install: installCommand };
+      const uncordon = new command.remote.Command(
+        `${h.name}-uncordon`,
+        { connection: onFirst, create: scriptCommand("rollout", "uncordon"), stdin: rolloutSettings(h), triggers: [h.machineId] },
+        { parent: this, dependsOn: [installCommand] },
+      );
+      return { host: h, install: installCommand, uncordon };
     };
 
     /** kubeadm: a fresh token (15 minutes) and certificate key, made on the first server just before the join. */
@@ -169,19 +218,18 @@ export class Cluster extends pulumi.ComponentResource {
       return made.stdout.apply((out) => decodeSettings(out) as unknown as JoinMaterial);
     };
 
-    // The first server, then the other servers one at a time (an etcd member joins at a time),
-    // then every agent at once.
-    const firstStep = install(first, []);
+    // The first server, then the other servers one at a time (one etcd member joins or is upgraded
+    // at a time), then the agents: all at once when they join, one at a time in a rollout.
+    const firstStep = turn(first, [], () => undefined);
     const steps: Step[] = [firstStep];
-    let previousServer: pulumi.Resource = firstStep.install;
     for (const server of servers.slice(1)) {
-      const step = install(server, [previousServer], joinMaterial(server, [previousServer]));
-      steps.push(step);
-      previousServer = step.install;
+      steps.push(turn(server, [steps[steps.length - 1].uncordon], (drained) => joinMaterial(server, drained)));
     }
     for (const agent of args.hosts.filter((h) => h.role === "agent")) {
-      steps.push(install(agent, [firstStep.install], joinMaterial(agent, [firstStep.install])));
+      const after = args.rolling ? steps[steps.length - 1].uncordon : firstStep.uncordon;
+      steps.push(turn(agent, [after], (drained) => joinMaterial(agent, drained)));
     }
+    this.drains = drains;
 
     // The etcd restore tool on every server (k3s and RKE2), for the documented restore.
     if (dist.etcdSnapshots) {
@@ -221,13 +269,20 @@ export class Cluster extends pulumi.ComponentResource {
         ),
     );
 
-    // Leaving the stack: the node is drained and deleted (on the first server), then the
-    // distribution is removed from it. Inputs of these guards are never diffed, so no change of
-    // key or script can replace them, which would run their delete.
+    // Leaving the stack, or a machine being replaced: the node is drained and deleted on the first
+    // server (a server's etcd member first), then the distribution is removed from it. Their
+    // trigger is the machine, so replacing an instance (delete before replace) replaces them
+    // first, which runs their delete before the old instance goes and before the new one joins.
+    // Their connection and scripts are never diffed: no change of key or script can run a delete.
     for (const s of steps.filter((x) => x.host !== first)) {
       const uninstall = new command.remote.Command(
         `${s.host.name}-uninstall`,
-        { connection: connection(s.host), create: "true", delete: scriptCommand("uninstall", dist.name) },
+        {
+          connection: connection(s.host),
+          create: "true",
+          delete: scriptCommand("uninstall", dist.name),
+          triggers: [s.host.machineId],
+        },
         { parent: this, dependsOn: [s.install], ignoreChanges: ["connection", "delete"] },
       );
       new command.remote.Command(
@@ -237,7 +292,8 @@ export class Cluster extends pulumi.ComponentResource {
           create: "true",
           delete: pulumi
             .output(s.host.privateIp)
-            .apply((ip) => scriptCommand("remove-node", s.host.name, ip, ...dist.kubectl.split(" "))),
+            .apply((ip) => scriptCommand("remove-node", s.host.name, ip, s.host.role, dist.name, ...dist.kubectl.split(" "))),
+          triggers: [s.host.machineId],
         },
         { parent: this, dependsOn: [uninstall], ignoreChanges: ["connection", "delete"] },
       );
@@ -262,7 +318,7 @@ export class Cluster extends pulumi.ComponentResource {
         stdin: encodeSettings({ KUBECTL: dist.kubectl, NODES: args.hosts.map((h) => h.name).join("\n") }),
         triggers: args.hosts.map((h) => h.machineId),
       },
-      { parent: this, dependsOn: labelled },
+      { parent: this, dependsOn: [...labelled, ...steps.map((s) => s.uncordon)] },
     );
 
     this.apiUrl = pulumi.interpolate`https://${args.apiEndpoint}:6443`;

@@ -9,7 +9,16 @@ import * as path from "path";
 const SCRIPTS_DIR = path.join(__dirname, "scripts");
 
 export type ScriptName =
-  "wait-host" | "rancher" | "kubeadm" | "kubeconfig" | "label-node" | "wait-ready" | "remove-node" | "uninstall" | "etcd-restore";
+  | "wait-host"
+  | "rancher"
+  | "kubeadm"
+  | "kubeconfig"
+  | "label-node"
+  | "wait-ready"
+  | "rollout"
+  | "remove-node"
+  | "uninstall"
+  | "etcd-restore";
 
 const read = (name: string) => fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8");
 

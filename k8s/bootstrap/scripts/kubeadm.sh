@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs or joins a kubeadm node. Usage: kubeadm.sh init|join|join-material|revoke ...
 #
-#   init                      first server: packages, `kubeadm init`, the CNI
-#   join                      another server or an agent: packages, `kubeadm join`
+#   init                      first server: packages, `kubeadm init`, the CNI; on a running
+#                             control plane at another version, `kubeadm upgrade apply`
+#   join                      another server or an agent: packages, `kubeadm join`; on a joined
+#                             node at another version, `kubeadm upgrade node`
 #   join-material server|agent on the first server: prints a fresh join token (15 minutes), the
 #                             CA hash and, for a server, a certificate key, as settings lines
 #   revoke                    on the first server once a node has joined: deletes its token
@@ -19,8 +21,27 @@ require_settings VERSION
 admin_conf="${OCI_K8S_ROOT:-}/etc/kubernetes/admin.conf"
 export KUBECTL="kubectl --kubeconfig $admin_conf"
 
+package() { printf '%s=%s-1.1' "$1" "${VERSION#v}"; }
+
+# The pkgs.k8s.io repository of VERSION's minor release (each minor has its own).
+add_repository() {
+  local minor="${VERSION%.*}" keyring="${OCI_K8S_ROOT:-}/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
+  mkdir -p "$(dirname "$keyring")"
+  retry 5 curl -fsSL "https://pkgs.k8s.io/core:/stable:/$minor/deb/Release.key" -o "$keyring.asc" ||
+    die "could not download the Kubernetes package key for $minor" "check that $VERSION is a Kubernetes release and the node reaches pkgs.k8s.io"
+  gpg --batch --yes --dearmor -o "$keyring" "$keyring.asc"
+  write_file "${OCI_K8S_ROOT:-}/etc/apt/sources.list.d/kubernetes.list" 644 "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/$minor/deb/ /" || true
+  retry 5 apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
+}
+
+# apt_install PACKAGE... : the pinned packages, held so unattended upgrades leave them alone.
+apt_install() {
+  apt-get install -y -q --allow-change-held-packages "$@" >&2 ||
+    die "could not install $*" "check that $VERSION is published at pkgs.k8s.io for ${VERSION%.*}"
+  apt-mark hold kubelet kubeadm kubectl >&2
+}
+
 install_packages() {
-  local minor="${VERSION%.*}" package="${VERSION#v}-1.1" keyring="${OCI_K8S_ROOT:-}/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
   if [[ "$(kubeadm version -o short 2>/dev/null)" == "$VERSION" ]]; then return 0; fi
   log "installing containerd and kubeadm/kubelet/kubectl $VERSION"
   retry 5 apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
@@ -28,25 +49,43 @@ install_packages() {
   mkdir -p "${OCI_K8S_ROOT:-}/etc/containerd"
   containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >"${OCI_K8S_ROOT:-}/etc/containerd/config.toml"
   systemctl restart containerd >&2
-  mkdir -p "$(dirname "$keyring")"
-  retry 5 curl -fsSL "https://pkgs.k8s.io/core:/stable:/$minor/deb/Release.key" -o "$keyring.asc" ||
-    die "could not download the Kubernetes package key for $minor" "check that $VERSION is a Kubernetes release and the node reaches pkgs.k8s.io"
-  gpg --batch --yes --dearmor -o "$keyring" "$keyring.asc"
-  write_file "${OCI_K8S_ROOT:-}/etc/apt/sources.list.d/kubernetes.list" 644 "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/$minor/deb/ /" || true
-  retry 5 apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
-  apt-get install -y -q --allow-change-held-packages "kubelet=$package" "kubeadm=$package" "kubectl=$package" >&2 ||
-    die "could not install kubeadm $package" "check that $VERSION is published at pkgs.k8s.io for $minor"
-  apt-mark hold kubelet kubeadm kubectl >&2
+  add_repository
+  apt_install "$(package kubelet)" "$(package kubeadm)" "$(package kubectl)"
   systemctl enable kubelet >&2
+}
+
+# upgrade apply|node : kubeadm's own order: the kubeadm package, `kubeadm upgrade` (the control
+# plane first, on the first server), then kubelet and kubectl, and a kubelet restart. The node
+# was drained before (rollout.sh) and is uncordoned after.
+upgrade() {
+  local running
+  running="$(kubelet --version 2>/dev/null | awk '{ print $2 }')"
+  if [[ "$running" == "$VERSION" ]]; then
+    log "kubelet already runs $VERSION; nothing to upgrade"
+    return 0
+  fi
+  log "upgrading this node from ${running:-an unknown version} to $VERSION"
+  add_repository
+  apt_install "$(package kubeadm)"
+  if [[ "$1" == apply ]]; then
+    kubeadm upgrade apply -y "$VERSION" >&2 ||
+      die "kubeadm upgrade apply $VERSION failed" "read its output above; it rolls back on failure, so pulumi up again retries"
+  else
+    kubeadm upgrade node >&2 || die "kubeadm upgrade node failed" "read its output above, then pulumi up again"
+  fi
+  apt_install "$(package kubelet)" "$(package kubectl)"
+  systemctl daemon-reload >&2
+  systemctl restart kubelet >&2
 }
 
 case "$action" in
   init)
     require_settings CONFIG CNI_MANIFEST
-    install_packages
     if [[ -f "$admin_conf" ]]; then
-      log "control plane already initialised; nothing to do"
+      log "control plane already initialised"
+      upgrade apply
     else
+      install_packages
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
       kubeadm init --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" --upload-certs >&2 ||
         die "kubeadm init failed" "read its output above; 'kubeadm reset -f' on the node starts over"
@@ -70,10 +109,11 @@ case "$action" in
     ;;
   join)
     require_settings CONFIG
-    install_packages
     if [[ -f "${OCI_K8S_ROOT:-}/etc/kubernetes/kubelet.conf" ]]; then
-      log "already joined; nothing to do"
+      log "already joined"
+      upgrade node
     else
+      install_packages
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$CONFIG" || true
       kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
         die "kubeadm join failed" "read its output above; 'kubeadm reset -f' on this node, then pulumi up again"

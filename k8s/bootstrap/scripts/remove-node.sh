@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Drains a node and deletes its Node object; runs on the first server when the node leaves the
-# stack. Deletes only the node that has the given address, so a replacement node that
-# registered under the same name is left alone. Usage: remove-node.sh NODE_NAME NODE_IP KUBECTL...
+# Takes a departing node out of the cluster; runs on the first server when the node leaves the
+# stack or its machine is replaced. Drains it; for a server, removes its etcd member first, so a
+# replacement joins a healthy etcd of the remaining members; then deletes the Node object.
+# Acts only on the node that has the given address, so a replacement that registered under the
+# same name is left alone. Usage: remove-node.sh NODE_NAME NODE_IP server|agent k3s|rke2|kubeadm KUBECTL...
 set -euo pipefail
 
-node="${1:?usage: remove-node.sh NODE_NAME NODE_IP KUBECTL...}"
-ip="${2:?usage: remove-node.sh NODE_NAME NODE_IP KUBECTL...}"
-shift 2
+usage="usage: remove-node.sh NODE_NAME NODE_IP server|agent k3s|rke2|kubeadm KUBECTL..."
+node="${1:?$usage}"
+ip="${2:?$usage}"
+role="${3:?$usage}"
+dist="${4:?$usage}"
+shift 4
 export KUBECTL="$*"
 
 current="$(kctl get node "$node" -o 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null || true)"
@@ -19,6 +24,39 @@ if [[ "$current" != "$ip" ]]; then
   exit 0
 fi
 kctl drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout=300s >&2 ||
-  log "drain of $node did not finish in 300s; deleting the node anyway"
+  log "drain of $node did not finish in 300s; removing the node anyway"
+
+# kubeadm's etcd runs as a static pod; its own etcdctl removes the member, from another server's pod.
+kubeadm_etcdctl() {
+  kctl -n kube-system exec "$etcd_pod" -- etcdctl --endpoints=https://127.0.0.1:2379 \
+    --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt \
+    --key=/etc/kubernetes/pki/etcd/server.key "$@"
+}
+
+if [[ "$role" == server ]]; then
+  case "$dist" in
+    k3s | rke2)
+      # Deleting a server's Node object makes the distribution remove its etcd member (a
+      # finalizer); waiting for the deletion waits for the member to be gone.
+      kctl delete node "$node" --timeout=300s >&2 ||
+        die "the etcd member of $node was not removed within 300s" "check 'kubectl get node $node -o yaml' (finalizers) and the servers' logs; the instance is kept until this succeeds"
+      log "server $node and its etcd member removed"
+      exit 0
+      ;;
+    kubeadm)
+      etcd_pod="$(kctl -n kube-system get pods -l component=etcd --field-selector "spec.nodeName!=$node,status.phase=Running" -o 'jsonpath={.items[0].metadata.name}')"
+      [[ -n "$etcd_pod" ]] || die "no other running etcd member to remove $node from" "a last server cannot leave; check 'kubectl -n kube-system get pods -l component=etcd'"
+      member="$(kubeadm_etcdctl member list | awk -F', ' -v name="$node" '$3 == name { print $1 }')" ||
+        die "could not list the etcd members through $etcd_pod" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
+      if [[ -n "$member" ]]; then
+        kubeadm_etcdctl member remove "$member" >&2 || die "could not remove etcd member $member ($node)" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
+        log "etcd member $member ($node) removed"
+      else
+        log "$node has no etcd member; nothing to remove from etcd"
+      fi
+      ;;
+    *) die "unknown distribution $dist" "use k3s, rke2 or kubeadm" ;;
+  esac
+fi
 kctl delete node "$node" --wait=false >&2
 log "node $node removed"

@@ -1,0 +1,53 @@
+/**
+ * What an update changes on a running cluster, from the stack's own last outputs: a new version,
+ * or nodes whose machine (shape and size) changes in place. Either makes the bootstrap roll node
+ * by node, each drained before it changes (see Cluster and rollout.sh).
+ */
+
+/** The parts of a node that make its machine. */
+export interface MachineSpec {
+  readonly name: string;
+  readonly shape: string;
+  readonly ocpus: number;
+  readonly memoryGb: number;
+}
+
+/** A machine as the rollout records and compares it, e.g. "VM.Standard.A1.Flex 2 OCPU 12 GB". */
+export function machineOf(m: MachineSpec): string {
+  return `${m.shape} ${m.ocpus} OCPU ${m.memoryGb} GB`;
+}
+
+/** What the stack's last update left running. */
+export interface PreviousCluster {
+  readonly version: string;
+  readonly nodes: readonly MachineSpec[];
+}
+
+export interface Rollout {
+  /** The version change, if any. */
+  readonly upgrade?: { readonly from: string; readonly to: string };
+  /** Existing nodes whose machine changes in place (Oracle reboots them to resize). */
+  readonly resized: readonly { readonly name: string; readonly from: string; readonly to: string }[];
+}
+
+export function planRollout(previous: PreviousCluster | undefined, version: string, nodes: readonly MachineSpec[]): Rollout {
+  if (!previous) return { resized: [] };
+  const before = new Map(previous.nodes.map((n) => [n.name, machineOf(n)]));
+  const resized = nodes.flatMap((n) => {
+    const from = before.get(n.name);
+    const to = machineOf(n);
+    return from !== undefined && from !== to ? [{ name: n.name, from, to }] : [];
+  });
+  return { ...(previous.version !== version ? { upgrade: { from: previous.version, to: version } } : {}), resized };
+}
+
+/** Whether nodes must take their turns one at a time. */
+export const isRolling = (r: Rollout): boolean => r.upgrade !== undefined || r.resized.length > 0;
+
+/** One line per change, for the update's log. */
+export function describeRollout(r: Rollout): string[] {
+  return [
+    ...(r.upgrade ? [`Kubernetes ${r.upgrade.from} -> ${r.upgrade.to}`] : []),
+    ...r.resized.map((n) => `${n.name}: ${n.from} -> ${n.to}`),
+  ];
+}
