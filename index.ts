@@ -95,6 +95,7 @@ export = async (): Promise<ClusterOutputs> => {
         // The bucket keys are secret in state and travel only inside the servers' config (stdin).
         etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
         rolling: isRolling(rollout),
+        kernelHold: config.kernelHold,
       }),
   );
 

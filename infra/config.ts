@@ -111,6 +111,10 @@ export const CONFIG_KEYS = {
     description: "CIDRs allowed to reach SSH (22) and the Kubernetes API (6443), e.g. your address as x.x.x.x/32.",
   },
   allowWorldAdminAccess: bool(false, "Explicit opt-in to let 0.0.0.0/0 appear in adminCidrs (SSH and API open to the internet)."),
+  kernelHold: bool(
+    false,
+    "Hold every node's kernel packages at the kernel it runs, so unattended upgrades leave them alone; false lets kernel updates in.",
+  ),
   clusterName: str(
     z
       .string()
@@ -240,9 +244,9 @@ export const CONFIG_KEYS = {
   etcdBackupSchedule: str(
     z
       .string()
-      .regex(/^(\S+\s+){4}\S+$/, "must be a 5-field cron schedule like '0 */6 * * *'")
+      .regex(/^(\S+[ \t]+){4}\S+$/, "must be a 5-field cron schedule like '0 */6 * * *'")
       .default("0 */6 * * *"),
-    "k3s/RKE2: when etcd snapshots are taken (cron, UTC on the nodes).",
+    "When etcd snapshots are taken (cron, UTC on the nodes).",
   ),
   etcdBackupRetention: {
     schema: z
@@ -251,14 +255,14 @@ export const CONFIG_KEYS = {
       .max(500, "must be at most 500")
       .default(28),
     type: "integer" as const,
-    description: "k3s/RKE2: etcd snapshots kept on each server and in the bucket (28 = a week at the default schedule).",
+    description: "etcd snapshots kept on each server and in the bucket (28 = a week at the default schedule).",
   },
   etcdBackupBucket: str(
     z
       .string()
       .regex(/^([a-z0-9][a-z0-9._-]{1,61}[a-z0-9])?$/, "must be a bucket name, or empty")
       .default(""),
-    "k3s/RKE2: S3-compatible bucket (e.g. OCI Object Storage, free up to 20 GB) the etcd snapshots are also uploaded to; empty keeps them on the servers only.",
+    "S3-compatible bucket (e.g. OCI Object Storage, free up to 20 GB) the etcd snapshots are also uploaded to; empty keeps them on the servers only.",
   ),
   etcdBackupEndpoint: str(
     z
@@ -347,6 +351,8 @@ export interface StackConfig {
   readonly gitops?: { readonly repoUrl: string; readonly path: string; readonly revision: string; readonly credential?: string };
   /** Scheduled etcd snapshots (k3s and RKE2 only). */
   readonly etcdBackup?: EtcdBackup;
+  /** Keep every node on the kernel it runs. */
+  readonly kernelHold: boolean;
   readonly nodes: readonly NodeSpec[];
 }
 
@@ -551,13 +557,6 @@ function checkPlatform(c: Parsed, bad: (key: string, value: unknown, message: st
   }
   if (c.gitopsRepoCredential && !c.gitopsRepoUrl) bad("gitopsRepoCredential", "[secret]", "goes with gitopsRepoUrl");
   if (c.etcdBackupBucket) {
-    if (!DISTRIBUTIONS[c.distribution].etcdSnapshots) {
-      bad(
-        "etcdBackupBucket",
-        c.etcdBackupBucket,
-        `is for k3s and rke2; ${c.distribution} has no built-in etcd snapshot upload yet`,
-      );
-    }
     for (const key of ["etcdBackupEndpoint", "etcdBackupRegion"] as const) {
       if (!c[key]) bad(key, c[key], "must be set with etcdBackupBucket");
     }
@@ -683,22 +682,21 @@ function resolve(c: Parsed, stack: string): StackConfig {
     components: enabledComponents(c),
     componentValues: c.componentValues,
     acmeEmail: c.acmeEmail,
-    etcdBackup: DISTRIBUTIONS[c.distribution].etcdSnapshots
-      ? {
-          schedule: c.etcdBackupSchedule,
-          retention: c.etcdBackupRetention,
-          s3: c.etcdBackupBucket
-            ? {
-                endpoint: c.etcdBackupEndpoint,
-                region: c.etcdBackupRegion,
-                bucket: c.etcdBackupBucket,
-                folder: c.clusterName || defaultClusterName(stack),
-                accessKey: c.etcdBackupAccessKey,
-                secretKey: c.etcdBackupSecretKey,
-              }
-            : undefined,
-        }
-      : undefined,
+    kernelHold: c.kernelHold,
+    etcdBackup: {
+      schedule: c.etcdBackupSchedule,
+      retention: c.etcdBackupRetention,
+      s3: c.etcdBackupBucket
+        ? {
+            endpoint: c.etcdBackupEndpoint,
+            region: c.etcdBackupRegion,
+            bucket: c.etcdBackupBucket,
+            folder: c.clusterName || defaultClusterName(stack),
+            accessKey: c.etcdBackupAccessKey,
+            secretKey: c.etcdBackupSecretKey,
+          }
+        : undefined,
+    },
     gitops: c.gitopsRepoUrl
       ? {
           repoUrl: c.gitopsRepoUrl,

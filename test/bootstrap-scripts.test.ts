@@ -664,6 +664,36 @@ esac`,
   });
 });
 
+describe("bootstrap scripts: kernel-hold.sh", () => {
+  it("holds the installed kernel packages, and releases only held kernel packages", () => {
+    const s = sandbox();
+    fakeBin(
+      s.bin,
+      "dpkg-query",
+      `printf 'ii  linux-image-6.8.0-1013-oracle\\nii  linux-oracle\\nrc  linux-image-6.8.0-1009-oracle\\nii  linux-modules-6.8.0-1013-oracle\\nii  linux-firmware\\n'`,
+    );
+    fakeBin(s.bin, "uname", "echo 6.8.0-1013-oracle");
+    fakeBin(
+      s.bin,
+      "apt-mark",
+      `[[ "$1" == showhold ]] && printf 'linux-oracle\\nlinux-image-6.8.0-1013-oracle\\nnginx\\n'; exit 0`,
+    );
+    const held = s.run("kernel-hold", ["hold"]);
+    assert.equal(held.status, 0, held.stderr);
+    assert.ok(
+      s.calls().includes("apt-mark hold linux-image-6.8.0-1013-oracle linux-oracle linux-modules-6.8.0-1013-oracle"),
+      s.calls().join("\n"),
+    );
+    assert.match(held.stderr, /kernel 6\.8\.0-1013-oracle held \(3 packages\)/);
+    const released = s.run("kernel-hold", ["release"]);
+    assert.equal(released.status, 0, released.stderr);
+    assert.ok(
+      s.calls().includes("apt-mark unhold linux-oracle linux-image-6.8.0-1013-oracle"),
+      "released a package that is not the kernel",
+    );
+  });
+});
+
 describe("bootstrap scripts: etcd-restore.sh", () => {
   it("restore stops the server, resets etcd to the snapshot, and starts it again", () => {
     const s = sandbox();
@@ -698,5 +728,170 @@ describe("bootstrap scripts: etcd-restore.sh", () => {
     assert.equal(aside.length, 1);
     assert.ok(fs.existsSync(path.join(path.dirname(db), aside[0], "etcd")));
     assert.deepEqual(s.calls(), ["systemctl stop k3s", "systemctl start k3s"]);
+  });
+
+  function kubeadmServer() {
+    const s = sandbox();
+    const manifests = path.join(s.root, "etc/kubernetes/manifests");
+    fs.mkdirSync(manifests, { recursive: true });
+    fs.writeFileSync(
+      path.join(manifests, "etcd.yaml"),
+      "    - --initial-advertise-peer-urls=https://10.0.0.10:2380\n    - --data-dir=/var/lib/etcd\n",
+    );
+    fs.writeFileSync(path.join(manifests, "kube-apiserver.yaml"), "kind: Pod\n");
+    fs.mkdirSync(path.join(s.root, "var/lib/etcd/member"), { recursive: true });
+    fakeBin(s.bin, "pgrep", "exit 1");
+    fakeBin(s.bin, "hostname", "echo server-1");
+    // etcdctl snapshot restore ... --data-dir DIR: makes DIR/member, unless told to fail.
+    fakeBin(
+      s.bin,
+      "etcdctl",
+      `[[ -n "\${FAKE_RESTORE_FAIL:-}" ]] && exit 1
+while [[ $# -gt 0 ]]; do [[ "$1" == --data-dir ]] && mkdir -p "$2/member" && touch "$2/member/restored"; shift; done`,
+    );
+    return { s, manifests };
+  }
+
+  it("kubeadm: restore stops etcd and the API, restores a one-member etcd, keeps the old data, and starts them again", () => {
+    const { s, manifests } = kubeadmServer();
+    const snapshot = path.join(s.root, "snap.db");
+    fs.writeFileSync(snapshot, "snapshot");
+    const r = s.run("etcd-restore", ["kubeadm", "restore", snapshot]);
+    assert.equal(r.status, 0, r.stderr);
+    const restore = s.calls().find((c) => c.startsWith("etcdctl snapshot restore"))!;
+    assert.match(
+      restore,
+      /--name server-1 --initial-cluster server-1=https:\/\/10\.0\.0\.10:2380 --initial-advertise-peer-urls https:\/\/10\.0\.0\.10:2380$/,
+    );
+    assert.ok(fs.existsSync(path.join(s.root, "var/lib/etcd/member/restored")));
+    const aside = fs.readdirSync(path.join(s.root, "var/lib")).filter((d) => d.startsWith("etcd.before-restore-"));
+    assert.equal(aside.length, 1, "the old data was not kept");
+    for (const m of ["etcd.yaml", "kube-apiserver.yaml"]) assert.ok(fs.existsSync(path.join(manifests, m)), `${m} not back`);
+    assert.match(r.stderr, /replace each other one: pulumi up --replace/);
+  });
+
+  it("kubeadm: a failed restore leaves the old data in place and says where the manifests are", () => {
+    const { s, manifests } = kubeadmServer();
+    const snapshot = path.join(s.root, "snap.db");
+    fs.writeFileSync(snapshot, "snapshot");
+    const r = s.run("etcd-restore", ["kubeadm", "restore", snapshot], {}, { FAKE_RESTORE_FAIL: "1" });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /etcdctl could not restore[\s\S]*oci-k8s-paused/);
+    assert.ok(fs.existsSync(path.join(s.root, "var/lib/etcd/member")), "the old data is gone");
+    assert.ok(!fs.existsSync(path.join(manifests, "etcd.yaml")), "etcd restarted on a half restore");
+    const missing = s.run("etcd-restore", ["kubeadm", "restore", "/nowhere.db"]);
+    assert.match(missing.stderr, /no snapshot file \/nowhere\.db/);
+  });
+});
+
+describe("bootstrap scripts: etcd-snapshot.sh (kubeadm)", () => {
+  const KEY = "SecretKeyForTheBucketThatMustNotLeak";
+  function server() {
+    const s = sandbox();
+    fakeBin(s.bin, "hostname", "echo server-1");
+    fakeBin(s.bin, "apt-get", `[[ "$*" == *etcd-client* ]] && cp "${s.bin}/etcdctl.pkg" "${s.bin}/etcdctl"; exit 0`);
+    // The packaged etcdctl: "snapshot save FILE" writes FILE, unless told to fail.
+    fs.writeFileSync(
+      path.join(s.bin, "etcdctl.pkg"),
+      `#!/usr/bin/env bash\necho "etcdctl $*" >> "${s.bin}/calls.log"\n[[ -n "\${FAKE_SNAPSHOT_FAIL:-}" ]] && exit 1\necho db > "\${@: -1}"\n`,
+      { mode: 0o755 },
+    );
+    // curl: records its arguments and what it read on stdin (the -K config); answers a listing.
+    fakeBin(
+      s.bin,
+      "curl",
+      `cat > "${s.state}/curl-stdin-$(date +%s%N)"
+[[ -n "\${FAKE_UPLOAD_FAIL:-}" && "$*" == *" PUT "* ]] && exit 22
+if [[ "$*" == *list-type=2* ]]; then
+  printf '<ListBucketResult>'
+  for k in 20260101T000000Z 20260102T000000Z 20260103T000000Z 20260104T000000Z; do printf '<Contents><Key>oci-k8s-boot/etcd-snapshot-server-1-%s.db</Key></Contents>' "$k"; done
+  printf '</ListBucketResult>'
+fi
+exit 0`,
+    );
+    const settings = {
+      SCRIPT: scriptText("etcd-snapshot"),
+      SCHEDULE: "0 */6 * * *",
+      RETENTION: "2",
+      S3_ENDPOINT: "ns.compat.objectstorage.eu-frankfurt-1.oraclecloud.com",
+      S3_REGION: "eu-frankfurt-1",
+      S3_BUCKET: "oci-k8s-etcd",
+      S3_FOLDER: "oci-k8s-boot",
+      S3_ACCESS_KEY: "AccessKeyForTheBucket",
+      S3_SECRET_KEY: KEY,
+    };
+    const snapshots = path.join(s.root, "var/lib/oci-k8s/etcd-snapshots");
+    const tool = path.join(s.root, "usr/local/sbin/oci-k8s-etcd-snapshot");
+    const runTool = (env: Record<string, string> = {}) =>
+      run(tool, ["run"], {
+        env: { PATH: `${s.bin}:${process.env.PATH}`, OCI_K8S_ROOT: s.root, OCI_K8S_RETRY_DELAY: "0", ...env },
+      });
+    return { s, settings, snapshots, tool, runTool };
+  }
+
+  it("install puts etcdctl, the tool, its root-only settings and a cron entry on the server", () => {
+    const { s, settings, tool } = server();
+    const r = s.run("etcd-snapshot", ["install"], settings);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(s.calls().includes("apt-get install -y -q etcd-client"));
+    assert.equal(fs.statSync(tool).mode & 0o777, 0o755);
+    const stored = path.join(s.root, "etc/oci-k8s/etcd-snapshot.settings");
+    assert.equal(fs.statSync(stored).mode & 0o777, 0o600);
+    assert.equal(
+      fs.readFileSync(path.join(s.root, "etc/cron.d/oci-k8s-etcd-snapshot"), "utf8").trim(),
+      "0 */6 * * * root /usr/local/sbin/oci-k8s-etcd-snapshot run 2>&1 | logger -t oci-k8s-etcd-snapshot",
+    );
+    assert.ok(!(r.stdout + r.stderr).includes(KEY));
+  });
+
+  it("run takes a snapshot, keeps the newest RETENTION, uploads it and prunes the bucket; the key never reaches a command line", () => {
+    const { s, settings, snapshots, runTool } = server();
+    assert.equal(s.run("etcd-snapshot", ["install"], settings).status, 0);
+    fs.mkdirSync(snapshots, { recursive: true });
+    for (const old of ["20250101T000000Z", "20250102T000000Z"])
+      fs.writeFileSync(path.join(snapshots, `etcd-snapshot-server-1-${old}.db`), "old");
+    const r = runTool();
+    assert.equal(r.status, 0, r.stderr);
+    const kept = fs.readdirSync(snapshots).sort();
+    assert.equal(kept.length, 2, kept.join(", "));
+    assert.ok(kept.includes("etcd-snapshot-server-1-20250102T000000Z.db"));
+    assert.ok(!kept.some((f) => f.endsWith(".part")));
+    const save = s.calls().find((c) => c.startsWith("etcdctl") && c.includes("snapshot save"))!;
+    assert.match(save, /--endpoints=https:\/\/127\.0\.0\.1:2379 .*healthcheck-client\.crt/);
+    const curls = s.calls().filter((c) => c.startsWith("curl"));
+    assert.ok(
+      curls.some((c) =>
+        / -X PUT -T .*etcd-snapshot-server-1-\d{8}T\d{6}Z\.db https:\/\/ns\.compat\.objectstorage\.eu-frankfurt-1\.oraclecloud\.com\/oci-k8s-etcd\/oci-k8s-boot\//.test(
+          c,
+        ),
+      ),
+      curls.join("\n"),
+    );
+    assert.ok(curls.every((c) => c.includes("--aws-sigv4 aws:amz:eu-frankfurt-1:s3")));
+    // Four in the bucket, two kept: the two oldest go.
+    const deletes = curls.filter((c) => c.includes(" -X DELETE "));
+    assert.deepEqual(
+      deletes.map((c) => c.split("/").pop()),
+      ["etcd-snapshot-server-1-20260102T000000Z.db", "etcd-snapshot-server-1-20260101T000000Z.db"],
+    );
+    for (const c of s.calls()) assert.ok(!c.includes(KEY), `the secret key is on a command line: ${c}`);
+    const stdin = fs
+      .readdirSync(s.state)
+      .filter((f) => f.startsWith("curl-stdin-"))
+      .map((f) => fs.readFileSync(path.join(s.state, f), "utf8"));
+    assert.ok(stdin.every((t) => t === `user = "AccessKeyForTheBucket:${KEY}"\n`));
+  });
+
+  it("a failed snapshot leaves no partial file; a failed upload keeps the snapshot on the server and fails", () => {
+    const { s, settings, snapshots, runTool } = server();
+    assert.equal(s.run("etcd-snapshot", ["install"], settings).status, 0);
+    const failed = runTool({ FAKE_SNAPSHOT_FAIL: "1" });
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /etcdctl could not take a snapshot/);
+    assert.deepEqual(fs.readdirSync(snapshots), []);
+    const upload = runTool({ FAKE_UPLOAD_FAIL: "1" });
+    assert.equal(upload.status, 1);
+    assert.match(upload.stderr, /the upload of etcd-snapshot-server-1-.* failed; the snapshot is kept on this server/);
+    assert.equal(fs.readdirSync(snapshots).length, 1);
   });
 });

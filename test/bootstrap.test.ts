@@ -308,6 +308,16 @@ describe("bootstrap: changes", () => {
     );
   });
 
+  it("kernelHold holds or releases the kernel on every node, and toggling it re-runs only those commands", async () => {
+    const before = commandInputs(await run("k3s", oneServer));
+    const held = await run("k3s", oneServer, { kernelHold: true });
+    for (const n of oneServer) assert.match(cmd(held, `${n.name}-kernel`).inputs.create, / kernel-hold hold$/);
+    assert.match(cmd(await run("k3s", oneServer), "server-1-kernel").inputs.create, / kernel-hold release$/);
+    const after = commandInputs(held);
+    const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k));
+    assert.deepEqual(changed.sort(), oneServer.map((n) => `${n.name}-kernel`).sort());
+  });
+
   it("a different version re-runs the installs with the new version", async () => {
     const r = await run("k3s", oneServer, { distributionVersion: "v1.34.10+k3s1" });
     assert.equal(settingsOf(cmd(r, "server-1-install")).VERSION, "v1.34.10+k3s1");
@@ -412,7 +422,7 @@ describe("bootstrap: changes", () => {
   });
 });
 
-describe("bootstrap: etcd snapshots (k3s and RKE2)", () => {
+describe("bootstrap: etcd snapshots", () => {
   const S3 = {
     etcdBackupBucket: "oci-k8s-etcd",
     etcdBackupEndpoint: "mynamespace.compat.objectstorage.eu-frankfurt-1.oraclecloud.com",
@@ -449,9 +459,24 @@ describe("bootstrap: etcd snapshots (k3s and RKE2)", () => {
     }
   });
 
-  it("kubeadm gets no k3s-style snapshot settings or restore tool", async () => {
-    const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "kubeadm", nodes: [...oneServer] });
+  it("kubeadm servers get the snapshot tool on cron, with the bucket keys on stdin only, and the restore tool", async () => {
+    const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "kubeadm", nodes: [...oneServer], ...S3 });
     assert.doesNotMatch(settingsOf(named(r, COMMAND, "server-1-install")).CONFIG, /etcd-snapshot/);
-    assert.throws(() => named(r, COMMAND, "server-1-restore-tool"));
+    const tool = named(r, COMMAND, "server-1-etcd-snapshots");
+    assert.match(tool.inputs.create, / etcd-snapshot install$/);
+    assert.ok(tool.secretInputs.includes("stdin"));
+    const settings = settingsOf(tool);
+    assert.equal(settings.SCHEDULE, "0 */6 * * *");
+    assert.equal(settings.RETENTION, "28");
+    assert.equal(settings.S3_BUCKET, "oci-k8s-etcd");
+    assert.equal(settings.S3_SECRET_KEY, S3.etcdBackupSecretKey);
+    assert.match(settings.SCRIPT, /oci-k8s-etcd-snapshot run/);
+    for (const text of plainInputs(r))
+      assert.ok(!text.includes(S3.etcdBackupSecretKey), `the bucket key leaks in ${text.slice(0, 120)}`);
+    assert.throws(() => named(r, COMMAND, "agent-1-etcd-snapshots"));
+    assert.match(named(r, COMMAND, "server-1-restore-tool").inputs.stdin, /oci-k8s-etcd-restore kubeadm restore SNAPSHOT/);
+    // k3s and RKE2 take their snapshots themselves.
+    const k3s = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "k3s", nodes: [...oneServer], ...S3 });
+    assert.throws(() => named(k3s, COMMAND, "server-1-etcd-snapshots"));
   });
 });

@@ -316,20 +316,6 @@ const BAD: BadCase[] = [
     says: /"admin" must be an email address/,
   },
   {
-    why: "an etcd bucket on kubeadm",
-    config: {
-      ...base,
-      distribution: "kubeadm",
-      etcdBackupBucket: "etcd-backups",
-      etcdBackupEndpoint: "x.example.com",
-      etcdBackupRegion: "r",
-      etcdBackupAccessKey: "a",
-      etcdBackupSecretKey: "s",
-    },
-    key: "oci-k8s:etcdBackupBucket",
-    says: /is for k3s and rke2; kubeadm has no built-in/,
-  },
-  {
     why: "an etcd bucket without its endpoint",
     config: {
       ...base,

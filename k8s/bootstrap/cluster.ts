@@ -34,6 +34,8 @@ export interface ClusterArgs {
    * time after the servers, instead of joining in parallel.
    */
   readonly rolling?: boolean;
+  /** Hold every node's kernel packages at the running kernel (false releases them). */
+  readonly kernelHold?: boolean;
 }
 
 interface Step {
@@ -231,20 +233,45 @@ export class Cluster extends pulumi.ComponentResource {
     }
     this.drains = drains;
 
-    // The etcd restore tool on every server (k3s and RKE2), for the documented restore.
-    if (dist.etcdSnapshots) {
-      for (const s of steps.filter((x) => x.host.role === "server")) {
+    for (const s of steps.filter((x) => x.host.role === "server")) {
+      // The etcd restore tool on every server, for the documented restore.
+      new command.remote.Command(
+        `${s.host.name}-restore-tool`,
+        {
+          connection: connection(s.host),
+          create: "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore",
+          stdin: scriptText("etcd-restore"),
+          triggers: [s.host.machineId],
+        },
+        { parent: this, dependsOn: [s.install] },
+      );
+      // kubeadm has no snapshot schedule of its own: the program's snapshot tool, on cron.
+      if (dist.etcdSnapshotsBy === "tool" && args.etcdBackup) {
         new command.remote.Command(
-          `${s.host.name}-restore-tool`,
+          `${s.host.name}-etcd-snapshots`,
           {
             connection: connection(s.host),
-            create: "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore",
-            stdin: scriptText("etcd-restore"),
+            create: scriptCommand("etcd-snapshot", "install"),
+            // The bucket keys: stdin only, kept in a root-only file on the server.
+            stdin: pulumi.secret(pulumi.output(args.etcdBackup).apply((b) => encodeSettings(snapshotToolSettings(b)))),
             triggers: [s.host.machineId],
           },
           { parent: this, dependsOn: [s.install] },
         );
       }
+    }
+
+    // The kernel held or released on every node: changing the setting re-runs only these.
+    for (const h of args.hosts) {
+      new command.remote.Command(
+        `${h.name}-kernel`,
+        {
+          connection: connection(h),
+          create: scriptCommand("kernel-hold", args.kernelHold ? "hold" : "release"),
+          triggers: [h.machineId],
+        },
+        { parent: this, dependsOn: [waits.get(h)!] },
+      );
     }
 
     // Labels and taints by kubectl on the first server: changing them re-runs only this command.
@@ -340,6 +367,25 @@ export class Cluster extends pulumi.ComponentResource {
 
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiUrl: this.apiUrl });
   }
+}
+
+/** Settings of etcd-snapshot.sh install: the tool itself, the schedule, and the bucket if any. */
+function snapshotToolSettings(backup: EtcdBackup): Record<string, string> {
+  return {
+    SCRIPT: scriptText("etcd-snapshot"),
+    SCHEDULE: backup.schedule,
+    RETENTION: String(backup.retention),
+    ...(backup.s3
+      ? {
+          S3_ENDPOINT: backup.s3.endpoint,
+          S3_REGION: backup.s3.region,
+          S3_BUCKET: backup.s3.bucket,
+          S3_FOLDER: backup.s3.folder,
+          S3_ACCESS_KEY: backup.s3.accessKey,
+          S3_SECRET_KEY: backup.s3.secretKey,
+        }
+      : {}),
+  };
 }
 
 /** The distribution's admin kubeconfig, renamed after the cluster and pointed at the API endpoint. */

@@ -75,8 +75,11 @@ export interface Distribution {
   readonly kubeconfigPath: string;
   /** k3s and RKE2 join with a shared cluster token; kubeadm with short-lived join material. */
   readonly joinsWith: "token" | "material";
-  /** Whether the distribution takes scheduled etcd snapshots (and S3 uploads) from its config. */
-  readonly etcdSnapshots: boolean;
+  /**
+   * Who takes the scheduled etcd snapshots (and S3 uploads): the distribution itself, from its
+   * config (k3s, RKE2), or the program's own snapshot tool on a cron schedule (kubeadm).
+   */
+  readonly etcdSnapshotsBy: "config" | "tool";
   /** The command that installs (or joins) a node; settings go on stdin. */
   installCommand(node: NodeFacts): string;
   /** The settings of that command, given the cluster (and, for kubeadm joins, fresh join material). */
@@ -142,7 +145,7 @@ function rancher(options: {
     kubectl: options.kubectl,
     kubeconfigPath: options.kubeconfigPath,
     joinsWith: "token",
-    etcdSnapshots: true,
+    etcdSnapshotsBy: "config",
     installCommand: (node) => scriptCommand("rancher", options.name, node.role),
     installSettings: (node, cluster) => {
       if (!cluster.token) throw new Error(`${options.name} needs the cluster token`);
@@ -232,7 +235,7 @@ export const KUBEADM: Distribution = {
   kubectl: "kubectl --kubeconfig /etc/kubernetes/admin.conf",
   kubeconfigPath: "/etc/kubernetes/admin.conf",
   joinsWith: "material",
-  etcdSnapshots: false,
+  etcdSnapshotsBy: "tool",
   installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
   revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),

@@ -18,7 +18,9 @@ export type ScriptName =
   | "rollout"
   | "remove-node"
   | "uninstall"
-  | "etcd-restore";
+  | "etcd-restore"
+  | "etcd-snapshot"
+  | "kernel-hold";
 
 const read = (name: string) => fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8");
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Scheduled etcd snapshots for kubeadm servers (k3s and RKE2 take them from their own config).
+#
+#   etcd-snapshot.sh install   from the bootstrap: installs etcdctl (Ubuntu's etcd-client), this
+#                              script as /usr/local/sbin/oci-k8s-etcd-snapshot, its settings
+#                              (root-only) and a cron entry on SCHEDULE
+#   oci-k8s-etcd-snapshot run  from cron (or by hand): one snapshot of the local etcd member,
+#                              the newest RETENTION kept, uploaded to the bucket when one is set
+#
+# Settings (stdin of install): SCRIPT (this program), SCHEDULE, RETENTION, and with a bucket
+# S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_FOLDER, S3_ACCESS_KEY, S3_SECRET_KEY. The keys stay in
+# the root-only settings file and reach curl on its stdin, never on a command line.
+set -euo pipefail
+
+action="${1:?usage: etcd-snapshot.sh install | run}"
+root="${OCI_K8S_ROOT:-}"
+settings_file="$root/etc/oci-k8s/etcd-snapshot.settings"
+tool="$root/usr/local/sbin/oci-k8s-etcd-snapshot"
+dir="$root/var/lib/oci-k8s/etcd-snapshots"
+pki="$root/etc/kubernetes/pki/etcd"
+
+# s3 METHOD URL [curl arguments...] : a signed request; the keys travel on curl's stdin.
+s3() {
+  local method=$1 url=$2
+  shift 2
+  printf 'user = "%s:%s"\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" |
+    curl -K - --fail --silent --show-error --aws-sigv4 "aws:amz:$S3_REGION:s3" -X "$method" "$@" "$url"
+}
+
+case "$action" in
+  install)
+    read_settings
+    require_settings SCRIPT SCHEDULE RETENTION
+    if ! command -v etcdctl >/dev/null; then
+      retry 5 apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
+      apt-get install -y -q etcd-client >&2 || die "could not install etcd-client (etcdctl)" "read the apt output above"
+    fi
+    write_file "$tool" 755 "$SCRIPT" || true
+    stored=(SCHEDULE RETENTION S3_ENDPOINT S3_REGION S3_BUCKET S3_FOLDER S3_ACCESS_KEY S3_SECRET_KEY)
+    lines=""
+    for key in "${stored[@]}"; do
+      lines+="$key=$(printf '%s' "${!key:-}" | base64 -w0)"$'\n'
+    done
+    write_file "$settings_file" 600 "${lines%$'\n'}" || true
+    write_file "$root/etc/cron.d/oci-k8s-etcd-snapshot" 644 "$SCHEDULE root /usr/local/sbin/oci-k8s-etcd-snapshot run 2>&1 | logger -t oci-k8s-etcd-snapshot" || true
+    log "etcd snapshots scheduled ($SCHEDULE), keeping $RETENTION${S3_BUCKET:+, uploaded to $S3_BUCKET/$S3_FOLDER}"
+    ;;
+  run)
+    read_settings <"$settings_file"
+    require_settings RETENTION
+    mkdir -p "$dir"
+    name="etcd-snapshot-$(hostname)-$(date -u +%Y%m%dT%H%M%SZ).db"
+    ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert="$pki/ca.crt" \
+      --cert="$pki/healthcheck-client.crt" --key="$pki/healthcheck-client.key" \
+      snapshot save "$dir/$name.part" >&2 || {
+      rm -f "$dir/$name.part"
+      die "etcdctl could not take a snapshot" "check the etcd pod: kubectl -n kube-system get pods -l component=etcd"
+    }
+    mv "$dir/$name.part" "$dir/$name"
+    log "snapshot $dir/$name"
+    # The newest RETENTION snapshots stay (names sort by time).
+    mapfile -t old < <(find "$dir" -maxdepth 1 -name 'etcd-snapshot-*.db' -printf '%f\n' | sort -r | tail -n "+$((RETENTION + 1))")
+    for f in "${old[@]}"; do rm -f "${dir:?}/$f"; done
+    if [[ -n "${S3_BUCKET:-}" ]]; then
+      base="https://$S3_ENDPOINT/$S3_BUCKET"
+      retry 3 s3 PUT "$base/$S3_FOLDER/$name" -T "$dir/$name" >&2 ||
+        die "the upload of $name to $S3_BUCKET failed; the snapshot is kept on this server" "check the bucket settings and the customer secret key"
+      log "uploaded to $S3_BUCKET/$S3_FOLDER/$name"
+      prefix="$S3_FOLDER/etcd-snapshot-$(hostname)-"
+      listing="$(s3 GET "$base?list-type=2&prefix=$prefix")" || die "could not list $S3_BUCKET to prune old snapshots" "check the key's permissions"
+      mapfile -t stale < <(grep -o '<Key>[^<]*</Key>' <<<"$listing" | sed 's/<[^>]*>//g' | sort -r | tail -n "+$((RETENTION + 1))")
+      for key in "${stale[@]}"; do
+        s3 DELETE "$base/$key" >&2 || log "could not delete old snapshot $key from the bucket"
+      done
+    fi
+    ;;
+  *) die "unknown action $action" "use install or run" ;;
+esac
