@@ -27,7 +27,7 @@ export interface ClusterArgs {
   readonly ssh: SshAccess;
   /** File each host's preparation writes when it is done; the bootstrap waits for it. */
   readonly readyMarker: string;
-  /** Scheduled etcd snapshots (k3s and RKE2); its S3 keys are secret. */
+  /** Scheduled etcd snapshots (every distribution); its S3 keys are secret. */
   readonly etcdBackup?: pulumi.Input<EtcdBackup>;
   /**
    * A new version or a changed machine is being rolled out: agents, too, take their turn one at a
@@ -261,16 +261,17 @@ export class Cluster extends pulumi.ComponentResource {
       }
     }
 
-    // The kernel held or released on every node: changing the setting re-runs only these.
-    for (const h of args.hosts) {
+    // The kernel held or released on every node (after its install, which uses apt too):
+    // changing the setting re-runs only these.
+    for (const s of steps) {
       new command.remote.Command(
-        `${h.name}-kernel`,
+        `${s.host.name}-kernel`,
         {
-          connection: connection(h),
+          connection: connection(s.host),
           create: scriptCommand("kernel-hold", args.kernelHold ? "hold" : "release"),
-          triggers: [h.machineId],
+          triggers: [s.host.machineId],
         },
-        { parent: this, dependsOn: [waits.get(h)!] },
+        { parent: this, dependsOn: [s.install] },
       );
     }
 
