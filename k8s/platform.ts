@@ -139,7 +139,7 @@ export class Platform extends pulumi.ComponentResource {
       const source = args.gitops;
       const credential = source.credential
         ? [
-            new k8s.core.v1.Secret("gitops-repository", repositorySecret(source.repoUrl, source.credential), {
+            new k8s.core.v1.Secret("gitops-repository", repositorySecret(source.repoUrl, pulumi.secret(source.credential)), {
               parent: this,
               provider,
               dependsOn: [argo],

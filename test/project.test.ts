@@ -36,6 +36,40 @@ describe("project files", () => {
     assert.equal(read("Pulumi.yaml"), renderPulumiYaml(read("Pulumi.yaml")), "run npm run gen:docs");
   });
 
+  it("Pulumi.yaml passes the CLI's own stack-config rules (pulumi/pulumi sdk/go/common/workspace: validateStackConfigValue)", () => {
+    // The CLI copies a project default into a stack that leaves the key out, as plain text, then
+    // validates every value: a `secret: true` key whose value is not encrypted stops every
+    // preview and up with "must be encrypted as it's secret"; a value must match the declared
+    // type (ValidateConfigValue: string, integer, boolean, array of items).
+    const matches = (type: string, items: string | undefined, value: unknown): boolean => {
+      switch (type) {
+        case "string":
+          return typeof value === "string";
+        case "integer":
+          return typeof value === "number" && Number.isInteger(value);
+        case "boolean":
+          return typeof value === "boolean";
+        case "array":
+          return Array.isArray(value) && value.every((v) => items !== undefined && matches(items, undefined, v));
+        default:
+          return false;
+      }
+    };
+    const config = parse(read("Pulumi.yaml")).config as Record<string, Record<string, unknown>>;
+    const problems: string[] = [];
+    for (const [key, spec] of Object.entries(config)) {
+      const items = (spec.items as { type?: string } | undefined)?.type;
+      if (spec.secret === true && "default" in spec) problems.push(`${key}: a secret key with a plain default`);
+      if ("default" in spec && !matches(String(spec.type), items, spec.default))
+        problems.push(`${key}: default ${JSON.stringify(spec.default)} is not of type ${spec.type}${items ? ` of ${items}` : ""}`);
+    }
+    assert.deepEqual(problems, []);
+    // Every key the program declares secret is declared secret to the CLI too.
+    const secretKeys = Object.entries(CONFIG_KEYS).filter(([, s]) => "secret" in s && s.secret).map(([k]) => k);
+    assert.ok(secretKeys.length >= 4);
+    for (const key of secretKeys) assert.equal(config[key].secret, true, key);
+  });
+
   it("README's generated blocks match the code (run npm run gen:docs)", () => {
     assert.equal(read("README.md"), renderReadme(read("README.md")));
   });
