@@ -50,7 +50,9 @@ export class IngressLoadBalancer extends pulumi.ComponentResource {
     const publicIp = new oci.core.PublicIp(
       "public-ip",
       { ...common, lifetime: "RESERVED", displayName: `${args.clusterName}-ingress` },
-      { parent: this },
+      // Oracle sets privateIpId when the load balancer takes the address; the provider does not
+      // mark it computed, so without this every refresh would show a change.
+      { parent: this, ignoreChanges: ["privateIpId"] },
     );
     const nlb = new oci.networkloadbalancer.NetworkLoadBalancer(
       "nlb",

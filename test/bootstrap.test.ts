@@ -402,6 +402,14 @@ describe("bootstrap: changes", () => {
     assert.ok(reaches(r, cmd(r, "server-2-install"), named(r, INSTANCE, "server-2")));
   });
 
+  it("no command offers its previous stdout (kubeconfig, join material) to the next run as an SSH variable", async () => {
+    for (const r of [await run("k3s", threeServers), await run("kubeadm", threeServers)]) {
+      const commands = ofType(r, COMMAND);
+      assert.ok(commands.length > 10);
+      for (const c of commands) assert.equal(c.inputs.addPreviousOutputInEnv, false, c.name);
+    }
+  });
+
   it("reaches private nodes through the public jump host", async () => {
     const r = await runProgram("prd", {
       ...MINIMAL_CONFIG,

@@ -238,6 +238,13 @@ describe("program: dev stack (Always Free)", function () {
       assert.deepEqual(i.ignoreChanges.sort(), ["availabilityDomain", "metadata.user_data", "sourceDetails.sourceId"]);
     }
   });
+
+  it("ignores the reserved IP's privateIpId, which Oracle sets when the load balancer takes the address", () => {
+    const [ip] = ofType(r, "oci:Core/publicIp:PublicIp");
+    assert.equal(ip.inputs.lifetime, "RESERVED");
+    assert.equal(ip.inputs.privateIpId, undefined);
+    assert.deepEqual(ip.ignoreChanges, ["privateIpId"]);
+  });
 });
 
 describe("program: prd stack (PAYG, HA, NAT)", function () {

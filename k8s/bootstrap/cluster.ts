@@ -6,6 +6,7 @@ import { parse, stringify } from "yaml";
 import { formatTaint } from "../labels";
 import { ClusterFacts, Distribution, EtcdBackup, JoinMaterial, NodeFacts } from "./distributions";
 import { decodeSettings, encodeSettings, scriptCommand, scriptText } from "./scripts";
+import { remoteCommand } from "./remote";
 import { Host, SshAccess } from "./types";
 
 /** SSH dial attempts while a node is still booting: 60 tries of up to 15 s each. */
@@ -125,7 +126,7 @@ export class Cluster extends pulumi.ComponentResource {
     const waits = new Map(
       args.hosts.map((h) => [
         h,
-        new command.remote.Command(
+        remoteCommand(
           `${h.name}-wait`,
           {
             connection: connection(h),
@@ -140,7 +141,7 @@ export class Cluster extends pulumi.ComponentResource {
     /** kubeadm: once the node has joined, its token and the uploaded certificates are deleted. */
     const revoke = (h: Host, joined: pulumi.Resource, material?: pulumi.Output<JoinMaterial>) => {
       if (!material || !dist.revokeJoinMaterialCommand) return;
-      new command.remote.Command(
+      remoteCommand(
         `${h.name}-revoke-join`,
         {
           connection: onFirst,
@@ -172,7 +173,7 @@ export class Cluster extends pulumi.ComponentResource {
       after: pulumi.Resource[],
       joins: (drained: pulumi.Resource[]) => pulumi.Output<JoinMaterial> | undefined,
     ): Step => {
-      const drain = new command.remote.Command(
+      const drain = remoteCommand(
         `${h.name}-drain`,
         // Nothing of the node's own machine: a resized instance waits for this drain.
         { connection: onFirst, create: scriptCommand("rollout", "drain"), stdin: rolloutSettings(h) },
@@ -184,7 +185,7 @@ export class Cluster extends pulumi.ComponentResource {
       const settings = pulumi
         .all([nodeFacts, clusterFacts, material ?? pulumi.output(undefined)])
         .apply(([n, c, m]) => encodeSettings(dist.installSettings(n, c, m)));
-      const installCommand = new command.remote.Command(
+      const installCommand = remoteCommand(
         `${h.name}-install`,
         {
           connection: connection(h),
@@ -196,7 +197,7 @@ export class Cluster extends pulumi.ComponentResource {
         { parent: this, dependsOn: [waits.get(h)!, drain] },
       );
       revoke(h, installCommand, material);
-      const uncordon = new command.remote.Command(
+      const uncordon = remoteCommand(
         `${h.name}-uncordon`,
         { connection: onFirst, create: scriptCommand("rollout", "uncordon"), stdin: rolloutSettings(h), triggers: [h.machineId] },
         { parent: this, dependsOn: [installCommand] },
@@ -207,7 +208,7 @@ export class Cluster extends pulumi.ComponentResource {
     /** kubeadm: a fresh token (15 minutes) and certificate key, made on the first server just before the join. */
     const joinMaterial = (h: Host, after: pulumi.Resource[]): pulumi.Output<JoinMaterial> | undefined => {
       if (dist.joinsWith !== "material") return undefined;
-      const made = new command.remote.Command(
+      const made = remoteCommand(
         `${h.name}-join-material`,
         {
           connection: onFirst,
@@ -235,7 +236,7 @@ export class Cluster extends pulumi.ComponentResource {
 
     for (const s of steps.filter((x) => x.host.role === "server")) {
       // The etcd restore tool on every server, for the documented restore.
-      new command.remote.Command(
+      remoteCommand(
         `${s.host.name}-restore-tool`,
         {
           connection: connection(s.host),
@@ -247,7 +248,7 @@ export class Cluster extends pulumi.ComponentResource {
       );
       // kubeadm has no snapshot schedule of its own: the program's snapshot tool, on cron.
       if (dist.etcdSnapshotsBy === "tool" && args.etcdBackup) {
-        new command.remote.Command(
+        remoteCommand(
           `${s.host.name}-etcd-snapshots`,
           {
             connection: connection(s.host),
@@ -264,7 +265,7 @@ export class Cluster extends pulumi.ComponentResource {
     // The kernel held or released on every node (after its install, which uses apt too):
     // changing the setting re-runs only these.
     for (const s of steps) {
-      new command.remote.Command(
+      remoteCommand(
         `${s.host.name}-kernel`,
         {
           connection: connection(s.host),
@@ -278,7 +279,7 @@ export class Cluster extends pulumi.ComponentResource {
     // Labels and taints by kubectl on the first server: changing them re-runs only this command.
     const labelled = steps.map(
       (s) =>
-        new command.remote.Command(
+        remoteCommand(
           `${s.host.name}-labels`,
           {
             connection: onFirst,
@@ -303,7 +304,7 @@ export class Cluster extends pulumi.ComponentResource {
     // first, which runs their delete before the old instance goes and before the new one joins.
     // Their connection and scripts are never diffed: no change of key or script can run a delete.
     for (const s of steps.filter((x) => x.host !== first)) {
-      const uninstall = new command.remote.Command(
+      const uninstall = remoteCommand(
         `${s.host.name}-uninstall`,
         {
           connection: connection(s.host),
@@ -313,7 +314,7 @@ export class Cluster extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [s.install], ignoreChanges: ["connection", "delete"] },
       );
-      new command.remote.Command(
+      remoteCommand(
         `${s.host.name}-retire`,
         {
           connection: onFirst,
@@ -327,7 +328,7 @@ export class Cluster extends pulumi.ComponentResource {
       );
     }
 
-    const kubeconfigCommand = new command.remote.Command(
+    const kubeconfigCommand = remoteCommand(
       `${name}-kubeconfig`,
       {
         connection: onFirst,
@@ -338,7 +339,7 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [firstStep.install], additionalSecretOutputs: ["stdout"] },
     );
 
-    this.ready = new command.remote.Command(
+    this.ready = remoteCommand(
       `${name}-ready`,
       {
         connection: onFirst,

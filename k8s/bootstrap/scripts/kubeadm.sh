@@ -11,13 +11,13 @@
 #                             (JOIN_TOKEN) and the uploaded control-plane certificates, so the
 #                             material kept in Pulumi's state is dead
 #
-# Settings (stdin): VERSION (v1.34.9), and for init/join CONFIG (the kubeadm configuration),
-# for init CNI_MANIFEST (URL of the pinned CNI manifest).
+# Settings (stdin): for init and join VERSION (v1.34.9) and CONFIG (the kubeadm configuration),
+# for init also CNI_MANIFEST (URL of the pinned CNI manifest); for revoke JOIN_TOKEN;
+# join-material reads none.
 set -euo pipefail
 
 action="${1:?usage: kubeadm.sh init|join|join-material|revoke}"
-read_settings
-require_settings VERSION
+read_settings # join-material gets no stdin and revoke only JOIN_TOKEN: each action requires its own
 admin_conf="${OCI_K8S_ROOT:-}/etc/kubernetes/admin.conf"
 export KUBECTL="kubectl --kubeconfig $admin_conf"
 
@@ -80,7 +80,7 @@ upgrade() {
 
 case "$action" in
   init)
-    require_settings CONFIG CNI_MANIFEST
+    require_settings VERSION CONFIG CNI_MANIFEST
     if [[ -f "$admin_conf" ]]; then
       log "control plane already initialised"
       upgrade apply
@@ -108,7 +108,7 @@ case "$action" in
     fi
     ;;
   join)
-    require_settings CONFIG
+    require_settings VERSION CONFIG
     if [[ -f "${OCI_K8S_ROOT:-}/etc/kubernetes/kubelet.conf" ]]; then
       log "already joined"
       upgrade node

@@ -1,0 +1,120 @@
+/**
+ * Every remote command, run with exactly what the program registers: its command line and its
+ * stdin (nothing when the program sets none, as pulumi-command then sends none). A script that
+ * requires a setting its command does not send dies with "setting X is missing" on a real node;
+ * here it dies the same way under bash, against permissive fakes of the node's tools.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { MINIMAL_CONFIG, MOCK_JOIN, ofType, runOk } from "./harness";
+import { fakeBin, run, tempDir } from "./tools";
+
+const COMMAND = "command:remote:Command";
+
+/** Splits a POSIX command line as k8s/bootstrap/scripts.ts quotes it (bare words and '...' words). */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === " ") {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error("unclosed quote");
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (c === "\\") {
+      word = (word ?? "") + line[++i];
+    } else {
+      word = (word ?? "") + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** Tools the scripts call on a node, faked to succeed; kubeadm prints join material like the real one. */
+function permissiveNode(): { bin: string; root: string } {
+  const dir = tempDir("stdin");
+  const bin = path.join(dir, "bin");
+  const root = path.join(dir, "root");
+  fs.mkdirSync(bin);
+  fs.mkdirSync(root);
+  const tools = ["k3s", "rke2", "kubectl", "systemctl", "curl", "apt-get", "apt-mark", "dpkg", "cloud-init", "crictl"];
+  for (const tool of [...tools, "etcdctl", "gpg", "containerd", "logger", "journalctl", "sudo", "sleep", "fuser", "flock"]) {
+    fakeBin(bin, tool);
+  }
+  fakeBin(
+    bin,
+    "kubeadm",
+    `case "$*" in
+  *"token create"*) echo "kubeadm join 10.0.0.2:6443 --token ${MOCK_JOIN.JOIN_TOKEN} --discovery-token-ca-cert-hash ${MOCK_JOIN.CA_CERT_HASH}" ;;
+  *upload-certs*) echo "${MOCK_JOIN.CERTIFICATE_KEY}" ;;
+esac`,
+  );
+  return { bin, root };
+}
+
+const topologies: Record<string, unknown[]> = {
+  "one server": [
+    { name: "server-1", role: "server", ocpus: 1 },
+    { name: "agent-1", role: "agent", ocpus: 1 },
+  ],
+  "three servers": [
+    { name: "server-1", role: "server", ocpus: 2, memoryGb: 8 },
+    { name: "server-2", role: "server", ocpus: 1, memoryGb: 8 },
+    { name: "server-3", role: "server", ocpus: 1, memoryGb: 8 },
+    { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
+  ],
+};
+
+describe("every remote command with exactly its registered stdin", function () {
+  this.timeout(120_000);
+
+  it("splits command lines the way bash does", () => {
+    assert.deepEqual(shellWords(`sudo bash -c 'echo '\\''hi'\\''' kubeadm join-material server`), [
+      "sudo",
+      "bash",
+      "-c",
+      "echo 'hi'",
+      "kubeadm",
+      "join-material",
+      "server",
+    ]);
+  });
+
+  for (const distribution of ["k3s", "rke2", "kubeadm"]) {
+    for (const [topology, nodes] of Object.entries(topologies)) {
+      it(`${distribution}, ${topology}: no script misses a setting`, async () => {
+        const tier = nodes.length > 2 ? { tier: "payg" } : {};
+        const r = await runOk("stdin", { ...MINIMAL_CONFIG, ...tier, distribution, nodes });
+        const node = permissiveNode();
+        let ran = 0;
+        const missing: string[] = [];
+        for (const c of ofType(r, COMMAND)) {
+          for (const phase of ["create", "update", "delete"] as const) {
+            const line = c.inputs[phase];
+            if (typeof line !== "string" || !line.startsWith("sudo bash -c ")) continue;
+            const [, , , script, ...args] = shellWords(line);
+            const result = run("bash", ["-c", script, ...args], {
+              input: typeof c.inputs.stdin === "string" ? c.inputs.stdin : "",
+              env: { PATH: `${node.bin}:${process.env.PATH}`, OCI_K8S_ROOT: node.root, OCI_K8S_RETRY_DELAY: "0" },
+            });
+            ran++;
+            const lack = /setting (\w+) is missing/.exec(result.stderr);
+            if (lack) missing.push(`${c.name} (${phase}: ${args.join(" ")}): ${lack[0]}`);
+            if (args[0] === "kubeadm" && args[1] === "join-material") {
+              assert.equal(result.status, 0, `${c.name}: ${result.stderr}`);
+              assert.match(result.stdout, /^JOIN_TOKEN=/m);
+            }
+          }
+        }
+        assert.ok(ran >= 10, `only ${ran} scripts ran`);
+        assert.deepEqual(missing, []);
+      });
+    }
+  }
+});
