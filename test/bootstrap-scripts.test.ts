@@ -253,7 +253,7 @@ esac`,
         .calls()
         .some((c) =>
           c.includes(
-            "apt-get install -y -q --allow-change-held-packages kubelet=1.34.9-1.1 kubeadm=1.34.9-1.1 kubectl=1.34.9-1.1",
+            "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.34.9-1.1 kubeadm=1.34.9-1.1 kubectl=1.34.9-1.1",
           ),
         ),
     );
@@ -269,7 +269,10 @@ esac`,
     const second = s.run("kubeadm", ["init"], initSettings);
     assert.equal(second.status, 0, second.stderr);
     const again = s.calls().slice(before);
-    assert.ok(!again.some((c) => c.startsWith("apt-get install") || c.startsWith("kubeadm init")), again.join("\n"));
+    assert.ok(
+      !again.some((c) => c.startsWith("apt-get -o DPkg::Lock::Timeout=60 install") || c.startsWith("kubeadm init")),
+      again.join("\n"),
+    );
   });
 
   it("join-material prints a fresh token, the CA hash and (for servers) a certificate key as settings lines", () => {
@@ -331,13 +334,21 @@ esac`,
     assert.match(up.stderr, /upgrading this node from v1\.34\.9 to v1\.35\.1/);
     // The v1.35 package repository replaces v1.34's.
     assert.match(fs.readFileSync(path.join(s.root, "etc/apt/sources.list.d/kubernetes.list"), "utf8"), /stable:\/v1\.35\/deb/);
-    after(calls, "apt-get install -y -q --allow-change-held-packages kubeadm=1.35.1-1.1", "kubeadm upgrade apply -y v1.35.1");
+    after(
+      calls,
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubeadm=1.35.1-1.1",
+      "kubeadm upgrade apply -y v1.35.1",
+    );
     after(
       calls,
       "kubeadm upgrade apply -y v1.35.1",
-      "apt-get install -y -q --allow-change-held-packages kubelet=1.35.1-1.1 kubectl=1.35.1-1.1",
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.35.1-1.1 kubectl=1.35.1-1.1",
     );
-    after(calls, "apt-get install -y -q --allow-change-held-packages kubelet=1.35.1-1.1", "systemctl restart kubelet");
+    after(
+      calls,
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.35.1-1.1",
+      "systemctl restart kubelet",
+    );
     assert.ok(!calls.some((c) => c.startsWith("kubeadm init --config")), "a running control plane is never initialised again");
     const again = s.run("kubeadm", ["init"], { ...initSettings, VERSION: "v1.35.1" });
     assert.match(again.stderr, /kubelet already runs v1\.35\.1; nothing to upgrade/);
@@ -363,7 +374,7 @@ esac`,
     after(
       s.calls().slice(before),
       "kubeadm upgrade node",
-      "apt-get install -y -q --allow-change-held-packages kubelet=1.35.1-1.1",
+      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.35.1-1.1",
     );
     assert.equal(s.calls().filter((c) => c.startsWith("kubeadm join")).length, 1);
   });
@@ -664,6 +675,56 @@ esac`,
   });
 });
 
+describe("bootstrap scripts: apt waits for dpkg's lock (lib.sh with_apt_lock)", () => {
+  /** apt-get that reports dpkg's lock held for its first `busy` calls, as while unattended upgrades run. */
+  const lockedApt = (s: Sandbox, busy: number) =>
+    fakeBin(
+      s.bin,
+      "apt-get",
+      `n=$(( $(cat "$FAKE_STATE/apt" 2>/dev/null || echo 0) + 1 )); echo $n > "$FAKE_STATE/apt"
+if (( n <= ${busy} )); then echo "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 812 (unattended-upgr)" >&2; exit 100; fi`,
+    );
+  const LIB = fs.readFileSync(path.join(__dirname, "../k8s/bootstrap/scripts/lib.sh"), "utf8");
+  const aptRuns = (s: Sandbox) => s.calls().filter((c) => c.startsWith("apt-get"));
+
+  it("kubeadm's install waits out a held lock and then installs, with apt's own lock timeout set", () => {
+    const s = sandbox();
+    lockedApt(s, 3);
+    for (const name of ["apt-mark", "gpg", "curl", "containerd", "kubeadm", "kubectl"]) fakeBin(s.bin, name);
+    const r = s.run("kubeadm", ["join"], { VERSION: "v1.34.9", CONFIG: "kind: JoinConfiguration" });
+    assert.match(r.stderr, /another apt run holds its lock; waiting/);
+    const runs = aptRuns(s);
+    assert.ok(runs.length > 3, runs.join("\n"));
+    assert.ok(
+      runs.every((c) => c.startsWith("apt-get -o DPkg::Lock::Timeout=60 ")),
+      runs.join("\n"),
+    );
+    assert.ok(
+      runs.some((c) => c.includes(" install -y -q containerd")),
+      runs.join("\n"),
+    );
+  });
+
+  it("gives up after OCI_K8S_APT_LOCK_WAIT seconds with apt's error, and does not retry other failures", () => {
+    const s = sandbox();
+    lockedApt(s, 1_000_000);
+    const started = Date.now();
+    const held = run("bash", ["-c", `${LIB}\nwith_apt_lock apt-get install -y x`], {
+      env: { PATH: `${s.bin}:${process.env.PATH}`, FAKE_STATE: s.state, OCI_K8S_RETRY_DELAY: "0.2", OCI_K8S_APT_LOCK_WAIT: "1" },
+    });
+    assert.equal(held.status, 100);
+    assert.match(held.stderr, /Could not get lock/);
+    assert.ok(Date.now() - started < 10_000, "the wait is bounded");
+    const other = sandbox();
+    fakeBin(other.bin, "apt-get", `echo "E: Unable to locate package x" >&2; exit 100`);
+    const missing = run("bash", ["-c", `${LIB}\nwith_apt_lock apt-get install -y x`], {
+      env: { PATH: `${other.bin}:${process.env.PATH}`, OCI_K8S_RETRY_DELAY: "0.2" },
+    });
+    assert.equal(missing.status, 100);
+    assert.equal(aptRuns(other).length, 1, "a failure other than the lock is not retried");
+  });
+});
+
 describe("bootstrap scripts: kernel-hold.sh", () => {
   it("holds the installed kernel packages, and releases only held kernel packages", () => {
     const s = sandbox();
@@ -833,7 +894,7 @@ exit 0`,
     const { s, settings, tool } = server();
     const r = s.run("etcd-snapshot", ["install"], settings);
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(s.calls().includes("apt-get install -y -q etcd-client"));
+    assert.ok(s.calls().includes("apt-get -o DPkg::Lock::Timeout=60 install -y -q etcd-client"));
     assert.equal(fs.statSync(tool).mode & 0o777, 0o755);
     const stored = path.join(s.root, "etc/oci-k8s/etcd-snapshot.settings");
     assert.equal(fs.statSync(stored).mode & 0o777, 0o600);

@@ -49,6 +49,28 @@ retry() {
   done
 }
 
+# with_apt_lock apt-get|apt-mark ARGS... : runs an apt command that waits for dpkg's and the
+# package lists' locks instead of failing at once: on a fresh node unattended upgrades hold them
+# for minutes. Waits at most OCI_K8S_APT_LOCK_WAIT seconds (600) in all, then fails as apt did.
+with_apt_lock() {
+  local tool=$1 deadline=$((SECONDS + ${OCI_K8S_APT_LOCK_WAIT:-600})) out status
+  shift
+  local -a args=("$@")
+  if [[ "$tool" == apt-get ]]; then args=(-o DPkg::Lock::Timeout=60 "${args[@]}"); fi
+  while true; do
+    status=0
+    out="$("$tool" "${args[@]}" 2>&1)" || status=$?
+    printf '%s\n' "$out" >&2
+    if ((status == 0)); then return 0; fi
+    if ! grep -qE 'Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock (the )?(administration )?directory' <<<"$out" ||
+      ((SECONDS >= deadline)); then
+      return "$status"
+    fi
+    log "another apt run holds its lock; waiting"
+    sleep "$retry_delay"
+  done
+}
+
 # write_file PATH MODE CONTENT : writes atomically; returns 0 when the file changed, 1 when not.
 write_file() {
   local path=$1 mode=$2 content=$3 tmp
