@@ -6,11 +6,11 @@
  * and exist only inside these namespaces.
  */
 import { strict as assert } from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "./harness";
-import { must, requireTool, run, tempDir } from "./tools";
+import { must, requireRoot, requireTool, tempDir } from "./tools";
 
 /** Oracle's Ubuntu image rules (a copy of shared/reference/oci-ubuntu-rules.v4, kept identical by a test). */
 const FIXTURE = path.join(ROOT, "test", "fixtures", "oci-ubuntu-rules.v4");
@@ -60,8 +60,9 @@ describe("OCI image firewall fix (real iptables in network namespaces)", functio
   let rulesFile: string;
   let instanceServicesBefore: string[];
 
-  before(async () => {
-    for (const tool of ["ip", "iptables", "iptables-restore"]) requireTool(tool);
+  before(async function () {
+    requireRoot(this, "network namespaces and iptables");
+    for (const tool of ["ip", "iptables", "iptables-restore"]) requireTool(this, tool);
     for (const ns of Object.values(NS)) must("ip", ["netns", "add", ns]);
     // client 198.18.0.2 <-> 198.18.0.1 node 198.18.1.1 <-> 198.18.1.2 pod
     const link = (a: string, b: string, nsA: string, nsB: string) => {
@@ -95,7 +96,7 @@ describe("OCI image firewall fix (real iptables in network namespaces)", functio
 
   after(() => {
     for (const l of listeners) l.kill();
-    for (const ns of Object.values(NS)) run("ip", ["netns", "del", ns]);
+    for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "del", ns]);
   });
 
   it("uses the same rules as the project's shared reference, where that folder is present", function () {

@@ -18,7 +18,9 @@ function allShellScripts(dir = ROOT): string[] {
 }
 
 describe("cloud-init host preparation", () => {
-  before(() => requireTool("cloud-init"));
+  before(function () {
+    requireTool(this, "cloud-init");
+  });
 
   for (const dataVolume of [false, true]) {
     it(`passes cloud-init schema (data volume: ${dataVolume})`, () => {
@@ -64,8 +66,8 @@ describe("cloud-init host preparation", () => {
 });
 
 describe("shell scripts", () => {
-  it("every *.sh in the repository is shellcheck-clean and strict", () => {
-    requireTool("shellcheck");
+  it("every *.sh in the repository is shellcheck-clean and strict", function () {
+    requireTool(this, "shellcheck");
     const scripts = allShellScripts();
     assert.ok(scripts.length >= 3);
     must("shellcheck", ["--severity=style", ...scripts]);
@@ -125,9 +127,9 @@ describe("host-prep.sh (fake system binaries)", () => {
 });
 
 describe("data-volume.sh (a real ext4 image, fake mount)", () => {
-  before(() => {
-    requireTool("mkfs.ext4");
-    requireTool("blkid");
+  before(function () {
+    requireTool(this, "mkfs.ext4");
+    requireTool(this, "blkid");
   });
 
   function setup() {

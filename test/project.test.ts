@@ -76,12 +76,43 @@ describe("project files", () => {
 
   it("README names the two commands that set up and test, and .ci/run runs that test command", () => {
     const readme = read("README.md");
-    assert.match(readme, /```sh\nnpm ci && pulumi stack select dev && pulumi up\n```/);
+    assert.match(readme, /```sh\nnpm ci && pulumi login --local && pulumi stack select --create dev && pulumi up\n```/);
     assert.match(readme, /```sh\nnpm test\n```/);
     const ci = read(".ci/run");
     assert.match(ci, /^npm ci\b/m);
     assert.match(ci, /^npm test$/m);
     for (const pkg of ["cloud-init", "iptables", "iproute2", "shellcheck", "e2fsprogs"]) assert.ok(ci.includes(pkg), pkg);
+  });
+
+  it("README names only files, folders and npm scripts that exist", () => {
+    const readme = read("README.md");
+    const scripts = Object.keys(JSON.parse(read("package.json")).scripts);
+    const named = new Set<string>();
+    const top = /^(\.ci|\.github|docs|examples|infra|k8s|policy|scripts|test|tools)\/[\w./-]*$|^[\w.-]+\.(ts|yaml|json|md)$/;
+    for (const [, text] of readme.matchAll(/`([^`\s]+)`/g)) if (top.test(text) && !text.includes("<")) named.add(text);
+    for (const [, text] of readme.matchAll(/^([\w.-]+(?:\/[\w.*-]*)+)\s{2,}\S/gm)) named.add(text); // the architecture tree
+    const absent = [...named].filter((p) => !p.includes("*") && !fs.existsSync(path.join(ROOT, p)));
+    assert.deepEqual(absent, [], "README names paths that do not exist");
+    assert.ok(named.size > 20, `only ${named.size} paths found: the pattern is broken`);
+    const runs = [...readme.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]);
+    assert.ok(runs.length > 3);
+    assert.deepEqual(runs.filter((r) => !scripts.includes(r)), [], "README runs npm scripts that do not exist");
+  });
+
+  it("README's architecture names every import that crosses between infra/ and k8s/", () => {
+    const readme = read("README.md");
+    const crossing: string[] = [];
+    for (const [layer, other] of [
+      ["infra", "k8s"],
+      ["k8s", "infra"],
+    ]) {
+      const files = fs.readdirSync(path.join(ROOT, layer), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+      for (const file of files) {
+        const text = read(path.join(layer, file));
+        if (new RegExp(`from "(\\.\\./)+${other}/`).test(text)) crossing.push(`${layer}/${file}`);
+      }
+    }
+    for (const file of crossing) assert.ok(readme.includes(`\`${file}\``), `${file} imports across layers; README must say so`);
   });
 
   it("pins every npm dependency exactly in every package, each with its lockfile; @pulumi/command at 1.2.1", () => {
