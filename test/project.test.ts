@@ -61,11 +61,15 @@ describe("project files", () => {
       const items = (spec.items as { type?: string } | undefined)?.type;
       if (spec.secret === true && "default" in spec) problems.push(`${key}: a secret key with a plain default`);
       if ("default" in spec && !matches(String(spec.type), items, spec.default))
-        problems.push(`${key}: default ${JSON.stringify(spec.default)} is not of type ${spec.type}${items ? ` of ${items}` : ""}`);
+        problems.push(
+          `${key}: default ${JSON.stringify(spec.default)} is not of type ${spec.type}${items ? ` of ${items}` : ""}`,
+        );
     }
     assert.deepEqual(problems, []);
     // Every key the program declares secret is declared secret to the CLI too.
-    const secretKeys = Object.entries(CONFIG_KEYS).filter(([, s]) => "secret" in s && s.secret).map(([k]) => k);
+    const secretKeys = Object.entries(CONFIG_KEYS)
+      .filter(([, s]) => "secret" in s && s.secret)
+      .map(([k]) => k);
     assert.ok(secretKeys.length >= 4);
     for (const key of secretKeys) assert.equal(config[key].secret, true, key);
   });
@@ -96,7 +100,11 @@ describe("project files", () => {
     assert.ok(named.size > 20, `only ${named.size} paths found: the pattern is broken`);
     const runs = [...readme.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]);
     assert.ok(runs.length > 3);
-    assert.deepEqual(runs.filter((r) => !scripts.includes(r)), [], "README runs npm scripts that do not exist");
+    assert.deepEqual(
+      runs.filter((r) => !scripts.includes(r)),
+      [],
+      "README runs npm scripts that do not exist",
+    );
   });
 
   it("README's architecture names every import that crosses between infra/ and k8s/", () => {
@@ -106,7 +114,9 @@ describe("project files", () => {
       ["infra", "k8s"],
       ["k8s", "infra"],
     ]) {
-      const files = fs.readdirSync(path.join(ROOT, layer), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+      const files = fs
+        .readdirSync(path.join(ROOT, layer), { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts"));
       for (const file of files) {
         const text = read(path.join(layer, file));
         if (new RegExp(`from "(\\.\\./)+${other}/`).test(text)) crossing.push(`${layer}/${file}`);

@@ -277,25 +277,24 @@ export class Cluster extends pulumi.ComponentResource {
     }
 
     // Labels and taints by kubectl on the first server: changing them re-runs only this command.
-    const labelled = steps.map(
-      (s) =>
-        remoteCommand(
-          `${s.host.name}-labels`,
-          {
-            connection: onFirst,
-            create: scriptCommand("label-node"),
-            stdin: encodeSettings({
-              KUBECTL: dist.kubectl,
-              NODE_NAME: s.host.name,
-              LABELS: Object.entries(s.host.labels)
-                .map(([k, v]) => `${k}=${v}`)
-                .join("\n"),
-              TAINTS: s.host.taints.map(formatTaint).join("\n"),
-            }),
-            triggers: [s.host.machineId],
-          },
-          { parent: this, dependsOn: [s.install] },
-        ),
+    const labelled = steps.map((s) =>
+      remoteCommand(
+        `${s.host.name}-labels`,
+        {
+          connection: onFirst,
+          create: scriptCommand("label-node"),
+          stdin: encodeSettings({
+            KUBECTL: dist.kubectl,
+            NODE_NAME: s.host.name,
+            LABELS: Object.entries(s.host.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join("\n"),
+            TAINTS: s.host.taints.map(formatTaint).join("\n"),
+          }),
+          triggers: [s.host.machineId],
+        },
+        { parent: this, dependsOn: [s.install] },
+      ),
     );
 
     // Leaving the stack, or a machine being replaced: the node is drained and deleted on the first
