@@ -220,7 +220,10 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
           assert.deepEqual(init.nodeRegistration.taints, [], "servers run workloads: no control-plane taint");
           assert.equal(cluster.kubernetesVersion, "v1.34.9");
           assert.ok(cluster.apiServer.certSANs.includes("192.0.2.10"));
-          for (const srv of servers) assert.ok(cluster.apiServer.certSANs.includes(ipOf(r, srv)), `${srv} missing from SANs`);
+          // The first server's own address; a joining server's apiserver certificate adds its own
+          // advertise address (kubeadm), and no server's settings wait for another's instance.
+          assert.ok(cluster.apiServer.certSANs.includes(ipOf(r, servers[0])));
+          for (const srv of servers.slice(1)) assert.ok(!cluster.apiServer.certSANs.includes(ipOf(r, srv)), srv);
           assert.deepEqual(cluster.networking, { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12" });
           assert.equal(kubelet.resolvConf, "/run/systemd/resolve/resolv.conf");
           assert.match(s.CNI_MANIFEST, /flannel-io\/flannel\/releases\/download\/v\d+\.\d+\.\d+\/kube-flannel\.yml$/);
@@ -248,7 +251,10 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
             }
             if (n.role === "server") {
               assert.ok(config["tls-san"].includes("192.0.2.10"));
-              for (const srv of servers) assert.ok(config["tls-san"].includes(ipOf(r, srv)), `${srv} missing from SANs`);
+              // Each server's certificate covers itself, never another server (whose instance
+              // may wait for this server's turn in a rollout).
+              for (const srv of servers)
+                assert.equal(config["tls-san"].includes(ipOf(r, srv)), srv === n.name, `${srv} in ${n.name}'s SANs`);
               for (const agent of agents) assert.ok(!config["tls-san"].includes(ipOf(r, agent)), `${agent} serves no API`);
               assert.equal(config["write-kubeconfig-mode"], "0600");
               const off: string[] =
@@ -381,6 +387,50 @@ describe("bootstrap: changes", () => {
         .map((x) => x.name),
       ["agent-1"],
     );
+  });
+
+  /** Registration completes (a dependency cycle through an instance's outputs never does). */
+  const completes = async <T>(run: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the program never finished registering: a dependency cycle")), 30_000);
+    });
+    try {
+      return await Promise.race([run, hang]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const resizedServers: Record<string, string[]> = {
+    "the second server": ["server-2"],
+    "the third server": ["server-3"],
+    "the second and third servers at once": ["server-2", "server-3"],
+  };
+  for (const [what, names] of Object.entries(resizedServers)) {
+    it(`resizing ${what} of three completes: each waits for its drain, in turn`, async () => {
+      const resized = threeServers.map((n) => (names.includes(n.name) ? { ...n, memoryGb: 6 } : n));
+      const r = await completes(runWith(resized, previously("v1.34.9+k3s1", threeServers)));
+      for (const name of names) {
+        assert.ok(dependsOn(named(r, INSTANCE, name), cmd(r, `${name}-drain`)), `${name} does not wait for its drain`);
+        assert.ok(reaches(r, cmd(r, `${name}-install`), named(r, INSTANCE, name)));
+        assert.ok(dependsOn(cmd(r, `${name}-uncordon`), cmd(r, `${name}-install`)));
+      }
+      // Servers keep their turns: server-3's drain comes after server-2 is back.
+      assert.ok(reaches(r, cmd(r, "server-3-drain"), cmd(r, "server-2-uncordon")));
+      assert.deepEqual(
+        ofType(r, INSTANCE)
+          .filter((x) => x.dependencies.some((d) => d.includes("-drain")))
+          .map((x) => x.name)
+          .sort(),
+        names,
+      );
+    });
+  }
+
+  it("resizing the first server completes too (it reboots undrained, with a warning)", async () => {
+    const resized = threeServers.map((n) => (n.name === "server-1" ? { ...n, memoryGb: 6 } : n));
+    const r = await completes(runWith(resized, previously("v1.34.9+k3s1", threeServers)));
+    assert.ok(!named(r, INSTANCE, "server-1").dependencies.some((d) => d.includes("-drain")));
   });
 
   it("a replaced server leaves first: its etcd member is removed before the instance goes and before the new one joins", async () => {

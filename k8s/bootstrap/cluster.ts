@@ -93,32 +93,28 @@ export class Cluster extends pulumi.ComponentResource {
         ? pulumi.secret(new random.RandomPassword(`${name}-token`, { length: 48, special: false }, parent).result)
         : undefined;
 
-    // The API certificate is valid for the load balancer and every address of every server, the
-    // only nodes that serve the API. Agents stay out of it, so adding one changes no server.
-    const nodeAddresses = pulumi.all(servers.flatMap((h) => [h.privateIp, h.address]));
+    // The API certificate is valid for the shared endpoints (the load balancer, extra names) and,
+    // on each server, for that server's own addresses (its facts). Never for another server's: a
+    // server's install must not wait for a later server's instance, which may itself wait for its
+    // drain (a resize), and that drain waits for this install: a cycle that never settles.
     const clusterFacts: pulumi.Output<ClusterFacts> = pulumi
-      .all([
-        nodeAddresses,
-        args.apiEndpoint,
-        first.privateIp,
-        token ?? pulumi.output(undefined),
-        args.etcdBackup ?? pulumi.output(undefined),
-      ])
-      .apply(([addresses, endpoint, firstIp, secret, etcdBackup]) => ({
+      .all([args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined), args.etcdBackup ?? pulumi.output(undefined)])
+      .apply(([endpoint, firstIp, secret, etcdBackup]) => ({
         clusterName: args.clusterName,
         version: args.version,
         firstServerIp: firstIp,
-        tlsSans: [...new Set([endpoint, ...(args.extraSans ?? []), ...addresses])],
+        tlsSans: [...new Set([endpoint, ...(args.extraSans ?? [])])],
         token: secret,
         etcdBackup: etcdBackup as EtcdBackup | undefined,
       }));
 
     const facts = (h: Host): pulumi.Output<NodeFacts> =>
-      pulumi.output(h.privateIp).apply((ip) => ({
+      pulumi.all([h.privateIp, h.address]).apply(([ip, address]) => ({
         name: h.name,
         role: h.role,
         first: h === first,
         privateIp: ip,
+        addresses: [...new Set([ip, address])],
         memoryGb: h.memoryGb,
         taints: h.taints,
       }));

@@ -18,6 +18,8 @@ export interface NodeFacts {
   /** The server that creates the cluster. */
   readonly first: boolean;
   readonly privateIp: string;
+  /** The node's own addresses (private, and the one it is reached at): on a server, API certificate SANs. */
+  readonly addresses: readonly string[];
   readonly memoryGb: number;
   readonly taints: readonly Taint[];
 }
@@ -28,7 +30,7 @@ export interface ClusterFacts {
   readonly version: string;
   /** Private IP of the first server: where other nodes join. */
   readonly firstServerIp: string;
-  /** Every name and address the API certificate must be valid for. */
+  /** Names and addresses every server's API certificate must be valid for (the shared endpoints). */
   readonly tlsSans: readonly string[];
   /** The cluster token (k3s and RKE2). */
   readonly token?: string;
@@ -160,7 +162,7 @@ function rancher(options: {
         ...(node.role === "server"
           ? {
               "advertise-address": node.privateIp,
-              "tls-san": [...cluster.tlsSans],
+              "tls-san": apiSans(cluster, node),
               "write-kubeconfig-mode": "0600",
               // The platform installs its own ingress, load balancing, storage and metrics.
               disable: options.disable,
@@ -204,6 +206,11 @@ export const RKE2: Distribution = rancher({
   disable: ["rke2-ingress-nginx", "rke2-metrics-server"],
   serverExtras: { cni: "canal" },
 });
+
+/** A server's API certificate names: the shared endpoints and the server's own addresses. */
+function apiSans(cluster: ClusterFacts, node: NodeFacts): string[] {
+  return [...new Set([...cluster.tlsSans, ...node.addresses])];
+}
 
 /** Flannel, the CNI the program installs on kubeadm clusters (VXLAN on UDP 8472, as k8s/ports.ts opens). */
 export const FLANNEL_MANIFEST = "https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml";
@@ -254,7 +261,8 @@ export const KUBEADM: Distribution = {
         clusterName: cluster.clusterName,
         kubernetesVersion: cluster.version,
         controlPlaneEndpoint: endpoint,
-        apiServer: { certSANs: [...cluster.tlsSans] },
+        // kubeadm keeps these cluster-wide; a joining server adds its own advertise address.
+        apiServer: { certSANs: apiSans(cluster, node) },
         networking: { podSubnet: KUBEADM.podCidr, serviceSubnet: KUBEADM.serviceCidr },
       };
       const kubelet = {
