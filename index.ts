@@ -221,7 +221,7 @@ async function checkSharedBudget(config: StackConfig, own: ReturnType<typeof che
       `budgetSharedWith: stack ${name} exports no freeTierUsage; run pulumi up there first, or clear budgetSharedWith`,
     );
   try {
-    const shared = checkUsage(config.tier, combineUsage(own, other), config.acceptCharges);
+    const shared = checkUsage(config.tier, combineUsage(config.tier, own, other), config.acceptCharges);
     pulumi.log.info(`Free-tier usage together with ${name}:\n${formatUsageTable(shared.usage)}`);
     if (shared.warning) pulumi.log.warn(shared.warning);
   } catch (error) {
@@ -232,21 +232,23 @@ async function checkSharedBudget(config: StackConfig, own: ReturnType<typeof che
   }
 }
 
+/** Nodes that take pods: an etcd-only member takes none. */
 function nodeCounts(config: StackConfig): NodeCounts {
+  const nodes = config.nodes.filter((n) => n.role !== "etcd");
   return {
-    all: config.nodes.length,
-    a1: config.nodes.filter((n) => !n.micro).length,
-    ingress: config.nodes.filter((n) => n.ingress).length,
-    micro: config.nodes.filter((n) => n.micro).length,
-    withDataVolume: config.nodes.filter((n) => n.dataVolumeGb !== undefined).length,
+    all: nodes.length,
+    a1: nodes.filter((n) => !n.micro).length,
+    ingress: nodes.filter((n) => n.ingress).length,
+    micro: nodes.filter((n) => n.micro).length,
+    withDataVolume: nodes.filter((n) => n.dataVolumeGb !== undefined).length,
   };
 }
 
 /** Memory pods may request: A1 nodes together, and each micro node, after kubelet reservations. */
 function allocatable(config: StackConfig) {
-  const a1 = config.nodes.filter((n) => !n.micro);
+  const a1 = config.nodes.filter((n) => !n.micro && n.role !== "etcd");
   return {
-    a1Mi: a1.reduce((sum, n) => sum + reservations(n.memoryGb).allocatableMiB, 0),
+    a1Mi: a1.reduce((sum, n) => sum + reservations(n.memoryGb, n.role).allocatableMiB, 0),
     microMiPerNode: reservations(1).allocatableMiB,
   };
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 export interface NodeOutput {
   readonly name: string;
-  readonly role: "server" | "agent";
+  readonly role: "server" | "agent" | "etcd";
   readonly arch: string;
   readonly shape: string;
   readonly ocpus: number;
@@ -27,6 +27,10 @@ export interface UsageOutput {
   readonly used: number;
   readonly allowed: number;
   readonly excess: number;
+  /** Monthly list price of the excess, US dollars (0 within the free allowance). */
+  readonly monthlyCostUsd: number;
+  /** More than the tenancy may have at all. */
+  readonly overLimit: boolean;
 }
 
 export interface ComponentOutput {

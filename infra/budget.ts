@@ -3,7 +3,7 @@
  * over the validated config, so the check runs before any resource is registered.
  */
 import { formatTable } from "../table";
-import { ALLOWANCE, RESOURCE_KEYS, ResourceKey, Tier } from "./allowance";
+import { ALLOWANCE, EGRESS_PRICE, monthlyCost, RESOURCE_KEYS, ResourceKey, Tier } from "./allowance";
 import { NodeSpec } from "./config";
 import { A1_FLEX, E2_MICRO } from "./shapes";
 
@@ -23,8 +23,12 @@ export interface UsageLine {
   readonly unit: string;
   readonly used: number;
   readonly allowed: number;
-  /** How far over the allowance the plan goes; 0 when it fits. */
+  /** How far over the free allowance the plan goes; 0 when it fits. */
   readonly excess: number;
+  /** What the excess costs a month at list prices, in US dollars (0 when free). */
+  readonly monthlyCostUsd: number;
+  /** Whether the plan asks for more than the tier lets exist at all (Oracle would refuse it). */
+  readonly overLimit: boolean;
 }
 
 export function computeUsage(plan: Plan): UsageLine[] {
@@ -40,40 +44,67 @@ export function computeUsage(plan: Plan): UsageLine[] {
     natGateways: plan.natGateway ? 1 : 0,
     vcns: plan.vcns,
   };
-  return RESOURCE_KEYS.map((resource) => {
-    const line = ALLOWANCE[resource];
-    const allowed = line.free[plan.tier];
-    return {
-      resource,
-      label: line.label,
-      unit: line.unit,
-      used: used[resource],
-      allowed,
-      excess: Math.max(0, used[resource] - allowed),
-    };
-  });
+  return RESOURCE_KEYS.map((resource) => usageLine(plan.tier, resource, used[resource]));
 }
 
+function usageLine(tier: Tier, resource: ResourceKey, used: number): UsageLine {
+  const line = ALLOWANCE[resource];
+  const allowed = line.free[tier];
+  return {
+    resource,
+    label: line.label,
+    unit: line.unit,
+    used,
+    allowed,
+    excess: Math.max(0, used - allowed),
+    monthlyCostUsd: monthlyCost(line, tier, used),
+    overLimit: used > line.limit[tier],
+  };
+}
+
+/** The whole plan's monthly cost beyond the free part, in US dollars. */
+export function totalMonthlyCost(usage: readonly UsageLine[]): number {
+  return Math.round(usage.reduce((sum, l) => sum + l.monthlyCostUsd, 0) * 100) / 100;
+}
+
+export const usd = (amount: number) => `$${amount.toFixed(2)}`;
+
+/** Lines that stop a plan: billed beyond the free part, or beyond what the tenancy may have. */
 export function overBudget(usage: readonly UsageLine[]): UsageLine[] {
-  return usage.filter((line) => line.excess > 0);
+  return usage.filter((line) => line.overLimit || line.monthlyCostUsd > 0);
 }
 
-/** A fixed-width table of every line: used, allowed, excess. */
+/** A fixed-width table of every line: used, free, excess and its monthly cost, then the prices' sources. */
 export function formatUsageTable(usage: readonly UsageLine[]): string {
   const rows = [
-    ["resource", "used", "allowed", "excess"],
+    ["resource", "used", "free", "excess", "cost/month"],
     ...usage.map((l) => [
       l.label,
       withUnit(l.used, l.unit),
       withUnit(l.allowed, l.unit),
       l.excess > 0 ? withUnit(l.excess, l.unit) : "-",
+      l.overLimit ? "not possible" : usd(l.monthlyCostUsd),
     ]),
+    ["total", "", "", "", usd(totalMonthlyCost(usage))],
   ];
-  return formatTable(rows);
+  const priced = usage.filter((l) => l.monthlyCostUsd > 0).map((l) => `  ${l.label}: ${ALLOWANCE[l.resource].price!.source}`);
+  const notes = [
+    ...(priced.length > 0 ? ["Prices (list, US dollars, a 744-hour month):", ...priced] : []),
+    `Not estimated: outbound data beyond 10 TB a month (${EGRESS_PRICE.source}).`,
+  ];
+  return [formatTable(rows), ...notes].join("\n");
 }
 
 function withUnit(value: number, unit: string): string {
   return unit ? `${value} ${unit}` : String(value);
+}
+
+/** One line of the refusal: the overrun, and what it costs a month or that it cannot exist. */
+function overrun(l: UsageLine, tier: Tier): string {
+  const excess = withUnit(l.excess, l.unit);
+  if (l.overLimit)
+    return `${l.label}: ${excess} over the free ${withUnit(l.allowed, l.unit)}, which a ${tier} tenancy cannot have`;
+  return `${l.label}: ${excess} over the free ${withUnit(l.allowed, l.unit)}, ${usd(l.monthlyCostUsd)} a month`;
 }
 
 export class BudgetError extends Error {
@@ -81,14 +112,20 @@ export class BudgetError extends Error {
     readonly tier: Tier,
     readonly usage: readonly UsageLine[],
   ) {
-    const over = overBudget(usage).map((l) => l.label.toLowerCase());
+    const over = overBudget(usage);
+    const impossible = over.some((l) => l.overLimit);
     super(
       [
-        `This plan exceeds the ${tier} free allowance (${over.join(", ")}); nothing was created.`,
+        impossible
+          ? `This plan asks for more than a ${tier} tenancy can have; nothing was created.`
+          : `This plan would be billed about ${usd(totalMonthlyCost(usage))} a month beyond the free allowance; nothing was created.`,
+        ...over.map((l) => `  ${overrun(l, tier)}`),
         formatUsageTable(usage),
-        tier === "payg"
-          ? "Shrink the nodes or volumes, or set acceptCharges: true to be billed for the excess."
-          : "An always-free tenancy refuses what exceeds its limits: shrink the nodes or volumes.",
+        impossible
+          ? tier === "payg"
+            ? "Shrink the nodes or volumes: Oracle refuses what exceeds these limits."
+            : "An always-free tenancy refuses what exceeds its limits: shrink the nodes or volumes."
+          : "Shrink the nodes or volumes, or set acceptCharges: true to be billed for the excess.",
       ].join("\n"),
     );
     this.name = "BudgetError";
@@ -106,21 +143,32 @@ export function checkBudget(plan: Plan, acceptCharges: boolean): BudgetVerdict {
   return checkUsage(plan.tier, computeUsage(plan), acceptCharges);
 }
 
-/** What two stacks of one tenancy use together, against this stack's allowance. */
-export function combineUsage(own: readonly UsageLine[], other: readonly { resource: string; used: number }[]): UsageLine[] {
-  return own.map((line) => {
-    const used = line.used + (other.find((o) => o.resource === line.resource)?.used ?? 0);
-    return { ...line, used, excess: Math.max(0, used - line.allowed) };
-  });
+/** What two stacks of one tenancy use together, against this stack's allowance (the same allowance for every tier). */
+export function combineUsage(
+  tier: Tier,
+  own: readonly UsageLine[],
+  other: readonly { resource: string; used: number }[],
+): UsageLine[] {
+  return own.map((line) =>
+    usageLine(tier, line.resource, line.used + (other.find((o) => o.resource === line.resource)?.used ?? 0)),
+  );
 }
 
-/** The verdict on a usage table: fine, a warning (payg with charges accepted), or a BudgetError. */
+/**
+ * The verdict on a usage table: fine ($0), a warning with the monthly figure (payg with charges
+ * accepted), or a BudgetError naming each overrun and its monthly cost.
+ */
 export function checkUsage(tier: Tier, usage: UsageLine[], acceptCharges: boolean): BudgetVerdict {
   if (overBudget(usage).length === 0) return { usage };
   const error = new BudgetError(tier, usage);
-  if (!acceptCharges || tier === "always-free") throw error;
+  if (!acceptCharges || tier === "always-free" || usage.some((l) => l.overLimit)) throw error;
+  const over = overBudget(usage).map((l) => `  ${overrun(l, tier)}`);
   return {
     usage,
-    warning: `${error.message.split("\n")[0].replace("; nothing was created.", "")}: charges accepted.\n${formatUsageTable(usage)}`,
+    warning: [
+      `This plan is billed about ${usd(totalMonthlyCost(usage))} a month beyond the free allowance (acceptCharges: true):`,
+      ...over,
+      formatUsageTable(usage),
+    ].join("\n"),
   };
 }

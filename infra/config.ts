@@ -8,6 +8,7 @@ import { z } from "zod";
 import { TIERS, Tier } from "./allowance";
 import { Cidr, cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
 import { DISTRIBUTION_NAMES, DistributionName, DISTRIBUTIONS, EtcdBackup } from "../k8s/bootstrap/distributions";
+import { NODE_ROLES, NodeRole } from "../k8s/bootstrap/types";
 import { ADDON_NAMES, CATALOG, catalogEntry, choicesOf, DEFAULT_CHOICES } from "../k8s/catalog";
 import { A1_FLEX, Arch, BLOCK_VOLUME_GB, DEFAULT_MEMORY_PER_OCPU_GB, MIN_BOOT_VOLUME_GB, SHAPE_NAMES, SHAPES } from "./shapes";
 
@@ -22,7 +23,7 @@ const adNumber = () => z.int({ error: AD_MESSAGE }).min(1, AD_MESSAGE).max(3, AD
 
 const nodeSchema = z.strictObject({
   name: z.string().regex(NODE_NAME, "must be a lowercase DNS label of 1-30 characters (a-z, 0-9, -) starting with a letter"),
-  role: z.enum(["server", "agent"], { error: allowed(["server", "agent"]) }),
+  role: z.enum(NODE_ROLES, { error: allowed(NODE_ROLES) }),
   shape: z.enum(SHAPE_NAMES, { error: allowed(SHAPE_NAMES) }).default(A1_FLEX),
   ocpus: z.number({ error: "must be a number" }).optional(),
   memoryGb: z.number({ error: "must be a number" }).optional(),
@@ -50,7 +51,7 @@ export type RawNode = z.infer<typeof nodeSchema>;
 /** One line per node field for README; typed by the schema, so a new field cannot go undocumented. */
 export const NODE_FIELD_DOCS: Readonly<Record<keyof RawNode, string>> = {
   name: "**required** Node name: hostname, Kubernetes node name and resource name (a-z, 0-9, -; 1-30 characters).",
-  role: "**required** `server` (control plane, also runs workloads) or `agent`. Servers: 1 or 3, on A1.",
+  role: "**required** `server` (control plane, also runs workloads), `agent`, or `etcd` (k3s/RKE2: an etcd member only, no API or workloads; fits a micro). Servers on A1; etcd members (servers + etcd): 1 or 3.",
   shape: "`VM.Standard.A1.Flex` (arm64, default) or `VM.Standard.E2.1.Micro` (amd64, 1/8 OCPU, 1 GB, tainted).",
   ocpus: "A1 only: whole OCPUs, 1-80 (default 1).",
   memoryGb: "A1 only: GB, 1-64 per OCPU (default 6 per OCPU).",
@@ -94,9 +95,12 @@ export const CONFIG_KEYS = {
   ),
   tier: str(
     z.enum(TIERS, { error: allowed(TIERS) }).default("always-free"),
-    "Tenancy type, which sets the free allowance: always-free (2 OCPU / 12 GB A1) or payg (4 OCPU / 24 GB A1).",
+    "Tenancy type: always-free (nothing beyond the free allowance can exist) or payg (the same free allowance, 2 OCPU / 12 GB A1; beyond it is billed, and NAT gateways exist).",
   ),
-  acceptCharges: bool(false, "payg only: turn a plan over the free allowance from an error into a warning."),
+  acceptCharges: bool(
+    false,
+    "payg only: turn a plan billed beyond the free allowance from an error into a warning that states the monthly cost.",
+  ),
   budgetSharedWith: str(
     z
       .string()
@@ -292,7 +296,7 @@ export const CONFIG_KEYS = {
       ]),
     type: "object" as const,
     description:
-      "The nodes: a list of {name, role (server|agent), shape, ocpus, memoryGb, bootVolumeGb, dataVolumeGb, availabilityDomain, imageId, subnet, ingress}.",
+      "The nodes: a list of {name, role (server|agent|etcd), shape, ocpus, memoryGb, bootVolumeGb, dataVolumeGb, availabilityDomain, imageId, subnet, ingress}.",
   },
 } satisfies Record<string, KeySpec>;
 
@@ -309,7 +313,7 @@ type Parsed = z.infer<typeof rootSchema>;
 /** A node with every default resolved. */
 export interface NodeSpec {
   readonly name: string;
-  readonly role: "server" | "agent";
+  readonly role: NodeRole;
   readonly shape: string;
   readonly arch: Arch;
   readonly ocpus: number;
@@ -604,20 +608,33 @@ function checkNodes(c: Parsed, bad: (key: string, value: unknown, message: strin
         bad(`${at}.ingress`, true, `is not allowed on ${n.shape}: micro nodes are tainted and run no ingress controller`);
       }
     }
+    if (n.role === "etcd" && c.distribution === "kubeadm") {
+      bad(
+        `${at}.role`,
+        n.role,
+        "needs k3s or rke2: kubeadm's stacked etcd runs only on control-plane servers (three A1 servers, billed beyond 2 OCPU / 12 GB)",
+      );
+    }
+    if (n.role === "etcd" && n.ingress) bad(`${at}.ingress`, true, "is not allowed on an etcd-only node: it runs no workloads");
     if (n.subnet === "private" && !c.natGateway) {
       bad(`${at}.subnet`, n.subnet, "needs natGateway: true (a private node has no other way to the internet)");
     }
   });
 
   const servers = c.nodes.filter((n) => n.role === "server").length;
+  const members = c.nodes.filter((n) => n.role !== "agent").length;
   if (servers === 0)
     bad(
       "nodes",
       c.nodes.map((n) => n.name),
       "must include at least one node with role: server",
     );
-  else if (servers % 2 === 0) {
-    bad("nodes", `${servers} servers`, "must have an odd number of servers (1 or 3): an even count adds no etcd fault tolerance");
+  else if (members % 2 === 0) {
+    bad(
+      "nodes",
+      `${members} etcd members (servers and etcd nodes)`,
+      "must have an odd number of etcd members (1 or 3): an even count adds no fault tolerance",
+    );
   }
   if (!c.nodes.some((n) => isIngress(n))) {
     bad(
@@ -636,7 +653,7 @@ function checkNodes(c: Parsed, bad: (key: string, value: unknown, message: strin
 }
 
 function isIngress(n: RawNode): boolean {
-  return n.ingress ?? SHAPES[n.shape].kind === "flex";
+  return n.ingress ?? (n.role !== "etcd" && SHAPES[n.shape].kind === "flex");
 }
 
 function resolve(c: Parsed, stack: string): StackConfig {

@@ -95,7 +95,8 @@ export function createInfrastructure(
   const nodes = config.nodes.map((spec, index): ProvisionedNode => {
     const nsgs: NsgName[] = [
       "nodes",
-      ...(spec.role === "server" ? ["servers" as const] : []),
+      // etcd-only members are in the servers' group too: etcd peers reach each other there.
+      ...(spec.role !== "agent" ? ["servers" as const] : []),
       ...(spec.ingress ? ["ingress" as const] : []),
     ];
     const subnetId = spec.subnet === "private" ? network.privateSubnetId! : network.publicSubnetId;

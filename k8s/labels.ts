@@ -1,4 +1,5 @@
 /** Kubernetes labels and taints of a node, from what the infrastructure knows of it. */
+import type { NodeRole } from "./bootstrap/types";
 
 export const LABEL_PREFIX = "oci-k8s.io";
 export const ROLE_LABEL = `${LABEL_PREFIX}/role`;
@@ -14,8 +15,14 @@ export interface Taint {
 /** Micro nodes (1 GB) take only pods that tolerate this taint: amd64-only images and tiny jobs. */
 export const MICRO_TAINT: Taint = { key: MICRO_LABEL, value: "true", effect: "NoSchedule" };
 
+/**
+ * An etcd-only node takes no pods at all (NoExecute): the taint k3s documents for etcd-only
+ * servers. The platform tolerates only the micro taint, so nothing of it lands there.
+ */
+export const ETCD_TAINT: Taint = { key: "node-role.kubernetes.io/etcd", value: "true", effect: "NoExecute" };
+
 export interface LabelledNode {
-  readonly role: "server" | "agent";
+  readonly role: NodeRole;
   readonly arch: string;
   readonly shape: string;
   readonly ingress: boolean;
@@ -33,7 +40,7 @@ export function nodeLabels(n: LabelledNode): Record<string, string> {
 }
 
 export function nodeTaints(n: LabelledNode): Taint[] {
-  return n.micro ? [MICRO_TAINT] : [];
+  return [...(n.micro ? [MICRO_TAINT] : []), ...(n.role === "etcd" ? [ETCD_TAINT] : [])];
 }
 
 /** `key=value:Effect`, the form kubelet and kubectl take. */

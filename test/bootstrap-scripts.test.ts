@@ -167,6 +167,23 @@ describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
     assert.ok(fs.existsSync(path.join(s.root, "etc/rancher/rke2/config.yaml")));
   });
 
+  it("installs an etcd-only member as a server whose readiness is its service, not an API it does not run", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    const config = `token: ${TOKEN}\nserver: https://10.0.0.10:6443\ndisable-apiserver: true`;
+    const r = s.run("rancher", ["k3s", "etcd"], { VERSION: "v1.34.9+k3s1", CONFIG: config });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(s.calls().includes("systemctl enable k3s"), s.calls().join("\n"));
+    assert.ok(s.calls().includes("systemctl is-active --quiet k3s"));
+    assert.ok(!s.calls().some((c) => c.includes("readyz")), "waited for an API an etcd-only member does not serve");
+    assert.match(fs.readFileSync(path.join(s.state, "installs"), "utf8"), /installer v1\.34\.9\+k3s1/);
+    const rke2 = sandbox();
+    fakeRancher(rke2, "rke2");
+    const joined = rke2.run("rancher", ["rke2", "etcd"], { VERSION: "v1.34.9+rke2r1", CONFIG: config });
+    assert.equal(joined.status, 0, joined.stderr);
+    assert.ok(rke2.calls().includes("systemctl enable rke2-server"));
+  });
+
   it("refuses malformed settings", () => {
     const s = sandbox();
     const r = run("bash", ["-c", scriptText("rancher"), "rancher", "k3s", "server"], {

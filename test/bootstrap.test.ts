@@ -21,7 +21,8 @@ const threeServers = [
 ];
 
 async function run(distribution: string, nodes: unknown[], extra: Record<string, unknown> = {}): Promise<RunResult> {
-  const tier = nodes.length > 3 ? { tier: "payg" } : {};
+  // Three A1 servers exceed the free 2 OCPU: an HA shape billed on a payg tenancy.
+  const tier = nodes.length > 3 ? { tier: "payg", acceptCharges: true } : {};
   return runOk("boot", { ...MINIMAL_CONFIG, ...tier, distribution, nodes, ...extra });
 }
 
@@ -271,6 +272,44 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
   }
 }
 
+describe("bootstrap: an HA control plane at $0 (two A1 servers and an etcd-only micro)", () => {
+  const freeHa = [
+    { name: "server-1", role: "server", ocpus: 1, memoryGb: 6 },
+    { name: "server-2", role: "server", ocpus: 1, memoryGb: 6 },
+    { name: "etcd-1", role: "etcd", shape: "VM.Standard.E2.1.Micro" },
+    { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
+  ];
+  for (const distribution of ["k3s", "rke2"]) {
+    it(`${distribution}: the third etcd member joins in the servers' turn, with no API, scheduler, controller manager or pods`, async () => {
+      const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution, nodes: freeHa });
+      const usage = r.outputs.freeTierUsage as { excess: number }[];
+      assert.ok(
+        usage.every((u) => u.excess === 0),
+        "the HA shape is not free",
+      );
+      const etcd = cmd(r, "etcd-1-install");
+      assert.match(etcd.inputs.create, new RegExp(` rancher ${distribution} etcd$`));
+      const config = parse(settingsOf(etcd).CONFIG);
+      assert.equal(config["disable-apiserver"], true);
+      assert.equal(config["disable-controller-manager"], true);
+      assert.equal(config["disable-scheduler"], true);
+      assert.equal(config["tls-san"], undefined);
+      assert.equal(config.server, `https://${ipOf(r, "server-1")}:${distribution === "k3s" ? 6443 : 9345}`);
+      assert.ok(config["node-taint"].includes("node-role.kubernetes.io/etcd=true:NoExecute"));
+      assert.equal(settingsOf(etcd).KUBECTL, undefined);
+      // etcd members one at a time: server-2, then etcd-1; the agent after the first server.
+      assert.ok(dependsOn(cmd(r, "etcd-1-drain"), cmd(r, "server-2-uncordon")));
+      assert.ok(reaches(r, cmd(r, "server-2-install"), cmd(r, "server-1-uncordon")));
+      // Reservations leave the member's memory to etcd and the distribution.
+      const kubelet: string[] = config["kubelet-arg"];
+      assert.ok(kubelet.includes(`kube-reserved=${reservations(1, "etcd").kubeReserved}`), kubelet.join(" "));
+      assert.equal(reservations(1, "etcd").allocatableMiB, 64);
+      // Its removal guard removes an etcd member, like a server's.
+      assert.match(cmd(r, "etcd-1-retire").inputs.delete, / etcd-1 \S+ etcd /);
+    });
+  }
+});
+
 describe("bootstrap: kubelet reservations", () => {
   it("keep headroom on a 1 GB micro and a 12 GB A1 node, as README states", () => {
     assert.equal(reservations(1).allocatableMiB, 1024 - 356);
@@ -349,7 +388,7 @@ describe("bootstrap: changes", () => {
     },
   });
   const runWith = (nodes: unknown[], world: ReturnType<typeof previously>, extra: Record<string, unknown> = {}) =>
-    runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", distribution: "k3s", nodes, ...extra }, world);
+    runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "k3s", nodes, ...extra }, world);
 
   it("a new version rolls node by node: servers, then agents, each drained, installed and uncordoned before the next", async () => {
     const r = await runWith(threeServers, previously("v1.34.9+k3s1", threeServers), { distributionVersion: "v1.35.2+k3s1" });

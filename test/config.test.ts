@@ -157,7 +157,35 @@ const BAD: BadCase[] = [
     why: "two servers (no etcd quorum gain)",
     config: { ...base, nodes: [server, { ...server, name: "server-2" }] },
     key: "oci-k8s:nodes",
-    says: /"2 servers" must have an odd number of servers/,
+    says: /"2 etcd members \(servers and etcd nodes\)" must have an odd number of etcd members/,
+  },
+  {
+    why: "one server and one etcd-only member (two etcd members)",
+    config: { ...base, nodes: [server, micro("e", { role: "etcd" })] },
+    key: "oci-k8s:nodes",
+    says: /"2 etcd members \(servers and etcd nodes\)"/,
+  },
+  {
+    why: "an etcd-only member on kubeadm",
+    config: {
+      ...base,
+      distribution: "kubeadm",
+      nodes: [server, { ...server, name: "server-2" }, micro("e", { role: "etcd" })],
+    },
+    key: "oci-k8s:nodes[2].role",
+    says: /needs k3s or rke2: kubeadm's stacked etcd/,
+  },
+  {
+    why: "ingress on an etcd-only member",
+    config: { ...base, nodes: [server, { ...server, name: "server-2" }, { ...server, name: "e", role: "etcd", ingress: true }] },
+    key: "oci-k8s:nodes[2].ingress",
+    says: /not allowed on an etcd-only node/,
+  },
+  {
+    why: "only etcd-only members, no server",
+    config: { ...base, nodes: [micro("e", { role: "etcd" })] },
+    key: "oci-k8s:nodes",
+    says: /at least one node with role: server/,
   },
   {
     why: "a micro control plane",

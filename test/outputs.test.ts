@@ -1,7 +1,8 @@
 /** The outputs contract and the budget shared with another stack. */
 import { strict as assert } from "assert";
 import { OUTPUT_NAMES } from "../outputs";
-import { MINIMAL_CONFIG, runOk, runProgram, stackConfig } from "./harness";
+import * as path from "path";
+import { MINIMAL_CONFIG, ROOT, runOk, runProgram, stackConfig, stackConfigFrom } from "./harness";
 
 describe("stack outputs contract", () => {
   it("every stack exports every output of the contract, with the kubeconfig secret", async () => {
@@ -40,6 +41,23 @@ describe("budget shared with another stack", () => {
       r.resources.map((x) => `${x.read ? "read" : "create"} ${x.type}`),
       ["read pulumi:pulumi:StackReference"],
     );
+  });
+
+  it("the shared pair in examples/stacks plans at $0 together on one payg tenancy", async () => {
+    const shared = (name: string) => stackConfigFrom(path.join(ROOT, "examples", "stacks", `Pulumi.${name}.yaml`));
+    const prd = await runOk("prd-shared", shared("prd-shared"));
+    const dev = await runOk("dev-shared", shared("dev-shared"), {
+      stackOutputs: { "organization/oci-k8s/prd-shared": { freeTierUsage: prd.outputs.freeTierUsage } },
+    });
+    for (const r of [prd, dev]) {
+      for (const line of r.outputs.freeTierUsage as { monthlyCostUsd: number; excess: number }[]) {
+        assert.equal(line.monthlyCostUsd, 0);
+        assert.equal(line.excess, 0);
+      }
+    }
+    const a1 = (r: typeof prd) =>
+      (r.outputs.freeTierUsage as { resource: string; used: number }[]).find((l) => l.resource === "a1Ocpus")!.used;
+    assert.equal(a1(prd) + a1(dev), 2);
   });
 
   it("says what to do when the other stack has no usage output yet", async () => {

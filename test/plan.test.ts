@@ -32,28 +32,38 @@ describe("offline plan", () => {
 
   for (const [stack, ocpus] of [
     ["dev", "2 OCPU +2 OCPU"],
-    ["prd", "4 OCPU +4 OCPU"],
+    ["prd", "2 OCPU +2 OCPU"],
   ]) {
     it(`npm run plan -- ${stack} prints nodes, the budget table, open ports and the platform, and exits 0`, function () {
       this.timeout(120_000);
       const r = spawnSync(TSX, ["scripts/plan.ts", stack], { cwd: ROOT, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /Nodes\nname +role +shape/);
-      assert.match(r.stdout, new RegExp(`Free-tier usage\\nresource +used +allowed +excess\\nAmpere A1 OCPUs +${ocpus} +-`));
+      assert.match(
+        r.stdout,
+        new RegExp(`Free-tier usage\\nresource +used +free +excess +cost/month\\nAmpere A1 OCPUs +${ocpus} +- +\\$0\\.00`),
+      );
+      assert.match(r.stdout, /\ntotal +\$0\.00\n/);
       assert.match(r.stdout, /loadBalancer +ingress +tcp +6443 +203\.0\.113\.10\/32/);
       assert.match(r.stdout, /Platform\ncomponent +version +namespace/);
       assert.match(r.stdout, /traefik +41\.3\.0 +ingress/);
     });
   }
 
-  it("a stack over its allowance makes npm run plan exit 1 with the same table", function () {
+  it("a stack over its allowance makes npm run plan exit 1 with the same table, and a payg one names its monthly cost", function () {
     this.timeout(120_000);
     const file = path.join(tempDir("plan-over"), "Pulumi.big.yaml");
     const config = { ...stackConfig("dev"), "oci-k8s:nodes": [{ name: "server-1", role: "server", ocpus: 4, memoryGb: 24 }] };
     fs.writeFileSync(file, stringify({ config }));
     const r = spawnSync(TSX, ["scripts/plan.ts", "big", "--file", file], { cwd: ROOT, encoding: "utf8" });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /exceeds the always-free free allowance/);
-    assert.match(r.stderr, /Ampere A1 OCPUs +4 OCPU +2 OCPU +2 OCPU/);
+    assert.match(r.stderr, /more than a always-free tenancy can have/);
+    assert.match(r.stderr, /Ampere A1 OCPUs +4 OCPU +2 OCPU +2 OCPU +not possible/);
+    fs.writeFileSync(file, stringify({ config: { ...config, "oci-k8s:tier": "payg" } }));
+    const payg = spawnSync(TSX, ["scripts/plan.ts", "big", "--file", file], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(payg.status, 1);
+    assert.match(payg.stderr, /billed about \$28\.04 a month/);
+    assert.match(payg.stderr, /Ampere A1 OCPUs: 2 OCPU over the free 2 OCPU, \$14\.76 a month/);
+    assert.match(payg.stderr, /Ampere A1 OCPUs +4 OCPU +2 OCPU +2 OCPU +\$14\.76/);
   });
 });

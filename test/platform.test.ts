@@ -305,6 +305,7 @@ describe("platform: choices, addons and overrides", () => {
     const r = await run("choices", {
       ...MINIMAL_CONFIG,
       tier: "payg",
+      acceptCharges: true, // two A1 nodes of 2 OCPU / 12 GB: billed beyond the free half
       ingressController: "ingress-nginx",
       storage: "longhorn",
       monitoring: "victoria-metrics-k8s-stack",

@@ -229,6 +229,8 @@ describe("program: dev stack (Always Free)", function () {
         used: 200,
         allowed: 200,
         excess: 0,
+        monthlyCostUsd: 0,
+        overLimit: false,
       },
     );
   });
@@ -247,20 +249,36 @@ describe("program: dev stack (Always Free)", function () {
   });
 });
 
-describe("program: prd stack (PAYG, HA, NAT)", function () {
+describe("program: prd stack (PAYG, HA at $0, NAT)", function () {
   let r: RunResult;
   before(async () => {
     r = await run("prd", stackConfig("prd"));
   });
 
-  it("creates three A1 servers over three ADs and a public micro jump host", () => {
-    const servers = ["server-1", "server-2", "server-3"].map((n) => named(r, INSTANCE, n));
+  it("creates two A1 servers in two ADs, an etcd-only micro as the third etcd member, and a public micro jump host", () => {
+    const servers = ["server-1", "server-2"].map((n) => named(r, INSTANCE, n));
     assert.deepEqual(
       servers.map((s) => s.inputs.availabilityDomain),
-      ["Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-3"],
+      ["Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-2"],
     );
-    const total = servers.reduce((acc, s) => acc + s.inputs.shapeConfig.ocpus, 0);
-    assert.equal(total, 4);
+    assert.deepEqual(
+      servers.map((s) => s.inputs.shapeConfig),
+      [
+        { ocpus: 1, memoryInGbs: 6 },
+        { ocpus: 1, memoryInGbs: 6 },
+      ],
+    );
+    const etcd = named(r, INSTANCE, "etcd-1");
+    assert.equal(etcd.inputs.shape, "VM.Standard.E2.1.Micro");
+    assert.equal(etcd.inputs.createVnicDetails.subnetId, "private-subnet-id");
+    // Three etcd members on three nodes: the servers' NSG (etcd peers) holds all three.
+    const inServers = ofType(r, INSTANCE).filter((i) => i.inputs.createVnicDetails.nsgIds.includes("nsg-servers-id"));
+    assert.deepEqual(inServers.map((i) => i.name).sort(), ["etcd-1", "server-1", "server-2"]);
+    const nodes = r.outputs.nodes as { name: string; role: string; taints: string[] }[];
+    assert.deepEqual(nodes.find((n) => n.name === "etcd-1")!.taints, [
+      "oci-k8s.io/micro=true:NoSchedule",
+      "node-role.kubernetes.io/etcd=true:NoExecute",
+    ]);
     const bastion = named(r, INSTANCE, "bastion-1");
     assert.equal(bastion.inputs.createVnicDetails.assignPublicIp, "true");
     assert.equal(bastion.inputs.createVnicDetails.subnetId, "public-subnet-id");
@@ -273,7 +291,7 @@ describe("program: prd stack (PAYG, HA, NAT)", function () {
     const subnet = named(r, "oci:Core/subnet:Subnet", "private-subnet");
     assert.equal(subnet.inputs.prohibitPublicIpOnVnic, true);
     assert.equal(subnet.inputs.routeTableId, "private-routes-id");
-    for (const n of ["server-1", "server-2", "server-3"]) {
+    for (const n of ["server-1", "server-2", "etcd-1"]) {
       const vnic = named(r, INSTANCE, n).inputs.createVnicDetails;
       assert.equal(vnic.subnetId, "private-subnet-id");
       assert.equal(vnic.assignPublicIp, "false");
@@ -290,17 +308,19 @@ describe("program: prd stack (PAYG, HA, NAT)", function () {
     assert.deepEqual(api.map((x) => x.inputs.source).sort(), ["198.51.100.0/28", "203.0.113.10/32"]);
   });
 
-  it("balances the API over all three servers and web traffic over the A1 nodes only", () => {
+  it("balances the API over the two servers (not the etcd-only member) and web traffic over the A1 nodes only", () => {
     const sets = Object.fromEntries(ofType(r, BACKEND_SET).map((s) => [s.inputs.name, s.inputs]));
     const names = (set: { backends: { name: string }[] }) => set.backends.map((b) => b.name.replace(/-\d+$/, ""));
-    assert.deepEqual(names(sets["kube-api"]), ["server-1", "server-2", "server-3"]);
-    assert.deepEqual(names(sets.http), ["server-1", "server-2", "server-3"]);
+    assert.deepEqual(names(sets["kube-api"]), ["server-1", "server-2"]);
+    assert.deepEqual(names(sets.http), ["server-1", "server-2"]);
   });
 
-  it("stays at the PAYG free allowance exactly", () => {
-    const usage = r.outputs.freeTierUsage as { resource: string; used: number; excess: number }[];
-    assert.ok(usage.every((u) => u.excess === 0));
-    assert.equal(usage.find((u) => u.resource === "a1MemoryGb")!.used, 24);
+  it("plans at $0: the free A1 allowance exactly, and nothing billed", () => {
+    const usage = r.outputs.freeTierUsage as { resource: string; used: number; excess: number; monthlyCostUsd: number }[];
+    assert.ok(usage.every((u) => u.excess === 0 && u.monthlyCostUsd === 0));
+    assert.equal(usage.find((u) => u.resource === "a1Ocpus")!.used, 2);
+    assert.equal(usage.find((u) => u.resource === "a1MemoryGb")!.used, 12);
+    assert.equal(usage.find((u) => u.resource === "microInstances")!.used, 2);
     assert.equal(usage.find((u) => u.resource === "natGateways")!.used, 1);
   });
 });
@@ -405,8 +425,10 @@ describe("program: fixtures", () => {
       nodes: [{ name: "big", role: "server", ocpus: 8, memoryGb: 48 }],
     });
     assert.equal(ofType(r, INSTANCE).length, 1);
-    const usage = r.outputs.freeTierUsage as { resource: string; excess: number }[];
-    assert.equal(usage.find((u) => u.resource === "a1Ocpus")!.excess, 4);
+    const usage = r.outputs.freeTierUsage as { resource: string; excess: number; monthlyCostUsd: number }[];
+    assert.equal(usage.find((u) => u.resource === "a1Ocpus")!.excess, 6);
+    // (8 x 744 - 1,500) OCPU-hours at $0.01
+    assert.equal(usage.find((u) => u.resource === "a1Ocpus")!.monthlyCostUsd, 44.52);
   });
 
   it("world admin access is possible only with the explicit opt-in", async () => {

@@ -75,6 +75,8 @@ export class Cluster extends pulumi.ComponentResource {
     const servers = args.hosts.filter((h) => h.role === "server");
     if (servers.length === 0) throw new Error("a cluster needs at least one server");
     const first = servers[0];
+    // etcd members after the first: the other servers and etcd-only nodes, in the hosts' order.
+    const members = args.hosts.filter((h) => h.role !== "agent" && h !== first);
     const parent = { parent: this };
 
     if (args.hosts.some((h) => h.viaBastion) && !args.ssh.bastion) throw new Error("hosts behind a bastion need ssh.bastion");
@@ -221,8 +223,8 @@ export class Cluster extends pulumi.ComponentResource {
     // at a time), then the agents: all at once when they join, one at a time in a rollout.
     const firstStep = turn(first, [], () => undefined);
     const steps: Step[] = [firstStep];
-    for (const server of servers.slice(1)) {
-      steps.push(turn(server, [steps[steps.length - 1].uncordon], (drained) => joinMaterial(server, drained)));
+    for (const member of members) {
+      steps.push(turn(member, [steps[steps.length - 1].uncordon], (drained) => joinMaterial(member, drained)));
     }
     for (const agent of args.hosts.filter((h) => h.role === "agent")) {
       const after = args.rolling ? steps[steps.length - 1].uncordon : firstStep.uncordon;

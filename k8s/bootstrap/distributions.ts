@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import { formatTaint, Taint } from "../labels";
 import { reservations, UPSTREAM_RESOLV_CONF } from "./reserved";
 import { scriptCommand } from "./scripts";
+import type { NodeRole } from "./types";
 
 export const DISTRIBUTION_NAMES = ["k3s", "kubeadm", "rke2"] as const;
 export type DistributionName = (typeof DISTRIBUTION_NAMES)[number];
@@ -14,7 +15,7 @@ export type DistributionName = (typeof DISTRIBUTION_NAMES)[number];
 /** What a distribution needs to know of one node. */
 export interface NodeFacts {
   readonly name: string;
-  readonly role: "server" | "agent";
+  readonly role: NodeRole;
   /** The server that creates the cluster. */
   readonly first: boolean;
   readonly privateIp: string;
@@ -93,7 +94,7 @@ export interface Distribution {
 }
 
 const kubeletFlags = (node: NodeFacts) => {
-  const r = reservations(node.memoryGb);
+  const r = reservations(node.memoryGb, node.role);
   return [
     `system-reserved=${r.systemReserved}`,
     `kube-reserved=${r.kubeReserved}`,
@@ -168,6 +169,17 @@ function rancher(options: {
               disable: options.disable,
               ...(node.first ? { "cluster-init": true } : {}),
               ...options.serverExtras,
+              ...etcdBackupConfig(cluster.etcdBackup),
+            }
+          : {}),
+        // An etcd-only member: a server with no API server, scheduler or controller manager
+        // (k3s and RKE2 both take these keys); it joins through the first server and keeps
+        // taking the cluster's etcd snapshots like any member.
+        ...(node.role === "etcd"
+          ? {
+              "disable-apiserver": true,
+              "disable-controller-manager": true,
+              "disable-scheduler": true,
               ...etcdBackupConfig(cluster.etcdBackup),
             }
           : {}),

@@ -25,8 +25,19 @@ const TIERS: readonly Tier[] = [
   { upToGb: Infinity, systemMiB: 384, kubeMiB: 640, evictionMiB: 300 },
 ];
 
-export function reservations(memoryGb: number): Reservations {
-  const tier = TIERS.find((t) => memoryGb <= t.upToGb)!;
+/**
+ * An etcd-only member runs no pods: what the kubelet would offer them is kept for etcd, the
+ * distribution's supervisor and the kubelet itself (64 MiB stay allocatable, for nothing to
+ * be refused by a node that reports no memory at all).
+ */
+const ETCD_ALLOCATABLE_MIB = 64;
+
+export function reservations(memoryGb: number, role: "server" | "agent" | "etcd" = "agent"): Reservations {
+  const found = TIERS.find((t) => memoryGb <= t.upToGb)!;
+  const tier =
+    role === "etcd"
+      ? { ...found, kubeMiB: memoryGb * 1024 - found.systemMiB - found.evictionMiB - ETCD_ALLOCATABLE_MIB }
+      : found;
   return {
     systemReserved: `cpu=100m,memory=${tier.systemMiB}Mi`,
     kubeReserved: `cpu=100m,memory=${tier.kubeMiB}Mi`,

@@ -1,11 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Taint } from "../labels";
 
+/**
+ * What a node is: a `server` (control plane and etcd member, also runs workloads), an `agent`
+ * (workloads only), or `etcd` (k3s and RKE2: an etcd member with no API server, scheduler,
+ * controller manager or workloads, the third vote of a two-server control plane).
+ */
+export const NODE_ROLES = ["server", "agent", "etcd"] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
 /** A machine to make a node of; nothing here is specific to a cloud. */
 export interface Host {
   /** Node name in Kubernetes. */
   readonly name: string;
-  readonly role: "server" | "agent";
+  readonly role: NodeRole;
   /** Kubernetes architecture (arm64, amd64). */
   readonly arch: string;
   /** Address to SSH to: a public IP, or a private one reached through the bastion. */

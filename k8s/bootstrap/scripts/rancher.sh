@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Installs or joins a k3s or RKE2 node. Usage: rancher.sh k3s|rke2 server|agent
+# Installs or joins a k3s or RKE2 node. Usage: rancher.sh k3s|rke2 server|agent|etcd
 #
+# `etcd` is an etcd-only member: installed as a server whose config disables the API server,
+# scheduler and controller manager, so it is ready when its service is, not its (absent) API.
 # Settings (stdin): VERSION, CONFIG (the distribution's config.yaml, with the token), and for
 # servers KUBECTL. A second run with the same settings changes nothing; a changed config
 # restarts the service; another version runs the pinned installer again (an in-place upgrade).
 set -euo pipefail
 
-dist="${1:?usage: rancher.sh k3s|rke2 server|agent}"
-role="${2:?usage: rancher.sh k3s|rke2 server|agent}"
+dist="${1:?usage: rancher.sh k3s|rke2 server|agent|etcd}"
+role="${2:?usage: rancher.sh k3s|rke2 server|agent|etcd}"
 read_settings
 require_settings VERSION CONFIG
 
-case "$dist/$role" in
+# What the distribution installs: an etcd-only member is a server to it.
+kind="$role"
+if [[ "$role" == etcd ]]; then kind=server; fi
+case "$dist/$kind" in
   k3s/server) service=k3s ;;
   k3s/agent) service=k3s-agent ;;
-  rke2/*) service="rke2-$role" ;;
-  *) die "unknown distribution or role: $dist $role" "use k3s or rke2, and server or agent" ;;
+  rke2/server | rke2/agent) service="rke2-$kind" ;;
+  *) die "unknown distribution or role: $dist $role" "use k3s or rke2, and server, agent or etcd" ;;
 esac
 config_file="${OCI_K8S_ROOT:-}/etc/rancher/$dist/config.yaml"
 
@@ -32,9 +37,9 @@ install() {
     die "could not download the $dist $VERSION installer from $url" "check the node's outbound internet access (NAT gateway or public IP) and that $VERSION is a $dist release"
   log "installing $dist $VERSION as $role"
   if [[ "$dist" == k3s ]]; then
-    INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC="$role" sh "$installer" >&2 || status=$?
+    INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC="$kind" sh "$installer" >&2 || status=$?
   else
-    INSTALL_RKE2_VERSION="$VERSION" INSTALL_RKE2_TYPE="$role" sh "$installer" >&2 || status=$?
+    INSTALL_RKE2_VERSION="$VERSION" INSTALL_RKE2_TYPE="$kind" sh "$installer" >&2 || status=$?
   fi
   rm -f "$installer"
   ((status == 0)) || die "the $dist $VERSION installer exited with status $status" "read its output above and 'journalctl -u $service' on the node, then run pulumi up again"

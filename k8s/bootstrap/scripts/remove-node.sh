@@ -3,10 +3,10 @@
 # stack or its machine is replaced. Drains it; for a server, removes its etcd member first, so a
 # replacement joins a healthy etcd of the remaining members; then deletes the Node object.
 # Acts only on the node that has the given address, so a replacement that registered under the
-# same name is left alone. Usage: remove-node.sh NODE_NAME NODE_IP server|agent k3s|rke2|kubeadm KUBECTL...
+# same name is left alone. Usage: remove-node.sh NODE_NAME NODE_IP server|agent|etcd k3s|rke2|kubeadm KUBECTL...
 set -euo pipefail
 
-usage="usage: remove-node.sh NODE_NAME NODE_IP server|agent k3s|rke2|kubeadm KUBECTL..."
+usage="usage: remove-node.sh NODE_NAME NODE_IP server|agent|etcd k3s|rke2|kubeadm KUBECTL..."
 node="${1:?$usage}"
 ip="${2:?$usage}"
 role="${3:?$usage}"
@@ -33,7 +33,7 @@ kubeadm_etcdctl() {
     --key=/etc/kubernetes/pki/etcd/server.key "$@"
 }
 
-if [[ "$role" == server ]]; then
+if [[ "$role" == server || "$role" == etcd ]]; then
   case "$dist" in
     k3s | rke2)
       # Deleting a server's Node object makes the distribution remove its etcd member (a
