@@ -54,7 +54,10 @@ export function allowanceTable(): string {
   const rows = RESOURCE_KEYS.map((k) => {
     const line = ALLOWANCE[k];
     const unit = line.unit ? ` ${line.unit}` : "";
-    const free = line.free["always-free"] === line.free.payg ? `${line.free.payg}${unit}` : `${line.free["always-free"]} / ${line.free.payg}${unit}`;
+    const free =
+      line.free["always-free"] === line.free.payg
+        ? `${line.free.payg}${unit}`
+        : `${line.free["always-free"]} / ${line.free.payg}${unit}`;
     const beyond = !line.price
       ? line.limit.payg > line.free.payg
         ? "free"
@@ -62,11 +65,9 @@ export function allowanceTable(): string {
       : `billed: ${line.price.source.split(": ").slice(1).join(": ")}`;
     return `| ${line.label} | ${free} | ${cell(beyond)} | ${cell(line.source)} |`;
   });
-  return [
-    "| resource | free (always-free / payg) | beyond it on payg | source |",
-    "| --- | --- | --- | --- |",
-    ...rows,
-  ].join("\n");
+  return ["| resource | free (always-free / payg) | beyond it on payg | source |", "| --- | --- | --- | --- |", ...rows].join(
+    "\n",
+  );
 }
 
 export function nodeFields(): string {

@@ -238,7 +238,7 @@ describe("budget", () => {
         vcns: 1,
       }),
     );
-    const lines = table.split("\n").filter((l) => !/^(Prices|  |Not estimated)/.test(l));
+    const lines = table.split("\n").filter((l) => !/^(Prices| {2}|Not estimated)/.test(l));
     assert.match(lines[0], /^resource\s+used\s+free\s+excess\s+cost\/month$/);
     assert.match(table, /Ampere A1 OCPUs\s+3 OCPU\s+2 OCPU\s+1 OCPU\s+not possible/);
     assert.match(table, /Ampere A1 memory\s+18 GB\s+12 GB\s+6 GB\s+not possible/);

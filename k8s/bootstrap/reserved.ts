@@ -35,9 +35,7 @@ const ETCD_ALLOCATABLE_MIB = 64;
 export function reservations(memoryGb: number, role: "server" | "agent" | "etcd" = "agent"): Reservations {
   const found = TIERS.find((t) => memoryGb <= t.upToGb)!;
   const tier =
-    role === "etcd"
-      ? { ...found, kubeMiB: memoryGb * 1024 - found.systemMiB - found.evictionMiB - ETCD_ALLOCATABLE_MIB }
-      : found;
+    role === "etcd" ? { ...found, kubeMiB: memoryGb * 1024 - found.systemMiB - found.evictionMiB - ETCD_ALLOCATABLE_MIB } : found;
   return {
     systemReserved: `cpu=100m,memory=${tier.systemMiB}Mi`,
     kubeReserved: `cpu=100m,memory=${tier.kubeMiB}Mi`,
