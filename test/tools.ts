@@ -17,6 +17,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   shellcheck: "shellcheck",
   "mkfs.ext4": "e2fsprogs",
   blkid: "util-linux",
+  promtool: "prometheus",
 };
 
 /**

@@ -1,4 +1,7 @@
 /** Values of the two monitoring stacks, sized for a small cluster and its data volume. */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
 import type { PlatformContext } from "../catalog";
 import { MICRO_TOLERATION } from "../labels";
 import { Workload } from "../resources";
@@ -22,6 +25,19 @@ const UNREACHABLE_CONTROL_PLANE = {
   kubeScheduler: { enabled: false },
   kubeProxy: { enabled: false },
 };
+
+/** Alert rules the program ships, one file each in alerts/ (tested with promtool). */
+export const ALERT_RULE_FILES = ["idle-reclamation"] as const;
+
+/** The rule groups of every shipped rules file, by name, as both stacks' rule maps take them. */
+export function shippedAlertRules(): Record<string, { groups: unknown[] }> {
+  return Object.fromEntries(
+    ALERT_RULE_FILES.map((name) => {
+      const text = fs.readFileSync(path.join(__dirname, "alerts", `${name}.yaml`), "utf8");
+      return [`oci-k8s-${name}`, { groups: (parse(text) as { groups: unknown[] }).groups }];
+    }),
+  );
+}
 
 const lokiDatasource = (ctx: PlatformContext) =>
   ctx.enabled.has("loki") ? [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }] : [];
@@ -49,6 +65,8 @@ export function kubePrometheusStackValues(ctx: PlatformContext, w: W) {
       ...grafanaSso(ctx),
     },
     prometheusOperator: { resources: w.operator.resources },
+    // Rendered as PrometheusRule objects by the chart.
+    additionalPrometheusRulesMap: shippedAlertRules(),
     "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
     // node-exporter is the one part that runs on micro nodes too.
     "prometheus-node-exporter": { resources: w.nodeExporter.resources, tolerations: [MICRO_TOLERATION] },
@@ -71,6 +89,8 @@ export function victoriaMetricsStackValues(ctx: PlatformContext, w: W) {
     // This chart provisions Grafana's datasources itself; extra ones go here.
     defaultDatasources: { extra: lokiDatasource(ctx) },
     "victoria-metrics-operator": { resources: w.operator.resources },
+    // Rendered as VMRule objects by the chart.
+    additionalVictoriaMetricsMap: shippedAlertRules(),
     "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
     "prometheus-node-exporter": { resources: w.nodeExporter.resources, tolerations: [MICRO_TOLERATION] },
     ...UNREACHABLE_CONTROL_PLANE,
