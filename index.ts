@@ -20,8 +20,8 @@ import { refuseVersionChange } from "./k8s/bootstrap/versions";
 import { describeRollout, isRolling, machineOf, planRollout, PreviousCluster } from "./k8s/bootstrap/rollout";
 import { Host } from "./k8s/bootstrap/types";
 import { formatTaint, nodeLabels, nodeTaints } from "./k8s/labels";
-import { CLUSTER_PORTS } from "./k8s/ports";
-import { catalogEntry, PlatformContext, provided } from "./k8s/catalog";
+import { CLUSTER_PORTS, componentPortRules } from "./k8s/ports";
+import { catalogEntry, componentHostPorts, PlatformContext, provided } from "./k8s/catalog";
 import { checkPlatformCapacity, formatRequestsTable, Platform, platformRequests } from "./k8s/platform";
 import { reservations } from "./k8s/bootstrap/reserved";
 import { NodeCounts } from "./k8s/resources";
@@ -57,7 +57,9 @@ export = async (): Promise<ClusterOutputs> => {
     rollout.resized.filter((n) => n.name !== firstServer.name).map((n) => [n.name, deferred<pulumi.Resource>()]),
   );
 
-  const infra = createInfrastructure(config, CLUSTER_PORTS[config.distribution], (name) => drainOf.get(name)?.promise);
+  // Between nodes: the distribution's ports and the host-network ports of the enabled components.
+  const nodePorts = [...CLUSTER_PORTS[config.distribution], ...componentPortRules(componentHostPorts(components))];
+  const infra = createInfrastructure(config, nodePorts, (name) => drainOf.get(name)?.promise);
   const ingressIp = infra.ingress.publicIp;
   const domain = config.clusterDomain ? pulumi.output(config.clusterDomain) : pulumi.interpolate`${ingressIp}.sslip.io`;
 
@@ -102,6 +104,7 @@ export = async (): Promise<ClusterOutputs> => {
   const context: PlatformContext = {
     clusterName: config.clusterName,
     domain,
+    ingressAddress: ingressIp,
     distribution: config.distribution,
     acmeEmail: config.acmeEmail,
     ingressClass: provided(components, "ingressClass"),

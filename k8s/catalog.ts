@@ -21,6 +21,8 @@ export interface PlatformContext {
   readonly clusterName: string;
   /** DNS zone of the cluster's ingress hostnames. */
   readonly domain: pulumi.Input<string>;
+  /** The load balancer's public address: what every Ingress's status publishes. */
+  readonly ingressAddress: pulumi.Input<string>;
   readonly distribution: DistributionName;
   /** Contact address for Let's Encrypt (optional). */
   readonly acmeEmail: string;
@@ -70,6 +72,30 @@ export interface CatalogEntry {
   readonly requiredValues?: readonly string[];
   /** What the cluster gains from it that other components refer to by name. */
   readonly provides?: { readonly ingressClass?: string; readonly storageClass?: string };
+  /**
+   * Ports it listens on in the nodes' own network (hostNetwork), which other nodes reach: each
+   * becomes a node-to-node firewall rule while the component is enabled.
+   */
+  readonly hostPorts?: readonly HostPort[];
+}
+
+export interface HostPort {
+  readonly protocol: "tcp" | "udp";
+  readonly port: number;
+  readonly description: string;
+}
+
+/** node-exporter listens on the host network; Prometheus (or vmagent) scrapes it on every node. */
+const NODE_EXPORTER_PORT: HostPort = {
+  protocol: "tcp",
+  port: 9100,
+  description: "node-exporter metrics, scraped from every node",
+};
+
+/** The host ports of the enabled components, once each. */
+export function componentHostPorts(components: readonly CatalogEntry[]): HostPort[] {
+  const ports = components.flatMap((c) => c.hostPorts ?? []);
+  return ports.filter((p, i) => ports.findIndex((q) => q.protocol === p.protocol && q.port === p.port) === i);
 }
 
 /** The name an enabled component provides (the ingress class, the default StorageClass). */
@@ -216,10 +242,16 @@ export const CATALOG: readonly CatalogEntry[] = [
     arch: BOTH,
     // node-exporter only: it runs on every node.
     toleratesMicro: true,
+    hostPorts: [NODE_EXPORTER_PORT],
     workloads: {
-      prometheus: { resources: res(100, 512, 1000, 1024), replicas: 1 },
+      // Replaying the write-ahead log after a restart takes well above the steady ~500 MiB of a
+      // small cluster; a 1 GiB limit made the restarted pod OOM-loop. 1.5 GiB leaves room.
+      prometheus: { resources: res(100, 512, 1000, 1536), replicas: 1 },
       alertmanager: { resources: res(10, 48, 100, 96), replicas: 1 },
-      grafana: { resources: res(50, 128, 500, 256), replicas: 1 },
+      // Grafana with a few dashboards settles near 150 MiB and peaks on large panels.
+      grafana: { resources: res(50, 128, 500, 384), replicas: 1 },
+      // Two k8s-sidecar containers in Grafana's pod (dashboards and datasources), one resources block.
+      grafanaSidecars: { resources: res(10, 48, 100, 96), replicas: 2 },
       operator: { resources: res(50, 64, 500, 128), replicas: 1 },
       kubeStateMetrics: { resources: res(10, 64, 200, 128), replicas: 1 },
       nodeExporter: { resources: res(10, 24, 200, 48), replicas: "allNodes" },
@@ -237,6 +269,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     arch: BOTH,
     // node-exporter only: it runs on every node.
     toleratesMicro: true,
+    hostPorts: [NODE_EXPORTER_PORT],
     workloads: {
       vmsingle: { resources: res(100, 256, 1000, 768), replicas: 1 },
       vmagent: { resources: res(50, 128, 500, 256), replicas: 1 },
@@ -252,12 +285,14 @@ export const CATALOG: readonly CatalogEntry[] = [
     name: "loki",
     layer: "base",
     description: "Log store: Loki as a single binary on the filesystem",
-    helm: { chart: "loki", repo: "https://grafana.github.io/helm-charts", version: "7.3.0" },
+    // The open-source chart moved to grafana-community (grafana/loki's is Grafana Enterprise Logs from 7.0).
+    helm: { chart: "loki", repo: "https://grafana-community.github.io/helm-charts", version: "18.11.0" },
     namespace: "logging",
     needs: [],
     arch: BOTH,
     toleratesMicro: false,
-    workloads: { loki: { resources: res(100, 256, 1000, 512), replicas: 1 } },
+    // The chart's single-binary guidance scaled to one small node: 512 Mi asked, 1 Gi at most.
+    workloads: { loki: { resources: res(100, 512, 1000, 1024), replicas: 1 } },
     values: lokiValues,
   },
   {
@@ -269,7 +304,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     needs: ["loki"],
     arch: BOTH,
     toleratesMicro: true,
-    workloads: { alloy: { resources: res(20, 64, 500, 160), replicas: "allNodes" } },
+    workloads: {
+      alloy: { resources: res(20, 64, 500, 160), replicas: "allNodes" },
+      // The chart's config reloader beside Alloy on every node (its default asks 50 MiB, no limit).
+      configReloader: { resources: res(5, 16, 50, 48), replicas: "allNodes" },
+    },
     values: alloyValues,
   },
   {
@@ -284,8 +323,10 @@ export const CATALOG: readonly CatalogEntry[] = [
     workloads: {
       controller: { resources: res(100, 256, 1000, 512), replicas: 1 },
       server: { resources: res(20, 64, 500, 192), replicas: 1 },
-      repoServer: { resources: res(20, 96, 1000, 256), replicas: 1 },
-      redis: { resources: res(10, 32, 200, 64), replicas: 1 },
+      // Helm renders of a chart with many templates peak in the repo server; 256 MiB was killed.
+      repoServer: { resources: res(20, 128, 1000, 512), replicas: 1 },
+      // Capped with maxmemory below the limit (values/argocd.ts): a cache evicts, never OOMs.
+      redis: { resources: res(10, 32, 200, 96), replicas: 1 },
       applicationSet: { resources: res(10, 48, 200, 128), replicas: 1 },
       notifications: { resources: res(10, 32, 200, 64), replicas: 1 },
     },

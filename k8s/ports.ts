@@ -21,6 +21,13 @@ const etcd = port("tcp", [2379, 2380], "servers", "servers", "etcd client and pe
 const kubelet = port("tcp", 10250, "nodes", "nodes", "kubelet API (logs, exec, metrics-server)");
 const vxlan = port("udp", 8472, "nodes", "nodes", "flannel VXLAN pod network");
 
+/** Node-to-node rules for the host-network ports of enabled platform components (the catalog declares them). */
+export function componentPortRules(
+  ports: readonly { protocol: "tcp" | "udp"; port: number; description: string }[],
+): ClusterPort[] {
+  return ports.map((p) => port(p.protocol, p.port, "nodes", "nodes", p.description));
+}
+
 export const CLUSTER_PORTS: Readonly<Record<DistributionName, readonly ClusterPort[]>> = {
   // k3s with its default flannel VXLAN backend and embedded etcd.
   k3s: [apiServer, etcd, kubelet, vxlan],

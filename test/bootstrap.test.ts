@@ -1,6 +1,7 @@
 /** The cluster bootstrap under the mock runtime: the command graph, settings and secrets, per distribution and topology. */
 import { strict as assert } from "assert";
 import { parse, parseAllDocuments } from "yaml";
+import { RKE2 } from "../k8s/bootstrap/distributions";
 import { reservations } from "../k8s/bootstrap/reserved";
 import { decodeSettings } from "../k8s/bootstrap/scripts";
 import { MINIMAL_CONFIG, MOCK_JOIN, MOCK_TOKEN, named, ofType, Registered, RunResult, runProgram, runOk } from "./harness";
@@ -271,6 +272,25 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
     });
   }
 }
+
+describe("bootstrap: RKE2's bundled Traefik", () => {
+  it("is disabled from v1.36, where RKE2 bundles it, so it never takes 80/443 from the platform's ingress", () => {
+    const node = {
+      name: "s",
+      role: "server",
+      first: true,
+      privateIp: "10.0.0.2",
+      addresses: ["10.0.0.2"],
+      memoryGb: 6,
+      taints: [],
+    } as const;
+    const cluster = (version: string) => ({ clusterName: "c", version, firstServerIp: "10.0.0.2", tlsSans: [], token: "t" });
+    const disabled = (version: string) => parse(RKE2.installSettings(node, cluster(version)).CONFIG).disable as string[];
+    assert.ok(!disabled("v1.35.4+rke2r1").includes("rke2-traefik"));
+    assert.ok(disabled("v1.36.0+rke2r1").includes("rke2-traefik"));
+    assert.ok(disabled("v1.37.1+rke2r1").includes("rke2-ingress-nginx"));
+  });
+});
 
 describe("bootstrap: an HA control plane at $0 (two A1 servers and an etcd-only micro)", () => {
   const freeHa = [

@@ -1,6 +1,6 @@
 /** The platform under the mock runtime: releases, versions, ordering, resources, tolerations, objects validated by schema. */
 import { strict as assert } from "assert";
-import { ADDON_NAMES, CATALOG, catalogEntry } from "../k8s/catalog";
+import { ADDON_NAMES, CATALOG, catalogEntry, componentHostPorts } from "../k8s/catalog";
 import { MICRO_TAINT } from "../k8s/labels";
 import { platformRequests } from "../k8s/platform";
 import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig, runOk } from "./harness";
@@ -72,6 +72,84 @@ const EVERY_ADDON = {
   },
 };
 
+describe("platform: issue-10 fixes (status address, redirects, Loki, Alloy, sidecars, limits)", () => {
+  let r: RunResult;
+  before(async () => {
+    r = await run("dev", stackConfig("dev"));
+  });
+
+  it("runs Loki from the open-source chart's new home, sized with GOMEMLIMIT under its limit, two queries at a time, no rules sidecar", () => {
+    const loki = releases(r).get("loki")!.inputs;
+    assert.equal(loki.repositoryOpts.repo, "https://grafana-community.github.io/helm-charts");
+    assert.equal(loki.values.deploymentMode, "Monolithic");
+    const sb = loki.values.singleBinary;
+    assert.equal(sb.replicas, 1);
+    assert.deepEqual(sb.resources.requests.memory, "512Mi");
+    assert.deepEqual(sb.resources.limits.memory, "1024Mi");
+    const gomem = sb.extraEnv.find((e: { name: string }) => e.name === "GOMEMLIMIT").value;
+    assert.ok(Number(/^(\d+)MiB$/.exec(gomem)![1]) < 1024, gomem);
+    assert.equal(loki.values.loki.querier.max_concurrent, 2);
+    assert.equal(sb.sidecar, false);
+    assert.equal(loki.values.sidecar.rules.enabled, false);
+  });
+
+  it("keeps Alloy's read positions on the node, so a restart resumes instead of re-sending every log", () => {
+    const v = releases(r).get("alloy")!.inputs.values;
+    assert.equal(v.alloy.storagePath, "/var/lib/alloy");
+    assert.ok(!v.alloy.storagePath.startsWith("/tmp"));
+    assert.deepEqual(v.alloy.mounts.extra, [{ name: "alloy-state", mountPath: "/var/lib/alloy" }]);
+    assert.deepEqual(v.controller.volumes.extra, [
+      { name: "alloy-state", hostPath: { path: "/var/lib/alloy", type: "DirectoryOrCreate" } },
+    ]);
+  });
+
+  it("sets and counts the containers charts add: Alloy's config reloader, Grafana's sidecars", () => {
+    const alloy = catalogEntry("alloy")!;
+    assert.deepEqual(releases(r).get("alloy")!.inputs.values.configReloader.resources, alloy.workloads.configReloader.resources);
+    const kps = catalogEntry("kube-prometheus-stack")!;
+    assert.deepEqual(
+      releases(r).get("kube-prometheus-stack")!.inputs.values.grafana.sidecar.resources,
+      kps.workloads.grafanaSidecars.resources,
+    );
+    const nodes = { all: 3, a1: 1, ingress: 1, micro: 2, withDataVolume: 1 };
+    const [withReloader] = platformRequests([alloy], nodes);
+    // Alloy and its reloader on every node, micro nodes included.
+    assert.equal(withReloader.microMemoryMiPerNode, 64 + 16);
+  });
+
+  it("caps Argo CD's redis below its memory limit, and gives Prometheus room to replay its WAL", () => {
+    const argo = releases(r).get("argo-cd")!.inputs.values;
+    const args: string[] = argo.redis.extraArgs;
+    const maxMb = Number(args[args.indexOf("--maxmemory") + 1].replace("mb", ""));
+    assert.ok(maxMb < Number(/^(\d+)Mi$/.exec(argo.redis.resources.limits.memory)![1]));
+    assert.equal(args[args.indexOf("--maxmemory-policy") + 1], "allkeys-lru");
+    const prometheus = releases(r).get("kube-prometheus-stack")!.inputs.values.prometheus.prometheusSpec;
+    assert.equal(prometheus.resources.limits.memory, "1536Mi");
+  });
+
+  it("ingress-nginx publishes the load balancer's address and redirects HTTP to HTTPS", async () => {
+    const nginx = await run("nginx", { ...MINIMAL_CONFIG, ingressController: "ingress-nginx" });
+    const c = releases(nginx).get("ingress-nginx")!.inputs.values.controller;
+    assert.equal(c.extraArgs["publish-status-address"], nginx.outputs.ingressPublicIp);
+    assert.deepEqual(c.publishService, { enabled: false });
+    assert.equal(c.config["force-ssl-redirect"], "true");
+  });
+
+  it("declares node-exporter's host port in the catalog, for both monitoring stacks, once", () => {
+    for (const name of ["kube-prometheus-stack", "victoria-metrics-k8s-stack"]) {
+      assert.deepEqual(
+        catalogEntry(name)!.hostPorts!.map((p) => p.port),
+        [9100],
+      );
+    }
+    assert.deepEqual(
+      componentHostPorts(CATALOG).map((p) => `${p.protocol}/${p.port}`),
+      ["tcp/9100"],
+    );
+    assert.deepEqual(componentHostPorts([catalogEntry("traefik")!]), []);
+  });
+});
+
 describe("platform: dev stack", () => {
   let r: RunResult;
   before(async () => {
@@ -105,8 +183,13 @@ describe("platform: dev stack", () => {
   it("runs Traefik as a DaemonSet on host ports 80/443 of the ingress nodes, with no LoadBalancer Service", () => {
     const v = releases(r).get("traefik")!.inputs.values;
     assert.equal(v.deployment.kind, "DaemonSet");
-    assert.deepEqual(v.ports, { web: { hostPort: 80 }, websecure: { hostPort: 443 } });
+    assert.deepEqual(v.ports, {
+      web: { hostPort: 80, http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } },
+      websecure: { hostPort: 443 },
+    });
     assert.deepEqual(v.service, { enabled: false });
+    // Ingress status: the load balancer's reserved address (no Service to copy it from).
+    assert.deepEqual(v.providers, { kubernetesIngress: { ingressEndpoint: { ip: r.outputs.ingressPublicIp } } });
     assert.deepEqual(v.nodeSelector, { "oci-k8s.io/ingress": "true" });
     assert.deepEqual(v.updateStrategy.rollingUpdate, { maxUnavailable: 1, maxSurge: 0 });
     assert.equal(v.tlsStore.default.defaultCertificate.secretName, "ingress-default-tls");
@@ -180,7 +263,7 @@ describe("platform: dev stack", () => {
     assert.equal(kps.storageSpec.volumeClaimTemplate.spec.storageClassName, "local-path");
     assert.equal(kps.retentionSize, "12GB");
     const loki = releases(r).get("loki")!.inputs.values;
-    assert.equal(loki.deploymentMode, "SingleBinary");
+    assert.equal(loki.deploymentMode, "Monolithic");
     assert.equal(loki.singleBinary.persistence.size, "10Gi");
     assert.equal(loki.loki.storage.type, "filesystem");
     assert.match(
@@ -336,7 +419,10 @@ describe("platform: choices, addons and overrides", () => {
     });
     const v = releases(r).get("traefik")!.inputs.values;
     assert.deepEqual(v.logs, { general: { level: "DEBUG" } });
-    assert.deepEqual(v.ports, { web: { hostPort: 8080 }, websecure: { hostPort: 443 } });
+    assert.deepEqual(v.ports, {
+      web: { hostPort: 8080, http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } },
+      websecure: { hostPort: 443 },
+    });
     assert.equal(v.deployment.kind, "DaemonSet");
   });
 

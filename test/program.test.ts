@@ -126,6 +126,18 @@ describe("program: dev stack (Always Free)", function () {
     assert.deepEqual(named(r, INSTANCE, "micro-1").inputs.createVnicDetails.nsgIds, ["nsg-nodes-id"]);
   });
 
+  it("opens node-exporter's 9100 between nodes (and to nothing else) on every distribution", async () => {
+    for (const distribution of ["k3s", "rke2", "kubeadm"]) {
+      const d = distribution === "k3s" ? r : await run("ports", { ...stackConfig("dev"), "oci-k8s:distribution": distribution });
+      const rules = ofType(d, RULE).filter((x) => opensPort(x, 9100) && x.inputs.direction === "INGRESS");
+      assert.deepEqual(
+        rules.map((x) => `${x.inputs.networkSecurityGroupId} from ${x.inputs.source}`),
+        ["nsg-nodes-id from nsg-nodes-id"],
+        distribution,
+      );
+    }
+  });
+
   it("opens 22 and 6443 only to the admin CIDRs and 80/443 to the world", () => {
     assertNoAdminPortFromWorld(r);
     const ssh = ofType(r, RULE).filter((x) => opensPort(x, 22) && x.inputs.direction === "INGRESS");

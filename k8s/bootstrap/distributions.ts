@@ -8,6 +8,7 @@ import { formatTaint, Taint } from "../labels";
 import { reservations, UPSTREAM_RESOLV_CONF } from "./reserved";
 import { scriptCommand } from "./scripts";
 import type { NodeRole } from "./types";
+import { minorOf } from "./versions";
 
 export const DISTRIBUTION_NAMES = ["k3s", "kubeadm", "rke2"] as const;
 export type DistributionName = (typeof DISTRIBUTION_NAMES)[number];
@@ -136,7 +137,8 @@ function rancher(options: {
   joinPort: number;
   kubectl: string;
   kubeconfigPath: string;
-  disable: string[];
+  /** Bundled add-ons turned off (the platform brings its own), by the release installed. */
+  disable: (version: string) => string[];
   serverExtras: Record<string, unknown>;
 }): Distribution {
   return {
@@ -166,7 +168,7 @@ function rancher(options: {
               "tls-san": apiSans(cluster, node),
               "write-kubeconfig-mode": "0600",
               // The platform installs its own ingress, load balancing, storage and metrics.
-              disable: options.disable,
+              disable: options.disable(cluster.version),
               ...(node.first ? { "cluster-init": true } : {}),
               ...options.serverExtras,
               ...etcdBackupConfig(cluster.etcdBackup),
@@ -201,7 +203,7 @@ export const K3S: Distribution = rancher({
   joinPort: 6443,
   kubectl: "k3s kubectl",
   kubeconfigPath: "/etc/rancher/k3s/k3s.yaml",
-  disable: ["traefik", "servicelb", "local-storage", "metrics-server"],
+  disable: () => ["traefik", "servicelb", "local-storage", "metrics-server"],
   // Secrets are encrypted at rest in etcd.
   serverExtras: { "secrets-encryption": true },
 });
@@ -215,7 +217,9 @@ export const RKE2: Distribution = rancher({
   joinPort: 9345,
   kubectl: "/var/lib/rancher/rke2/bin/kubectl --kubeconfig /etc/rancher/rke2/rke2.yaml",
   kubeconfigPath: "/etc/rancher/rke2/rke2.yaml",
-  disable: ["rke2-ingress-nginx", "rke2-metrics-server"],
+  // RKE2 bundles Traefik from v1.36 (ingress-nginx before): it would take 80/443 from the
+  // platform's ingress controller, so a Renovate bump across 1.36 must not turn it on.
+  disable: (version) => ["rke2-ingress-nginx", "rke2-metrics-server", ...(minorOf(version) >= 36 ? ["rke2-traefik"] : [])],
   serverExtras: { cni: "canal" },
 });
 

@@ -8,6 +8,11 @@ export interface VersionChange {
 
 const MINOR = /^v(\d+)\.(\d+)\.(\d+)/;
 
+/** The minor version of a release (v1.36.2+rke2r1 is 36). */
+export function minorOf(version: string): number {
+  return parts(version)[1];
+}
+
 function parts(version: string): [number, number, number] {
   const m = MINOR.exec(version);
   if (!m) throw new Error(`not a Kubernetes version: ${version}`);

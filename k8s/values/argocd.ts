@@ -111,7 +111,8 @@ export function argoCdValues(ctx: PlatformContext, w: Readonly<Record<string, Wo
     },
     controller: { resources: w.controller.resources },
     repoServer: { resources: w.repoServer.resources },
-    redis: { resources: w.redis.resources },
+    // A cache: evict the least recently used keys before the container's memory limit.
+    redis: { resources: w.redis.resources, extraArgs: ["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"] },
     applicationSet: { resources: w.applicationSet.resources },
     notifications: { resources: w.notifications.resources },
     // Argo CD's bundled Dex stays off; the dex addon is a standalone OIDC provider.

@@ -6,9 +6,20 @@ import { LOKI_URL, shareOfDisk } from "./shared";
 
 type W = Readonly<Record<string, Workload>>;
 
+/**
+ * Loki's Go runtime is told to stay below the container's limit (GOMEMLIMIT), so it collects
+ * garbage harder instead of being killed: 85 % of the limit, the margin Grafana's own sizing
+ * guidance leaves for non-heap memory.
+ */
+export function goMemLimit(limitMi: number): string {
+  return `${Math.floor(limitMi * 0.85)}MiB`;
+}
+
 export function lokiValues(ctx: PlatformContext, w: W) {
+  const limitMi = Number(/^(\d+)Mi$/.exec(w.loki.resources.limits.memory)![1]);
   return {
-    deploymentMode: "SingleBinary",
+    // One process with every target, on the filesystem (the open-source chart's Monolithic mode).
+    deploymentMode: "Monolithic",
     loki: {
       auth_enabled: false,
       commonConfig: { replication_factor: 1 },
@@ -27,12 +38,18 @@ export function lokiValues(ctx: PlatformContext, w: W) {
       // Seven days of logs; the compactor deletes older chunks.
       limits_config: { retention_period: "168h" },
       compactor: { retention_enabled: true, delete_request_store: "filesystem" },
+      // Two queries at a time: what one small node answers without running out of memory.
+      querier: { max_concurrent: 2 },
     },
     singleBinary: {
       replicas: 1,
       resources: w.loki.resources,
+      extraEnv: [{ name: "GOMEMLIMIT", value: goMemLimit(limitMi) }],
       persistence: { enabled: true, size: `${shareOfDisk(ctx.diskGi, 0.2)}Gi`, storageClass: ctx.storageClass },
+      // The rules sidecar loads alerting rules from ConfigMaps; the program ships none for Loki.
+      sidecar: false,
     },
+    sidecar: { rules: { enabled: false } },
     // The scalable targets, caches, gateway, canary and bundled MinIO are for large installs.
     read: { replicas: 0 },
     write: { replicas: 0 },
@@ -102,14 +119,23 @@ loki.write "default" {
 }
 `;
 
+/** Alloy's read positions on the node itself: a restarted pod resumes where it stopped instead of re-sending every log. */
+export const ALLOY_STATE_PATH = "/var/lib/alloy";
+
 export function alloyValues(_ctx: PlatformContext, w: W) {
   return {
     // One Alloy per node, micro nodes included, reading that node's pod logs.
-    controller: { type: "daemonset", tolerations: [MICRO_TOLERATION] },
+    controller: {
+      type: "daemonset",
+      tolerations: [MICRO_TOLERATION],
+      volumes: { extra: [{ name: "alloy-state", hostPath: { path: ALLOY_STATE_PATH, type: "DirectoryOrCreate" } }] },
+    },
     alloy: {
       resources: w.alloy.resources,
-      mounts: { varlog: true },
+      storagePath: ALLOY_STATE_PATH,
+      mounts: { varlog: true, extra: [{ name: "alloy-state", mountPath: ALLOY_STATE_PATH }] },
       configMap: { create: true, content: ALLOY_CONFIG },
     },
+    configReloader: { resources: w.configReloader.resources },
   };
 }

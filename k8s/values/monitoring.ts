@@ -60,6 +60,7 @@ export function kubePrometheusStackValues(ctx: PlatformContext, w: W) {
     alertmanager: { alertmanagerSpec: { resources: w.alertmanager.resources } },
     grafana: {
       resources: w.grafana.resources,
+      sidecar: { resources: w.grafanaSidecars.resources },
       ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass),
       additionalDataSources: lokiDatasource(ctx),
       ...grafanaSso(ctx),
