@@ -78,6 +78,7 @@ export = async (): Promise<ClusterOutputs> => {
     machine: machineOf(spec),
     dependsOn: [node],
     viaBastion: spec.subnet === "private",
+    hostKey: node.hostPublicKey,
   }));
   const cluster = settlingDrains(
     drainOf,
@@ -92,6 +93,7 @@ export = async (): Promise<ClusterOutputs> => {
           user: infra.sshUser,
           privateKey: infra.sshPrivateKey,
           bastion: jumpHost?.node.publicIp,
+          bastionHostKey: jumpHost?.node.hostPublicKey,
         },
         readyMarker: HOST_READY_MARKER,
         // The bucket keys are secret in state and travel only inside the servers' config (stdin).

@@ -37,6 +37,11 @@ export const SYSCTLS: Readonly<Record<string, string>> = {
 export interface HostPrepOptions {
   /** Whether the node has a data volume to format once and mount. */
   readonly dataVolume: boolean;
+  /**
+   * The node's SSH host key, made by the program so every connection can pin it: cloud-init
+   * installs it instead of generating keys (`ssh_keys`), and removes the image's own.
+   */
+  readonly hostKey?: { readonly privateKeyOpenssh: string; readonly publicKeyOpenssh: string };
 }
 
 const lines = (entries: string[]) => entries.map((e) => `${e}\n`).join("");
@@ -75,6 +80,14 @@ export function renderCloudConfig(options: HostPrepOptions): string {
       root("/usr/local/sbin/oci-k8s-host-prep", script("host-prep.sh"), "0755"),
     ],
     runcmd: [["/usr/local/sbin/oci-k8s-host-prep"]],
+    // With ssh_keys given, cloud-init writes exactly these host keys (after deleting the image's)
+    // and generates no others, so sshd offers only the key the program pins.
+    ...(options.hostKey
+      ? {
+          ssh_deletekeys: true,
+          ssh_keys: { ed25519_private: options.hostKey.privateKeyOpenssh, ed25519_public: options.hostKey.publicKeyOpenssh.trim() },
+        }
+      : {}),
   };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }

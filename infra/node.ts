@@ -1,5 +1,6 @@
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import { DATA_DEVICE, userData } from "./cloud-init";
 import { NodeSpec } from "./config";
 
@@ -43,6 +44,8 @@ export class ClusterNode extends pulumi.ComponentResource {
   public readonly availabilityDomain: pulumi.Output<string>;
   /** Resolves once the data volume (if any) is attached: what a bootstrap must wait for besides the instance. */
   public readonly ready: pulumi.Output<string>;
+  /** The node's SSH host public key ("ssh-ed25519 AAAA..."), which every connection to it pins. */
+  public readonly hostPublicKey: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("oci-k8s:infra:ClusterNode", name, {}, opts);
@@ -59,6 +62,11 @@ export class ClusterNode extends pulumi.ComponentResource {
       // cloud-init runs on first boot only; a changed host preparation applies to new nodes.
       "metadata.user_data",
     ];
+
+    // The node's own SSH host key: installed by cloud-init, pinned by every connection, so a
+    // man in the middle of the first boot cannot answer in its place.
+    const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this });
+    this.hostPublicKey = hostKey.publicKeyOpenssh.apply((k) => k.trim());
 
     const instance = new oci.core.Instance(
       name,
@@ -84,7 +92,14 @@ export class ClusterNode extends pulumi.ComponentResource {
         },
         metadata: {
           ssh_authorized_keys: args.sshPublicKey,
-          user_data: userData({ dataVolume: spec.dataVolumeGb !== undefined }),
+          // Secret: it carries the node's SSH host private key.
+          user_data: pulumi.secret(
+            pulumi
+              .all([hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh])
+              .apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
+                userData({ dataVolume: spec.dataVolumeGb !== undefined, hostKey: { privateKeyOpenssh, publicKeyOpenssh } }),
+              ),
+          ),
         },
         // Only the token-protected metadata endpoint (IMDSv2) answers.
         instanceOptions: { areLegacyImdsEndpointsDisabled: true },

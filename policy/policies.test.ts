@@ -149,5 +149,19 @@ describe("policy pack", () => {
       props: { ...instance("n", "VM.Standard.A1.Flex", 1, 6).props, metadata: { user_data: userData } },
     };
     assert.match(checkResources(secretsStaySecret, [leaky])[0], /user_data contains a private key or token/);
+    // The node's own SSH host key under cloud-init's ssh_keys is allowed; one elsewhere beside it is not.
+    const withHostKey = (extra: string) => ({
+      ...instance("n", "VM.Standard.A1.Flex", 1, 6),
+      props: {
+        ...instance("n", "VM.Standard.A1.Flex", 1, 6).props,
+        metadata: {
+          user_data: Buffer.from(
+            `#cloud-config\nssh_keys:\n  ed25519_private: |\n    ${keyHeader("OPENSSH")}\n    abc\n  ed25519_public: ssh-ed25519 AAAA\n${extra}`,
+          ).toString("base64"),
+        },
+      },
+    });
+    assert.deepEqual(checkResources(secretsStaySecret, [withHostKey("")]), []);
+    assert.equal(checkResources(secretsStaySecret, [withHostKey(`write_files: [{content: '${keyHeader("RSA")}'}]\n`)]).length, 1);
   });
 });

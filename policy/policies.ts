@@ -134,10 +134,20 @@ export const secretsStaySecret: ResourceValidationPolicy = {
     }
     if (args.type === "oci:Core/instance:Instance") {
       const userData = args.props.metadata?.user_data;
-      exposed("user_data", typeof userData === "string" ? Buffer.from(userData, "base64").toString("utf8") : undefined);
+      // The node's own SSH host key is meant to be there (cloud-init's ssh_keys installs it, the
+      // program pins it); any other key or token in user data is a leak.
+      exposed(
+        "user_data",
+        typeof userData === "string" ? withoutHostKeys(Buffer.from(userData, "base64").toString("utf8")) : undefined,
+      );
     }
   },
 };
+
+/** A cloud-config without its `ssh_keys` host keys (the one private key user data may carry). */
+function withoutHostKeys(cloudConfig: string): string {
+  return cloudConfig.replace(/^ {2}(ed25519|ecdsa|rsa)_private: \|-?\n( {4}.*\n)+/gm, "");
+}
 
 export const POLICIES = [freeTierBudget, noWorldAdminPorts, pinnedChartVersions, secretsStaySecret];
 

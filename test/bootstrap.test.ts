@@ -511,6 +511,33 @@ describe("bootstrap: changes", () => {
     assert.ok(reaches(r, cmd(r, "server-2-install"), named(r, INSTANCE, "server-2")));
   });
 
+  it("every connection pins its node's own SSH host key, the bastion hop the jump host's; the private key stays secret", async () => {
+    const r = await runOk("keys", {
+      ...MINIMAL_CONFIG,
+      tier: "payg",
+      natGateway: true,
+      nodes: [
+        { name: "server-1", role: "server", ocpus: 2 },
+        { name: "jump", role: "agent", shape: "VM.Standard.E2.1.Micro", subnet: "public" },
+      ],
+    });
+    const keyOf = (node: string) => named(r, "tls:index/privateKey:PrivateKey", `${node}-host-key`);
+    assert.equal(keyOf("server-1").inputs.algorithm, "ED25519");
+    const pub = (node: string) =>
+      `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGeneratedByTheMockRuntimeOnly${node.replace(/-/g, "")}hostkey`;
+    const commands = ofType(r, COMMAND);
+    assert.ok(commands.length > 10);
+    for (const c of commands) {
+      const node = /^(server-1|jump)-/.exec(c.name)?.[1] ?? (c.name.startsWith("cluster-") ? "server-1" : undefined);
+      const target = c.inputs.connection.host === ipOf(r, "server-1") ? "server-1" : "jump";
+      assert.equal(c.inputs.connection.hostKey, pub(target), `${c.name} (${node}) pins another key`);
+      if (c.inputs.connection.proxy) assert.equal(c.inputs.connection.proxy.hostKey, pub("jump"), c.name);
+    }
+    // The host private key reaches the node only inside its user data, which is secret.
+    for (const i of ofType(r, INSTANCE)) assert.ok(i.secretInputs.includes("metadata"), `${i.name}: user data not secret`);
+    assert.ok(!plainInputs(r).some((t) => t.includes("mock-private-key-server-1-host-key")));
+  });
+
   it("no command offers its previous stdout (kubeconfig, join material) to the next run as an SSH variable", async () => {
     for (const r of [await run("k3s", threeServers), await run("kubeadm", threeServers)]) {
       const commands = ofType(r, COMMAND);

@@ -143,8 +143,9 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
     case "tls:index/privateKey:PrivateKey":
       return {
         ...inputs,
-        publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGeneratedByTheMockRuntimeOnly",
-        privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nmock-private-key\n-----END OPENSSH PRIVATE KEY-----\n",
+        // Each key its own, named after its resource, so a test can tell whose key went where.
+        publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGeneratedByTheMockRuntimeOnly${name.replace(/[^A-Za-z0-9]/g, "")}\n`,
+        privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-private-key-${name}\n-----END OPENSSH PRIVATE KEY-----\n`,
       };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: MOCK_TOKEN };

@@ -22,11 +22,19 @@ describe("cloud-init host preparation", () => {
     requireTool(this, "cloud-init");
   });
 
-  for (const dataVolume of [false, true]) {
-    it(`passes cloud-init schema (data volume: ${dataVolume})`, () => {
+  const hostKey = {
+    privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+    publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyForTheSchemaTest\n",
+  };
+  for (const [dataVolume, withHostKey] of [
+    [false, false],
+    [true, false],
+    [true, true],
+  ]) {
+    it(`passes cloud-init schema (data volume: ${dataVolume}, pinned host key: ${withHostKey})`, () => {
       const dir = tempDir("cloud-config");
       const file = path.join(dir, "user-data.yaml");
-      fs.writeFileSync(file, renderCloudConfig({ dataVolume }));
+      fs.writeFileSync(file, renderCloudConfig({ dataVolume, ...(withHostKey ? { hostKey } : {}) }));
       const r = run("cloud-init", ["schema", "--config-file", file]);
       assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout + r.stderr, /Valid cloud-config/);

@@ -166,6 +166,7 @@ describe("program: dev stack (Always Free)", function () {
     assert.deepEqual(between, [
       "nsg-nodes-id 17 8472-8472 from nsg-nodes-id",
       "nsg-nodes-id 6 10250-10250 from nsg-nodes-id",
+      "nsg-nodes-id 6 9100-9100 from nsg-nodes-id",
       "nsg-servers-id 6 2379-2380 from nsg-servers-id",
       "nsg-servers-id 6 6443-6443 from nsg-loadBalancer-id",
       "nsg-servers-id 6 6443-6443 from nsg-nodes-id",
@@ -346,7 +347,13 @@ describe("program: fixtures", () => {
     );
     assert.deepEqual(named(r, INSTANCE, "server-1").inputs.shapeConfig, { ocpus: 2, memoryInGbs: 12 });
     assert.equal(ofType(r, VOLUME).length, 1);
-    assert.equal(ofType(r, "tls:index/privateKey:PrivateKey").length, 1);
+    // The login key, and the node's SSH host key.
+    assert.deepEqual(
+      ofType(r, "tls:index/privateKey:PrivateKey")
+        .map((k) => k.name)
+        .sort(),
+      ["server-1-host-key", "ssh-key"],
+    );
     assert.equal(r.outputs.clusterName, "oci-k8s-minimal");
     assert.equal(r.outputs.clusterDomain, "192.0.2.10.sslip.io");
   });
@@ -354,7 +361,11 @@ describe("program: fixtures", () => {
   it("a given SSH public key is used as is, and no private key is generated or exported", async () => {
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIUserSuppliedKeyForTests user@laptop";
     const r = await run("keyed", { ...MINIMAL_CONFIG, sshPublicKey: key });
-    assert.equal(ofType(r, "tls:index/privateKey:PrivateKey").length, 0);
+    // No login key is generated; only the node's SSH host key.
+    assert.deepEqual(
+      ofType(r, "tls:index/privateKey:PrivateKey").map((k) => k.name),
+      ["server-1-host-key"],
+    );
     assert.equal(named(r, INSTANCE, "server-1").inputs.metadata.ssh_authorized_keys, key);
     assert.equal("sshPrivateKey" in r.outputs, false);
     assert.deepEqual(r.secretOutputs, ["kubeconfig"]);
@@ -420,6 +431,7 @@ describe("program: fixtures", () => {
         [
           "nsg-nodes-id 17 8472-8472 from nsg-nodes-id",
           "nsg-nodes-id 6 10250-10250 from nsg-nodes-id",
+          "nsg-nodes-id 6 9100-9100 from nsg-nodes-id",
           "nsg-servers-id 6 2379-2380 from nsg-servers-id",
           "nsg-servers-id 6 6443-6443 from nsg-loadBalancer-id",
           "nsg-servers-id 6 6443-6443 from nsg-nodes-id",

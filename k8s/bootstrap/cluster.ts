@@ -81,12 +81,17 @@ export class Cluster extends pulumi.ComponentResource {
 
     if (args.hosts.some((h) => h.viaBastion) && !args.ssh.bastion) throw new Error("hosts behind a bastion need ssh.bastion");
     const key = args.ssh.privateKey ? { privateKey: pulumi.secret(args.ssh.privateKey) } : {};
+    // Host keys are pinned when known: pulumi-command otherwise accepts any key the host offers.
+    const pinned = (hostKey?: pulumi.Input<string>) => (hostKey ? { hostKey } : {});
     const connection = (h: Host): command.types.input.remote.ConnectionArgs => ({
       host: h.address,
       user: args.ssh.user,
       ...key,
       ...DIAL,
-      ...(h.viaBastion ? { proxy: { host: args.ssh.bastion!, user: args.ssh.user, ...key, ...DIAL } } : {}),
+      ...pinned(h.hostKey),
+      ...(h.viaBastion
+        ? { proxy: { host: args.ssh.bastion!, user: args.ssh.user, ...key, ...DIAL, ...pinned(args.ssh.bastionHostKey) } }
+        : {}),
     });
     const onFirst = connection(first);
 

@@ -32,6 +32,8 @@ export interface Host {
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
   /** Reach this host through the bastion. */
   readonly viaBastion: boolean;
+  /** The host's SSH public host key ("ssh-ed25519 AAAA..."): every connection to it checks it. */
+  readonly hostKey?: pulumi.Input<string>;
 }
 
 export interface SshAccess {
@@ -40,4 +42,6 @@ export interface SshAccess {
   readonly privateKey?: pulumi.Input<string>;
   /** A public host that forwards SSH to hosts with `viaBastion`. */
   readonly bastion?: pulumi.Input<string>;
+  /** The bastion's SSH public host key, checked on the first hop. */
+  readonly bastionHostKey?: pulumi.Input<string>;
 }
