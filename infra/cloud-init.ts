@@ -85,7 +85,10 @@ export function renderCloudConfig(options: HostPrepOptions): string {
     ...(options.hostKey
       ? {
           ssh_deletekeys: true,
-          ssh_keys: { ed25519_private: options.hostKey.privateKeyOpenssh, ed25519_public: options.hostKey.publicKeyOpenssh.trim() },
+          ssh_keys: {
+            ed25519_private: options.hostKey.privateKeyOpenssh,
+            ed25519_public: options.hostKey.publicKeyOpenssh.trim(),
+          },
         }
       : {}),
   };
