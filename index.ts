@@ -88,6 +88,10 @@ export = async (): Promise<ClusterOutputs> => {
         distribution: DISTRIBUTIONS[config.distribution],
         version: config.distributionVersion,
         apiEndpoint: ingressIp,
+        // kubeadm's control-plane endpoint inside the VCN: the load balancer's private address.
+        ...(config.distribution === "kubeadm"
+          ? { internalApi: { address: infra.ingress.privateAddress, ready: infra.ingress.apiListener } }
+          : {}),
         hosts,
         ssh: {
           user: infra.sshUser,

@@ -32,6 +32,11 @@ export function parseCidr(text: string): Cidr | string {
   return { network, prefix, text };
 }
 
+/** The highest address of a network Oracle lets a resource take (it keeps the last one for itself). */
+export function lastUsableAddress(c: Cidr): string {
+  return formatIpv4(c.network + cidrSize(c) - 2);
+}
+
 export function cidrSize(c: Cidr): number {
   return 2 ** (32 - c.prefix);
 }

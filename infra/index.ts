@@ -4,6 +4,7 @@
  */
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
+import { Cidr, lastUsableAddress, parseCidr } from "./cidr";
 import * as tls from "@pulumi/tls";
 import { placeNode } from "./availability-domains";
 import { Plan } from "./budget";
@@ -76,6 +77,7 @@ export function createInfrastructure(
     privateSubnetCidr: config.privateSubnetCidr,
     natGateway: config.natGateway,
     clusterPorts,
+    internalApi: config.distribution === "kubeadm",
     adminCidrs: config.adminCidrs,
     tags,
   });
@@ -126,6 +128,7 @@ export function createInfrastructure(
     ingressNodes: backends((s) => s.ingress),
     apiNodes: backends((s) => s.role === "server"),
     tags,
+    privateAddress: lastUsableAddress(parseCidr(config.publicSubnetCidr) as Cidr),
   });
 
   return { network, nodes, ingress, sshUser: SSH_USER, sshPublicKey, sshPrivateKey, sshKeyGenerated: !config.sshPublicKey };

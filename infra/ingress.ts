@@ -24,6 +24,8 @@ export interface IngressLoadBalancerArgs {
   readonly apiNodes: readonly LoadBalancerBackend[];
   /** Freeform tags put on every resource. */
   readonly tags: Record<string, string>;
+  /** The load balancer's fixed address in its subnet, where nodes reach the API (kubeadm). */
+  readonly privateAddress: string;
 }
 
 interface Forward {
@@ -41,6 +43,14 @@ interface Forward {
 export class IngressLoadBalancer extends pulumi.ComponentResource {
   public readonly publicIp: pulumi.Output<string>;
   public readonly loadBalancerId: pulumi.Output<string>;
+  /** Its address inside the VCN, fixed by the program. */
+  public readonly privateAddress: string;
+  /**
+   * The API listener, ready once the load balancer forwards 6443 to the servers. It waits for
+   * the servers' instances only (its backend set is made before the web ones), so a node that
+   * needs it waits for no agent's instance.
+   */
+  public readonly apiListener: pulumi.Resource;
 
   constructor(name: string, args: IngressLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("oci-k8s:infra:IngressLoadBalancer", name, {}, opts);
@@ -62,6 +72,8 @@ export class IngressLoadBalancer extends pulumi.ComponentResource {
         subnetId: args.subnetId,
         isPrivate: false,
         isPreserveSourceDestination: false,
+        // A fixed private address, so nodes can be told it before the load balancer exists.
+        assignedPrivateIpv4: args.privateAddress,
         networkSecurityGroupIds: [args.nsgId],
         reservedIps: [{ id: publicIp.id }],
       },
@@ -69,13 +81,24 @@ export class IngressLoadBalancer extends pulumi.ComponentResource {
     );
 
     const forwards: Forward[] = [
+      { name: "kube-api", port: API_PORT, backends: args.apiNodes, preserveSource: false },
       { name: "http", port: HTTP_PORT, backends: args.ingressNodes, preserveSource: true },
       { name: "https", port: HTTPS_PORT, backends: args.ingressNodes, preserveSource: true },
-      { name: "kube-api", port: API_PORT, backends: args.apiNodes, preserveSource: false },
     ];
     // Oracle rejects a change to a load balancer while another is in progress (409), so its
-    // backend sets and listeners are created one after another.
+    // backend sets and listeners are created one after another: the API's first, whose listener
+    // then depends on the servers' instances alone.
     let previous: pulumi.Resource = nlb;
+    const listeners = new Map<string, pulumi.Resource>();
+    const apiForward = forwards[0];
+    const listen = (f: Forward) => {
+      previous = new oci.networkloadbalancer.Listener(
+        `${f.name}-listener`,
+        { networkLoadBalancerId: nlb.id, name: f.name, defaultBackendSetName: f.name, port: f.port, protocol: "TCP" },
+        { parent: this, dependsOn: [previous] },
+      );
+      listeners.set(f.name, previous);
+    };
     for (const f of forwards) {
       const backendSet: oci.networkloadbalancer.NetworkLoadBalancersBackendSetsUnified =
         new oci.networkloadbalancer.NetworkLoadBalancersBackendSetsUnified(
@@ -91,17 +114,14 @@ export class IngressLoadBalancer extends pulumi.ComponentResource {
           { parent: this, dependsOn: [previous] },
         );
       previous = backendSet;
+      if (f === apiForward) listen(f);
     }
-    for (const f of forwards) {
-      previous = new oci.networkloadbalancer.Listener(
-        `${f.name}-listener`,
-        { networkLoadBalancerId: nlb.id, name: f.name, defaultBackendSetName: f.name, port: f.port, protocol: "TCP" },
-        { parent: this, dependsOn: [previous] },
-      );
-    }
+    for (const f of forwards.filter((x) => x !== apiForward)) listen(f);
 
     this.publicIp = publicIp.ipAddress;
     this.loadBalancerId = nlb.id;
+    this.privateAddress = args.privateAddress;
+    this.apiListener = listeners.get(apiForward.name)!;
     this.registerOutputs({ publicIp: this.publicIp, loadBalancerId: this.loadBalancerId });
   }
 }

@@ -19,6 +19,8 @@ export interface NetworkArgs {
   readonly natGateway: boolean;
   /** The only ports opened between nodes: what the Kubernetes distribution needs. */
   readonly clusterPorts: readonly ClusterPort[];
+  /** Nodes reach the API through the load balancer's private address (kubeadm). */
+  readonly internalApi?: boolean;
   /** CIDRs allowed to reach SSH and the Kubernetes API. */
   readonly adminCidrs: readonly string[];
   /** Freeform tags put on every resource. */
@@ -119,7 +121,12 @@ export class Network extends pulumi.ComponentResource {
     ) as Record<NsgName, oci.core.NetworkSecurityGroup>;
     this.nsgIds = Object.fromEntries(NSG_NAMES.map((nsg) => [nsg, nsgs[nsg].id])) as Record<NsgName, pulumi.Output<string>>;
 
-    const rules = securityRules({ clusterPorts: args.clusterPorts, adminCidrs: args.adminCidrs, privateNodes: args.natGateway });
+    const rules = securityRules({
+      clusterPorts: args.clusterPorts,
+      adminCidrs: args.adminCidrs,
+      privateNodes: args.natGateway,
+      internalApi: args.internalApi,
+    });
     for (const rule of rules) {
       const peer =
         "cidr" in rule.peer

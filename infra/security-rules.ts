@@ -30,6 +30,8 @@ export interface RuleOptions {
   readonly adminCidrs: readonly string[];
   /** Nodes sit in a private subnet and are reached through a public node (SSH jump host). */
   readonly privateNodes: boolean;
+  /** Nodes reach the API through the load balancer's private address (kubeadm's control-plane endpoint). */
+  readonly internalApi?: boolean;
 }
 
 /** OCI protocol numbers. */
@@ -68,6 +70,8 @@ export function securityRules(o: RuleOptions): SecurityRule[] {
   }
   if (o.privateNodes) tcpIn("nodes", SSH_PORT, { nsg: "nodes" }, "SSH through the jump host to private nodes");
   tcpIn("servers", API_PORT, { nsg: "loadBalancer" }, "Kubernetes API and its health check through the load balancer");
+  if (o.internalApi)
+    tcpIn("loadBalancer", API_PORT, { nsg: "nodes" }, "Kubernetes API from the nodes, on the load balancer's private address");
 
   for (const port of [HTTP_PORT, HTTPS_PORT]) {
     tcpIn("loadBalancer", port, { cidr: WORLD }, "web traffic from the internet");

@@ -692,6 +692,36 @@ esac`,
   });
 });
 
+describe("bootstrap scripts: kubeadm.sh pins the control-plane endpoint's name", () => {
+  const hostsOf = (root: string) => fs.readFileSync(path.join(root, "etc/hosts"), "utf8");
+  it("a joining server resolves it to the first server while joining, then to itself; a rerun changes nothing", () => {
+    const s = sandbox();
+    for (const name of ["apt-get", "apt-mark", "gpg", "curl", "containerd", "kubectl"]) fakeBin(s.bin, name);
+    fakeBin(s.bin, "kubelet", `echo "Kubernetes v1.34.9"`);
+    fakeBin(
+      s.bin,
+      "kubeadm",
+      `grep -q "10.0.0.2 kube-api.c.internal" "${s.root}/etc/hosts" || { echo "joined without the endpoint pinned" >&2; exit 9; }
+mkdir -p "${s.root}/etc/kubernetes" && echo kubelet > "${s.root}/etc/kubernetes/kubelet.conf" && touch "${s.state}/active-kubelet"`,
+    );
+    fs.mkdirSync(path.join(s.root, "etc"), { recursive: true });
+    fs.writeFileSync(path.join(s.root, "etc/hosts"), "127.0.0.1 localhost\n");
+    const settings = {
+      VERSION: "v1.34.9",
+      CONFIG: "kind: JoinConfiguration",
+      API_NAME: "kube-api.c.internal",
+      API_ADDRESS: "10.0.0.2",
+      API_ADDRESS_JOINED: "10.0.0.3",
+    };
+    const r = s.run("kubeadm", ["join"], settings);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(hostsOf(s.root), "127.0.0.1 localhost\n10.0.0.3 kube-api.c.internal # oci-k8s control-plane endpoint\n");
+    const again = s.run("kubeadm", ["join"], settings);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(hostsOf(s.root), "127.0.0.1 localhost\n10.0.0.3 kube-api.c.internal # oci-k8s control-plane endpoint\n");
+  });
+});
+
 describe("bootstrap scripts: apt waits for dpkg's lock (lib.sh with_apt_lock)", () => {
   /** apt-get that reports dpkg's lock held for its first `busy` calls, as while unattended upgrades run. */
   const lockedApt = (s: Sandbox, busy: number) =>

@@ -273,6 +273,60 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
   }
 }
 
+describe("bootstrap: kubeadm's control-plane endpoint survives any one server", () => {
+  const ha = [
+    { name: "server-1", role: "server", ocpus: 1, memoryGb: 6 },
+    { name: "server-2", role: "server", ocpus: 1, memoryGb: 6 },
+    { name: "server-3", role: "server", ocpus: 1, memoryGb: 6 },
+    { name: "agent-1", role: "agent", ocpus: 1, memoryGb: 6 },
+  ];
+  it("is a name each node pins: servers to themselves, agents to the load balancer's private address", async () => {
+    const r = await runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "kubeadm", nodes: ha });
+    const name = "kube-api.oci-k8s-boot.internal";
+    const init = parseAllDocuments(settingsOf(cmd(r, "server-1-install")).CONFIG).map((d) => d.toJSON());
+    assert.equal(init[1].controlPlaneEndpoint, `${name}:6443`);
+    assert.ok(!init[1].controlPlaneEndpoint.includes(ipOf(r, "server-1")), "kubelets would follow server 1");
+    assert.ok(init[1].apiServer.certSANs.includes(name));
+    const pinned = (n: string) => settingsOf(cmd(r, `${n}-install`));
+    assert.deepEqual([pinned("server-1").API_NAME, pinned("server-1").API_ADDRESS], [name, ipOf(r, "server-1")]);
+    // A joining server is pointed at the first server while it joins, at itself once it serves.
+    assert.equal(pinned("server-2").API_ADDRESS, ipOf(r, "server-1"));
+    assert.equal(pinned("server-2").API_ADDRESS_JOINED, ipOf(r, "server-2"));
+    // Agents reach whichever server answers, through the load balancer's private address.
+    assert.equal(pinned("agent-1").API_ADDRESS, "10.0.0.254");
+    assert.equal(pinned("agent-1").API_ADDRESS_JOINED, undefined);
+    const join = parse(pinned("agent-1").CONFIG);
+    assert.equal(join.discovery.bootstrapToken.apiServerEndpoint, `${ipOf(r, "server-1")}:6443`);
+    // Agents wait for the API listener; no server's install does (so a resize has no cycle).
+    const listener = r.resources.find((x) => x.name === "kube-api-listener")!;
+    assert.ok(dependsOn(cmd(r, "agent-1-install"), listener));
+    for (const server of ["server-1", "server-2", "server-3"])
+      assert.ok(!reaches(r, cmd(r, `${server}-install`), listener), server);
+  });
+
+  it("resizing the third server of a kubeadm HA cluster completes", async () => {
+    const resized = ha.map((n) => (n.name === "server-3" ? { ...n, memoryGb: 5 } : n));
+    const previous = {
+      stackOutputs: {
+        "organization/oci-k8s/boot": {
+          distribution: "kubeadm",
+          distributionVersion: "v1.34.9",
+          nodes: ha.map((n) => ({ ...n, shape: "VM.Standard.A1.Flex" })),
+        },
+      },
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("a dependency cycle: registration never finished")), 30_000);
+    });
+    const r = await Promise.race([
+      runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "kubeadm", nodes: resized }, previous),
+      hang,
+    ]).finally(() => clearTimeout(timer));
+    assert.ok(dependsOn(named(r, INSTANCE, "server-3"), cmd(r, "server-3-drain")));
+  });
+});
+
 describe("bootstrap: RKE2's bundled Traefik", () => {
   it("is disabled from v1.36, where RKE2 bundles it, so it never takes 80/443 from the platform's ingress", () => {
     const node = {

@@ -178,6 +178,8 @@ describe("program: dev stack (Always Free)", function () {
     assert.equal(nlb.inputs.isPrivate, false);
     assert.deepEqual(nlb.inputs.networkSecurityGroupIds, ["nsg-loadBalancer-id"]);
     assert.deepEqual(nlb.inputs.reservedIps, [{ id: "public-ip-id" }]);
+    // A fixed address in the public subnet 10.0.0.0/24 (Oracle keeps .255): nodes can be told it in advance.
+    assert.equal(nlb.inputs.assignedPrivateIpv4, "10.0.0.254");
     assert.equal(named(r, "oci:Core/publicIp:PublicIp", "public-ip").inputs.lifetime, "RESERVED");
     const sets = Object.fromEntries(ofType(r, BACKEND_SET).map((s) => [s.inputs.name, s.inputs]));
     assert.deepEqual(Object.keys(sets).sort(), ["http", "https", "kube-api"]);
@@ -196,15 +198,23 @@ describe("program: dev stack (Always Free)", function () {
     assert.deepEqual(
       ofType(r, LISTENER).map((l) => [l.inputs.port, l.inputs.protocol, l.inputs.defaultBackendSetName]),
       [
+        [6443, "TCP", "kube-api"],
         [80, "TCP", "http"],
         [443, "TCP", "https"],
-        [6443, "TCP", "kube-api"],
       ],
     );
   });
 
-  it("changes the load balancer one step at a time (Oracle answers 409 to concurrent changes)", () => {
-    const chain = [...ofType(r, BACKEND_SET), ...ofType(r, LISTENER)];
+  it("changes the load balancer one step at a time (Oracle answers 409 to concurrent changes), the API first", () => {
+    const byName = (n: string) => r.resources.find((x) => x.name === n)!;
+    const chain = [
+      "kube-api-backends",
+      "kube-api-listener",
+      "http-backends",
+      "https-backends",
+      "http-listener",
+      "https-listener",
+    ].map(byName);
     const urns = [named(r, NLB, "nlb").urn, ...chain.map((c) => c.urn)];
     chain.forEach((c, i) => assert.ok(c.dependencies.includes(urns[i]), `${c.name} does not wait for the step before it`));
   });
@@ -420,7 +430,8 @@ describe("program: fixtures", () => {
   });
 
   for (const [distribution, extra] of [
-    ["kubeadm", []],
+    // kubeadm nodes reach the control-plane endpoint on the load balancer's private address.
+    ["kubeadm", ["nsg-loadBalancer-id 6 6443-6443 from nsg-nodes-id"]],
     ["rke2", ["nsg-servers-id 6 9345-9345 from nsg-nodes-id"]],
   ] as const) {
     it(`opens ${distribution}'s node ports`, async () => {

@@ -23,6 +23,11 @@ export interface ClusterArgs {
   readonly apiEndpoint: pulumi.Input<string>;
   /** Further names the API certificate must cover (a DNS name for the API, say). */
   readonly extraSans?: readonly string[];
+  /**
+   * kubeadm: an address inside the network that balances 6443 over the servers, and what must
+   * exist before it answers. Agents reach the control plane there, not through the first server.
+   */
+  readonly internalApi?: { readonly address: string; readonly ready?: pulumi.Input<pulumi.Resource> };
   /** The machines, first server first. */
   readonly hosts: readonly Host[];
   readonly ssh: SshAccess;
@@ -104,13 +109,19 @@ export class Cluster extends pulumi.ComponentResource {
     // on each server, for that server's own addresses (its facts). Never for another server's: a
     // server's install must not wait for a later server's instance, which may itself wait for its
     // drain (a resize), and that drain waits for this install: a cycle that never settles.
+    const internalApi = args.internalApi
+      ? { name: `kube-api.${args.clusterName}.internal`, address: args.internalApi.address }
+      : undefined;
     const clusterFacts: pulumi.Output<ClusterFacts> = pulumi
       .all([args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined), args.etcdBackup ?? pulumi.output(undefined)])
       .apply(([endpoint, firstIp, secret, etcdBackup]) => ({
         clusterName: args.clusterName,
         version: args.version,
         firstServerIp: firstIp,
-        tlsSans: [...new Set([endpoint, ...(args.extraSans ?? [])])],
+        tlsSans: [
+          ...new Set([endpoint, ...(args.extraSans ?? []), ...(internalApi ? [internalApi.name, internalApi.address] : [])]),
+        ],
+        internalApi,
         token: secret,
         etcdBackup: etcdBackup as EtcdBackup | undefined,
       }));
@@ -197,7 +208,11 @@ export class Cluster extends pulumi.ComponentResource {
           stdin: pulumi.secret(settings),
           triggers: [h.machineId],
         },
-        { parent: this, dependsOn: [waits.get(h)!, drain] },
+        {
+          parent: this,
+          // An agent of a cluster with an internal API reaches the control plane through it.
+          dependsOn: [waits.get(h)!, drain, ...(h.role === "agent" && args.internalApi?.ready ? [args.internalApi.ready] : [])],
+        },
       );
       revoke(h, installCommand, material);
       const uncordon = remoteCommand(

@@ -34,6 +34,12 @@ export interface ClusterFacts {
   readonly firstServerIp: string;
   /** Names and addresses every server's API certificate must be valid for (the shared endpoints). */
   readonly tlsSans: readonly string[];
+  /**
+   * kubeadm: the control-plane endpoint's name, and the address agents reach it at (a load
+   * balancer over the servers). Servers resolve the name to themselves (the first server always,
+   * a joining one once it has joined), so no server's install waits for the load balancer.
+   */
+  readonly internalApi?: { readonly name: string; readonly address: string };
   /** The cluster token (k3s and RKE2). */
   readonly token?: string;
   /** Scheduled etcd snapshots, and where to upload them (k3s and RKE2). */
@@ -263,7 +269,18 @@ export const KUBEADM: Distribution = {
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
   revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),
   installSettings: (node, cluster, material): Record<string, string> => {
-    const endpoint = `${cluster.firstServerIp}:6443`;
+    // With an internal API, the endpoint is a name each node resolves through /etc/hosts
+    // (kubeadm.sh pins it): kubelets follow it, not the first server, so the API survives the
+    // loss of any one server. Discovery still asks the first server, which runs the join.
+    const endpoint = `${cluster.internalApi?.name ?? cluster.firstServerIp}:6443`;
+    const discovery = `${cluster.firstServerIp}:6443`;
+    const pin = cluster.internalApi
+      ? {
+          API_NAME: cluster.internalApi.name,
+          API_ADDRESS: node.first ? node.privateIp : node.role === "server" ? cluster.firstServerIp : cluster.internalApi.address,
+          ...(node.role === "server" && !node.first ? { API_ADDRESS_JOINED: node.privateIp } : {}),
+        }
+      : {};
     if (node.first) {
       const init = {
         apiVersion: KUBEADM_API,
@@ -292,6 +309,7 @@ export const KUBEADM: Distribution = {
         VERSION: cluster.version,
         CONFIG: [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd(),
         CNI_MANIFEST: FLANNEL_MANIFEST,
+        ...pin,
       };
     }
     if (!material) throw new Error(`kubeadm join of ${node.name} needs join material`);
@@ -301,7 +319,7 @@ export const KUBEADM: Distribution = {
       apiVersion: KUBEADM_API,
       kind: "JoinConfiguration",
       discovery: {
-        bootstrapToken: { apiServerEndpoint: endpoint, token: material.JOIN_TOKEN, caCertHashes: [material.CA_CERT_HASH] },
+        bootstrapToken: { apiServerEndpoint: discovery, token: material.JOIN_TOKEN, caCertHashes: [material.CA_CERT_HASH] },
       },
       nodeRegistration: kubeadmRegistration(node),
       ...(node.role === "server"
@@ -313,7 +331,7 @@ export const KUBEADM: Distribution = {
           }
         : {}),
     };
-    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd() };
+    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd(), ...pin };
   },
 };
 

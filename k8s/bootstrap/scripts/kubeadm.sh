@@ -13,7 +13,9 @@
 #
 # Settings (stdin): for init and join VERSION (v1.34.9) and CONFIG (the kubeadm configuration),
 # for init also CNI_MANIFEST (URL of the pinned CNI manifest); for revoke JOIN_TOKEN;
-# join-material reads none.
+# join-material reads none. With a control-plane endpoint name, init and join also get API_NAME
+# and API_ADDRESS (what the name resolves to here, pinned in /etc/hosts), and a joining server
+# API_ADDRESS_JOINED (itself, once it serves the API).
 set -euo pipefail
 
 action="${1:?usage: kubeadm.sh init|join|join-material|revoke}"
@@ -22,6 +24,22 @@ admin_conf="${OCI_K8S_ROOT:-}/etc/kubernetes/admin.conf"
 export KUBECTL="kubectl --kubeconfig $admin_conf"
 
 package() { printf '%s=%s-1.1' "$1" "${VERSION#v}"; }
+
+# pin_api ADDRESS : the control-plane endpoint's name resolves to ADDRESS on this node (one
+# managed line in /etc/hosts); nothing happens without API_NAME.
+pin_api() {
+  [[ -n "${API_NAME:-}" ]] || return 0
+  [[ -n "$1" ]] || die "setting API_ADDRESS is missing" "this is a bug in oci-k8s; report it"
+  local hosts="${OCI_K8S_ROOT:-}/etc/hosts" line="$1 $API_NAME # oci-k8s control-plane endpoint"
+  mkdir -p "$(dirname "$hosts")"
+  touch "$hosts"
+  if grep -qxF "$line" "$hosts"; then return 0; fi
+  grep -v " $API_NAME # oci-k8s control-plane endpoint$" "$hosts" >"$hosts.oci-k8s" || true
+  printf '%s\n' "$line" >>"$hosts.oci-k8s"
+  cat "$hosts.oci-k8s" >"$hosts"
+  rm -f "$hosts.oci-k8s"
+  log "$API_NAME resolves to $1"
+}
 
 # The pkgs.k8s.io repository of VERSION's minor release (each minor has its own).
 add_repository() {
@@ -81,6 +99,7 @@ upgrade() {
 case "$action" in
   init)
     require_settings VERSION CONFIG CNI_MANIFEST
+    pin_api "${API_ADDRESS:-}"
     if [[ -f "$admin_conf" ]]; then
       log "control plane already initialised"
       upgrade apply
@@ -110,15 +129,19 @@ case "$action" in
   join)
     require_settings VERSION CONFIG
     if [[ -f "${OCI_K8S_ROOT:-}/etc/kubernetes/kubelet.conf" ]]; then
+      pin_api "${API_ADDRESS_JOINED:-${API_ADDRESS:-}}"
       log "already joined"
       upgrade node
     else
       install_packages
+      pin_api "${API_ADDRESS:-}"
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$CONFIG" || true
       kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
         die "kubeadm join failed" "read its output above; 'kubeadm reset -f' on this node, then pulumi up again"
       # The token inside expires in 15 minutes; the file has no further use.
       rm -f "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml"
+      # A joined server serves the API itself: its kubelet follows its own API server.
+      if [[ -n "${API_ADDRESS_JOINED:-}" ]]; then pin_api "$API_ADDRESS_JOINED"; fi
     fi
     retry 60 systemctl is-active --quiet kubelet || die "kubelet did not stay active" "read 'journalctl -u kubelet' on the node"
     log "joined"
