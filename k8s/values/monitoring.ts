@@ -4,6 +4,7 @@ import { MICRO_TOLERATION } from "../labels";
 import { Workload } from "../resources";
 import { LOKI_URL, shareOfDisk, tlsIngress } from "./shared";
 import { grafanaSso } from "./sso";
+import { ETCD_DRILL_RULES, NODE_EXPORTER_EXTRA_ARGS } from "./etcd-drill-alerts";
 
 type W = Readonly<Record<string, Workload>>;
 
@@ -51,7 +52,12 @@ export function kubePrometheusStackValues(ctx: PlatformContext, w: W) {
     prometheusOperator: { resources: w.operator.resources },
     "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
     // node-exporter is the one part that runs on micro nodes too.
-    "prometheus-node-exporter": { resources: w.nodeExporter.resources, tolerations: [MICRO_TOLERATION] },
+    "prometheus-node-exporter": {
+      resources: w.nodeExporter.resources,
+      tolerations: [MICRO_TOLERATION],
+      extraArgs: NODE_EXPORTER_EXTRA_ARGS,
+    },
+    additionalPrometheusRulesMap: ETCD_DRILL_RULES,
     ...UNREACHABLE_CONTROL_PLANE,
   };
 }

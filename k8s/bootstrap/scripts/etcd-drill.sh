@@ -121,8 +121,7 @@ case "$action" in
     fi
     expected="$(grep -o '"revision": *[0-9]*' <<<"$status" | grep -o '[0-9]*$')"
     "$etcd" --name drill --data-dir "$work/data" --listen-client-urls "$client" --advertise-client-urls "$client" \
-      --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "drill=$peer" \
-      --listen-metrics-urls "" >"$work/etcd.log" 2>&1 &
+      --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "drill=$peer" >"$work/etcd.log" 2>&1 &
     pid=$!
     ctl=(env ETCDCTL_API=3 etcdctl --endpoints="$client" --dial-timeout=2s --command-timeout=5s)
     for _ in $(seq 1 "${OCI_K8S_DRILL_WAIT:-30}"); do

@@ -50,7 +50,8 @@ etcd_tool() {
 }
 
 # stopped: etcd has let go of its database (bbolt holds an exclusive flock on it while it runs).
-stopped() { [[ ! -e "$data/member/snap/db" ]] || flock -n -E 99 "$data/member/snap/db" true; }
+# The lock is taken and dropped at once on a descriptor of this shell's subshell.
+stopped() { [[ ! -e "$data/member/snap/db" ]] || (flock -n 9) 9<"$data/member/snap/db"; }
 
 if [[ "$dist" == kubeadm ]]; then
   root="${OCI_K8S_ROOT:-}"

@@ -85,22 +85,25 @@ case "$action" in
     require_settings RETENTION
     mkdir -p "$dir"
     name="etcd-snapshot-$(hostname)-$(date -u +%Y%m%dT%H%M%SZ).db"
-    # etcdctl writes NAME.part itself and renames it when the snapshot is complete, so it saves
-    # straight to NAME; leftovers of a killed run (NAME.part) are removed here and on failure.
-    find "$dir" -maxdepth 1 -name 'etcd-snapshot-*.db.part*' -delete
+    # etcdctl writes <path>.part itself and renames it to <path> when the snapshot is complete:
+    # it saves to NAME.tmp (never over a finished snapshot), which becomes NAME only when whole.
+    # Leftovers of a killed run (NAME.tmp, NAME.tmp.part) are removed here and on failure.
+    tmp="$dir/$name.tmp"
+    find "$dir" -maxdepth 1 -name 'etcd-snapshot-*.db.tmp*' -delete
     # Bounded: etcdctl waits forever for an etcd that is down; timeout kills it (and KILLs it if
     # it ignores TERM), so cron runs never pile up.
     limit="${OCI_K8S_SNAPSHOT_TIMEOUT:-120}"
     rc=0
     ETCDCTL_API=3 timeout --kill-after=5 "$limit" etcdctl --endpoints="${OCI_K8S_ETCD_ENDPOINT:-https://127.0.0.1:2379}" \
       --cacert="$pki/ca.crt" --cert="$pki/healthcheck-client.crt" --key="$pki/healthcheck-client.key" \
-      --dial-timeout=10s --command-timeout="${limit}s" snapshot save "$dir/$name" >&2 || rc=$?
+      --dial-timeout=10s --command-timeout="${limit}s" snapshot save "$tmp" >&2 || rc=$?
     if ((rc != 0)); then
-      rm -f "$dir/$name" "$dir/$name.part"
+      rm -f "$tmp" "$tmp.part"
       ((rc == 124 || rc == 137)) && die "etcdctl could not take a snapshot within ${limit}s (etcd is down or not answering)" "check the etcd pod: kubectl -n kube-system get pods -l component=etcd"
       die "etcdctl could not take a snapshot" "check the etcd pod: kubectl -n kube-system get pods -l component=etcd"
     fi
-    [[ -s "$dir/$name" ]] || die "etcdctl reported a snapshot but wrote no file $dir/$name" "check the disk space on this server"
+    [[ -s "$tmp" ]] || die "etcdctl reported a snapshot but wrote no file $tmp" "check the disk space on this server"
+    mv "$tmp" "$dir/$name"
     log "snapshot $dir/$name"
     # The newest RETENTION snapshots stay (names sort by time).
     mapfile -t old < <(find "$dir" -maxdepth 1 -name 'etcd-snapshot-*.db' -printf '%f\n' | sort -r | tail -n "+$((RETENTION + 1))")
