@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ALERT_RULE_FILES, shippedAlertRules } from "../k8s/values/monitoring";
+import { ALERT_RULE_FILES, alertRules, shippedAlertRules } from "../k8s/values/monitoring";
 import { ROOT, runOk, stackConfig } from "./harness";
 import { requireTool, run } from "./tools";
 
@@ -37,8 +37,9 @@ describe("alert rules (promtool)", () => {
   });
 
   it("both monitoring stacks receive the rules", async () => {
-    const rules = shippedAlertRules();
-    assert.ok(rules["oci-k8s-idle-reclamation"].groups.length > 0);
+    assert.ok(shippedAlertRules()["oci-k8s-idle-reclamation"].groups.length > 0);
+    const rules = alertRules();
+    assert.ok(rules["etcd-restore-drill"].groups.length > 0);
     const r = await runOk("dev", stackConfig("dev"));
     const kps = r.resources.find((x) => x.type === "kubernetes:helm.sh/v3:Release" && x.name === "kube-prometheus-stack")!;
     assert.deepEqual(kps.inputs.values.additionalPrometheusRulesMap, rules);

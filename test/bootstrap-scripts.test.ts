@@ -7,7 +7,12 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { encodeSettings, scriptText, ScriptName } from "../k8s/bootstrap/scripts";
-import { calls, fakeBin, Run, run, tempDir } from "./tools";
+import { calls, fakeBin, Run, run, SCRIPT_TOOLS, systemTools, tempDir } from "./tools";
+
+// Fakes first, then only the named system tools: a real etcdctl (or kubectl, curl ...) on the
+// test machine is never found by a script under test.
+let systemDir = "";
+const systemPath = () => (systemDir ||= systemTools(SCRIPT_TOOLS));
 
 const TOKEN = "SecretClusterTokenThatMustNeverBePrinted0123456789";
 
@@ -42,7 +47,7 @@ esac`,
     run: (name, args, settings = {}, env = {}) =>
       run("bash", ["-c", scriptText(name), name, ...args], {
         input: encodeSettings(settings),
-        env: { PATH: `${bin}:${process.env.PATH}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0", FAKE_STATE: state, ...env },
+        env: { PATH: `${bin}:${systemPath()}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0", FAKE_STATE: state, ...env },
       }),
     calls: () => calls(bin),
   };
@@ -188,7 +193,7 @@ describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
     const s = sandbox();
     const r = run("bash", ["-c", scriptText("rancher"), "rancher", "k3s", "server"], {
       input: "lower=dmFsdWU=\n",
-      env: { PATH: `${s.bin}:${process.env.PATH}`, OCI_K8S_ROOT: s.root },
+      env: { PATH: `${s.bin}:${systemPath()}`, OCI_K8S_ROOT: s.root },
     });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /malformed key 'lower'/);
@@ -803,25 +808,42 @@ describe("bootstrap scripts: kernel-hold.sh", () => {
 });
 
 describe("bootstrap scripts: etcd-restore.sh", () => {
-  it("restore stops the server, resets etcd to the snapshot, and starts it again", () => {
+  it("restore stops the server, resets etcd to a local snapshot by its full path, and starts it again", () => {
     const s = sandbox();
     fakeBin(s.bin, "k3s");
-    const r = s.run("etcd-restore", ["k3s", "restore", "etcd-snapshot-server-1-1763790000"]);
+    const snapshots = path.join(s.root, "var/lib/rancher/k3s/server/db/snapshots");
+    fs.mkdirSync(snapshots, { recursive: true });
+    fs.writeFileSync(path.join(snapshots, "etcd-snapshot-server-1-1763790000"), "snapshot");
+    const r = run(
+      "bash",
+      ["-c", scriptText("etcd-restore"), "etcd-restore", "k3s", "restore", "etcd-snapshot-server-1-1763790000"],
+      {
+        env: { PATH: `${s.bin}:${systemPath()}`, OCI_K8S_ROOT: s.root },
+        cwd: snapshots,
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(s.calls(), [
       "systemctl stop k3s",
-      "k3s server --cluster-reset --cluster-reset-restore-path=etcd-snapshot-server-1-1763790000",
+      `k3s server --cluster-reset --cluster-reset-restore-path=${path.join(fs.realpathSync(snapshots), "etcd-snapshot-server-1-1763790000")}`,
       "systemctl start k3s",
     ]);
     assert.match(r.stderr, /run 'oci-k8s-etcd-restore k3s rejoin' on every other server/);
   });
 
-  it("a failed reset says what to check and leaves the service stopped", () => {
+  it("a snapshot name that is no local file needs the bucket in the config; a failed reset says what to check and leaves the service stopped", () => {
     const s = sandbox();
     fakeBin(s.bin, "rke2", "exit 1");
+    const refused = s.run("etcd-restore", ["rke2", "restore", "missing"]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /missing is not a local file and no S3 bucket is configured/);
+    assert.deepEqual(s.calls(), [], "something was stopped");
+    fs.mkdirSync(path.join(s.root, "etc/rancher/rke2"), { recursive: true });
+    fs.writeFileSync(path.join(s.root, "etc/rancher/rke2/config.yaml"), "etcd-s3: true\netcd-s3-bucket: b\n");
     const r = s.run("etcd-restore", ["rke2", "restore", "missing"]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /the reset to missing failed\n.*rke2 etcd-snapshot ls/);
+    assert.ok(s.calls().includes("rke2 server --cluster-reset --cluster-reset-restore-path=missing"));
     assert.ok(!s.calls().includes("systemctl start rke2-server"));
   });
 
@@ -838,38 +860,37 @@ describe("bootstrap scripts: etcd-restore.sh", () => {
     assert.deepEqual(s.calls(), ["systemctl stop k3s", "systemctl start k3s"]);
   });
 
-  function kubeadmServer() {
+  // etcdutl: "version" answers 3.6.16; "snapshot restore ... --data-dir DIR" makes DIR/member,
+  // unless told to fail.
+  const ETCDUTL = `[[ "$1" == version ]] && { echo "etcdutl version: 3.6.16"; exit 0; }
+[[ -n "\${FAKE_RESTORE_FAIL:-}" ]] && { mkdir -p "$(sed 's/.*--data-dir \\([^ ]*\\).*/\\1/' <<<"$*")/member"; exit 1; }
+while [[ $# -gt 0 ]]; do [[ "$1" == --data-dir ]] && mkdir -p "$2/member" && touch "$2/member/restored"; shift; done`;
+
+  function kubeadmServer(etcdutlOnPath = true) {
     const s = sandbox();
     const manifests = path.join(s.root, "etc/kubernetes/manifests");
     fs.mkdirSync(manifests, { recursive: true });
     fs.writeFileSync(
       path.join(manifests, "etcd.yaml"),
-      "    - --initial-advertise-peer-urls=https://10.0.0.10:2380\n    - --data-dir=/var/lib/etcd\n",
+      "    - --initial-advertise-peer-urls=https://10.0.0.10:2380\n    - --name=cp-a\n    - --data-dir=/var/lib/etcd\n    image: registry.k8s.io/etcd:3.6.16-0\n",
     );
     fs.writeFileSync(path.join(manifests, "kube-apiserver.yaml"), "kind: Pod\n");
     fs.mkdirSync(path.join(s.root, "var/lib/etcd/member"), { recursive: true });
-    fakeBin(s.bin, "pgrep", "exit 1");
     fakeBin(s.bin, "hostname", "echo server-1");
-    // etcdctl snapshot restore ... --data-dir DIR: makes DIR/member, unless told to fail.
-    fakeBin(
-      s.bin,
-      "etcdctl",
-      `[[ -n "\${FAKE_RESTORE_FAIL:-}" ]] && exit 1
-while [[ $# -gt 0 ]]; do [[ "$1" == --data-dir ]] && mkdir -p "$2/member" && touch "$2/member/restored"; shift; done`,
-    );
+    if (etcdutlOnPath) fakeBin(s.bin, "etcdutl", ETCDUTL);
     return { s, manifests };
   }
 
-  it("kubeadm: restore stops etcd and the API, restores a one-member etcd, keeps the old data, and starts them again", () => {
+  it("kubeadm: restore with the server's etcdutl (bumped revision, member name from the manifest) before stopping etcd and the API; keeps the old data", () => {
     const { s, manifests } = kubeadmServer();
     const snapshot = path.join(s.root, "snap.db");
     fs.writeFileSync(snapshot, "snapshot");
     const r = s.run("etcd-restore", ["kubeadm", "restore", snapshot]);
     assert.equal(r.status, 0, r.stderr);
-    const restore = s.calls().find((c) => c.startsWith("etcdctl snapshot restore"))!;
+    const restore = s.calls().find((c) => c.startsWith("etcdutl snapshot restore"))!;
     assert.match(
       restore,
-      /--name server-1 --initial-cluster server-1=https:\/\/10\.0\.0\.10:2380 --initial-advertise-peer-urls https:\/\/10\.0\.0\.10:2380$/,
+      /--name cp-a --initial-cluster cp-a=https:\/\/10\.0\.0\.10:2380 --initial-advertise-peer-urls https:\/\/10\.0\.0\.10:2380 --bump-revision 1000000000 --mark-compacted$/,
     );
     assert.ok(fs.existsSync(path.join(s.root, "var/lib/etcd/member/restored")));
     const aside = fs.readdirSync(path.join(s.root, "var/lib")).filter((d) => d.startsWith("etcd.before-restore-"));
@@ -878,15 +899,39 @@ while [[ $# -gt 0 ]]; do [[ "$1" == --data-dir ]] && mkdir -p "$2/member" && tou
     assert.match(r.stderr, /replace each other one: pulumi up --replace/);
   });
 
-  it("kubeadm: a failed restore leaves the old data in place and says where the manifests are", () => {
+  it("kubeadm: without a matching etcdutl on the node, it is copied out of the etcd image the manifest names", () => {
+    const { s } = kubeadmServer(false);
+    fakeBin(
+      s.bin,
+      "ctr",
+      `if [[ "$3 $4" == "images mount" ]]; then mkdir -p "$6/usr/local/bin"; printf '#!/usr/bin/env bash\necho "etcdutl $*" >> "${s.bin}/calls.log"\n%s\n' '${ETCDUTL.replace(/'/g, "'\\''")}' > "$6/usr/local/bin/etcdutl"; chmod +x "$6/usr/local/bin/etcdutl"; fi`,
+    );
+    const snapshot = path.join(s.root, "snap.db");
+    fs.writeFileSync(snapshot, "snapshot");
+    const r = s.run("etcd-restore", ["kubeadm", "restore", snapshot]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(
+      s.calls().some((c) => /^ctr -n k8s\.io images mount registry\.k8s\.io\/etcd:3\.6\.16-0 /.test(c)),
+      s.calls().join("\n"),
+    );
+    assert.ok(s.calls().some((c) => c.startsWith("ctr -n k8s.io images unmount")));
+    assert.ok(s.calls().some((c) => c.startsWith("etcdutl snapshot restore")));
+  });
+
+  it("kubeadm: a refused snapshot stops nothing, leaves no half-built directory and keeps the old data", () => {
     const { s, manifests } = kubeadmServer();
     const snapshot = path.join(s.root, "snap.db");
     fs.writeFileSync(snapshot, "snapshot");
     const r = s.run("etcd-restore", ["kubeadm", "restore", snapshot], {}, { FAKE_RESTORE_FAIL: "1" });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /etcdctl could not restore[\s\S]*oci-k8s-paused/);
+    assert.match(r.stderr, /etcdutl refused the snapshot .*nothing was stopped/);
     assert.ok(fs.existsSync(path.join(s.root, "var/lib/etcd/member")), "the old data is gone");
-    assert.ok(!fs.existsSync(path.join(manifests, "etcd.yaml")), "etcd restarted on a half restore");
+    for (const m of ["etcd.yaml", "kube-apiserver.yaml"]) assert.ok(fs.existsSync(path.join(manifests, m)), `${m} was moved`);
+    assert.deepEqual(
+      fs.readdirSync(path.join(s.root, "var/lib")).filter((d) => d !== "etcd"),
+      [],
+      "a half-built restore was left",
+    );
     const missing = s.run("etcd-restore", ["kubeadm", "restore", "/nowhere.db"]);
     assert.match(missing.stderr, /no snapshot file \/nowhere\.db/);
   });
@@ -904,13 +949,15 @@ describe("bootstrap scripts: etcd-snapshot.sh (kubeadm)", () => {
       `#!/usr/bin/env bash\necho "etcdctl $*" >> "${s.bin}/calls.log"\n[[ -n "\${FAKE_SNAPSHOT_FAIL:-}" ]] && exit 1\necho db > "\${@: -1}"\n`,
       { mode: 0o755 },
     );
-    // curl: records its arguments and what it read on stdin (the -K config); answers a listing.
+    // curl: records its arguments and what it read on stdin (the -K config: the whole signed
+    // request); answers a listing.
     fakeBin(
       s.bin,
       "curl",
-      `cat > "${s.state}/curl-stdin-$(date +%s%N)"
-[[ -n "\${FAKE_UPLOAD_FAIL:-}" && "$*" == *" PUT "* ]] && exit 22
-if [[ "$*" == *list-type=2* ]]; then
+      `req="$(cat)"
+printf '%s' "$req" > "${s.state}/curl-stdin-$(date +%s%N)"
+[[ -n "\${FAKE_UPLOAD_FAIL:-}" && "$*" == *" -T "* ]] && exit 22
+if [[ "$req" == *list-type=2* ]]; then
   printf '<ListBucketResult>'
   for k in 20260101T000000Z 20260102T000000Z 20260103T000000Z 20260104T000000Z; do printf '<Contents><Key>oci-k8s-boot/etcd-snapshot-server-1-%s.db</Key></Contents>' "$k"; done
   printf '</ListBucketResult>'
@@ -932,7 +979,7 @@ exit 0`,
     const tool = path.join(s.root, "usr/local/sbin/oci-k8s-etcd-snapshot");
     const runTool = (env: Record<string, string> = {}) =>
       run(tool, ["run"], {
-        env: { PATH: `${s.bin}:${process.env.PATH}`, OCI_K8S_ROOT: s.root, OCI_K8S_RETRY_DELAY: "0", ...env },
+        env: { PATH: `${s.bin}:${systemPath()}`, OCI_K8S_ROOT: s.root, OCI_K8S_RETRY_DELAY: "0", ...env },
       });
     return { s, settings, snapshots, tool, runTool };
   }
@@ -966,28 +1013,33 @@ exit 0`,
     assert.ok(!kept.some((f) => f.endsWith(".part")));
     const save = s.calls().find((c) => c.startsWith("etcdctl") && c.includes("snapshot save"))!;
     assert.match(save, /--endpoints=https:\/\/127\.0\.0\.1:2379 .*healthcheck-client\.crt/);
-    const curls = s.calls().filter((c) => c.startsWith("curl"));
-    assert.ok(
-      curls.some((c) =>
-        / -X PUT -T .*etcd-snapshot-server-1-\d{8}T\d{6}Z\.db https:\/\/ns\.compat\.objectstorage\.eu-frankfurt-1\.oraclecloud\.com\/oci-k8s-etcd\/oci-k8s-boot\//.test(
-          c,
-        ),
-      ),
-      curls.join("\n"),
+    // Each request reaches curl whole on its stdin, signed (SigV4 with the payload's SHA-256).
+    const requests = fs
+      .readdirSync(s.state)
+      .filter((f) => f.startsWith("curl-stdin-"))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(s.state, f), "utf8"));
+    const put = requests.find((t) => t.includes('request = "PUT"'))!;
+    assert.match(
+      put,
+      /url = "https:\/\/ns\.compat\.objectstorage\.eu-frankfurt-1\.oraclecloud\.com\/oci-k8s-etcd\/oci-k8s-boot\/etcd-snapshot-server-1-\d{8}T\d{6}Z\.db"/,
     );
-    assert.ok(curls.every((c) => c.includes("--aws-sigv4 aws:amz:eu-frankfurt-1:s3")));
+    assert.match(put, /header = "x-amz-content-sha256: [0-9a-f]{64}"/);
+    assert.match(
+      put,
+      /Credential=AccessKeyForTheBucket\/\d{8}\/eu-frankfurt-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}"/,
+    );
+    assert.ok(
+      requests.some((t) => /url = ".*\/oci-k8s-etcd\?list-type=2&prefix=oci-k8s-boot%2Fetcd-snapshot-server-1-"/.test(t)),
+    );
     // Four in the bucket, two kept: the two oldest go.
-    const deletes = curls.filter((c) => c.includes(" -X DELETE "));
+    const deletes = requests.filter((t) => t.includes('request = "DELETE"'));
     assert.deepEqual(
-      deletes.map((c) => c.split("/").pop()),
+      deletes.map((t) => /url = "[^"]*\/([^/"]*)"/.exec(t)![1]),
       ["etcd-snapshot-server-1-20260102T000000Z.db", "etcd-snapshot-server-1-20260101T000000Z.db"],
     );
     for (const c of s.calls()) assert.ok(!c.includes(KEY), `the secret key is on a command line: ${c}`);
-    const stdin = fs
-      .readdirSync(s.state)
-      .filter((f) => f.startsWith("curl-stdin-"))
-      .map((f) => fs.readFileSync(path.join(s.state, f), "utf8"));
-    assert.ok(stdin.every((t) => t === `user = "AccessKeyForTheBucket:${KEY}"\n`));
+    for (const t of requests) assert.ok(!t.includes(KEY), "the secret key was sent");
   });
 
   it("a failed snapshot leaves no partial file; a failed upload keeps the snapshot on the server and fails", () => {

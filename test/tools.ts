@@ -49,12 +49,17 @@ export interface Run {
   readonly stderr: string;
 }
 
-export function run(cmd: string, args: string[], options: { env?: Record<string, string>; input?: string } = {}): Run {
+export function run(
+  cmd: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; cwd?: string; timeout?: number } = {},
+): Run {
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
     encoding: "utf8",
+    cwd: options.cwd,
     env: { ...process.env, ...options.env },
     input: options.input,
-    timeout: 60_000,
+    timeout: options.timeout ?? 60_000,
   });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -81,3 +86,66 @@ export function calls(dir: string): string[] {
   const log = path.join(dir, "calls.log");
   return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : [];
 }
+
+/**
+ * A directory of symlinks to exactly the named system tools, for PATH after a fakes directory:
+ * scripts run against fakes then see the fakes and these tools, never another real program on
+ * the host (a real etcdctl, kubectl, curl ...). A tool missing on the host fails loudly.
+ */
+const SYSTEM_DIRS = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export function systemTools(names: readonly string[]): string {
+  const dir = tempDir("system-tools");
+  for (const name of names) {
+    // The system's own (as on a node), not a version manager's shim that needs more on PATH.
+    const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8", env: { PATH: SYSTEM_DIRS } });
+    if (found.status !== 0) throw new Error(`${name} is not installed; run .ci/run or apt-get install it`);
+    fs.symlinkSync(found.stdout.trim(), path.join(dir, name));
+  }
+  return dir;
+}
+
+/** The system tools the bootstrap scripts use besides the distribution's own (which tests fake). */
+export const SCRIPT_TOOLS = [
+  "bash",
+  "env",
+  "sh",
+  "cat",
+  "cp",
+  "mv",
+  "rm",
+  "ln",
+  "ls",
+  "mkdir",
+  "rmdir",
+  "mktemp",
+  "touch",
+  "chmod",
+  "install",
+  "grep",
+  "sed",
+  "cut",
+  "head",
+  "tail",
+  "sort",
+  "tr",
+  "wc",
+  "tee",
+  "find",
+  "base64",
+  "date",
+  "seq",
+  "sleep",
+  "timeout",
+  "flock",
+  "realpath",
+  "dirname",
+  "basename",
+  "stat",
+  "id",
+  "python3",
+  "sha256sum",
+  "awk",
+  "cmp",
+  "diff",
+] as const;

@@ -277,6 +277,17 @@ export class Cluster extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: [s.install] },
         );
+        // The restore drill: the newest snapshot restored into a throwaway etcd, daily.
+        remoteCommand(
+          `${s.host.name}-etcd-drill`,
+          {
+            connection: connection(s.host),
+            create: scriptCommand("etcd-drill", "install"),
+            stdin: encodeSettings({ SCRIPT: scriptText("etcd-drill"), SCHEDULE: ETCD_DRILL_SCHEDULE }),
+            triggers: [s.host.machineId],
+          },
+          { parent: this, dependsOn: [s.install] },
+        );
       }
     }
 
@@ -387,6 +398,9 @@ export class Cluster extends pulumi.ComponentResource {
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiUrl: this.apiUrl });
   }
 }
+
+/** When the etcd restore drill runs on kubeadm servers (after the 00:00 snapshot of the default schedules). */
+export const ETCD_DRILL_SCHEDULE = "30 4 * * *";
 
 /** Settings of etcd-snapshot.sh install: the tool itself, the schedule, and the bucket if any. */
 function snapshotToolSettings(backup: EtcdBackup): Record<string, string> {

@@ -20,6 +20,7 @@ export type ScriptName =
   | "uninstall"
   | "etcd-restore"
   | "etcd-snapshot"
+  | "etcd-drill"
   | "kernel-hold";
 
 const read = (name: string) => fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8");

@@ -7,6 +7,7 @@ import { MICRO_TOLERATION } from "../labels";
 import { Workload } from "../resources";
 import { LOKI_URL, shareOfDisk, tlsIngress } from "./shared";
 import { grafanaSso } from "./sso";
+import { ETCD_DRILL_RULES, NODE_EXPORTER_EXTRA_ARGS } from "./etcd-drill-alerts";
 
 type W = Readonly<Record<string, Workload>>;
 
@@ -39,6 +40,11 @@ export function shippedAlertRules(): Record<string, { groups: unknown[] }> {
   );
 }
 
+/** Every rule group both stacks get: the shipped rules files and the etcd restore drill's. */
+export function alertRules(): Record<string, { groups: unknown[] }> {
+  return { ...shippedAlertRules(), ...ETCD_DRILL_RULES };
+}
+
 const lokiDatasource = (ctx: PlatformContext) =>
   ctx.enabled.has("loki") ? [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }] : [];
 
@@ -67,10 +73,14 @@ export function kubePrometheusStackValues(ctx: PlatformContext, w: W) {
     },
     prometheusOperator: { resources: w.operator.resources },
     // Rendered as PrometheusRule objects by the chart.
-    additionalPrometheusRulesMap: shippedAlertRules(),
+    additionalPrometheusRulesMap: alertRules(),
     "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
     // node-exporter is the one part that runs on micro nodes too.
-    "prometheus-node-exporter": { resources: w.nodeExporter.resources, tolerations: [MICRO_TOLERATION] },
+    "prometheus-node-exporter": {
+      resources: w.nodeExporter.resources,
+      tolerations: [MICRO_TOLERATION],
+      extraArgs: NODE_EXPORTER_EXTRA_ARGS,
+    },
     ...UNREACHABLE_CONTROL_PLANE,
   };
 }
@@ -91,9 +101,13 @@ export function victoriaMetricsStackValues(ctx: PlatformContext, w: W) {
     defaultDatasources: { extra: lokiDatasource(ctx) },
     "victoria-metrics-operator": { resources: w.operator.resources },
     // Rendered as VMRule objects by the chart.
-    additionalVictoriaMetricsMap: shippedAlertRules(),
+    additionalVictoriaMetricsMap: alertRules(),
     "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
-    "prometheus-node-exporter": { resources: w.nodeExporter.resources, tolerations: [MICRO_TOLERATION] },
+    "prometheus-node-exporter": {
+      resources: w.nodeExporter.resources,
+      tolerations: [MICRO_TOLERATION],
+      extraArgs: NODE_EXPORTER_EXTRA_ARGS,
+    },
     ...UNREACHABLE_CONTROL_PLANE,
   };
 }

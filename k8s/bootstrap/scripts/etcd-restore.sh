@@ -27,25 +27,78 @@ case "$dist" in
 esac
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 
+# flag NAME: the value of --NAME=VALUE in the etcd static pod manifest.
+flag() { grep -o -- "--$1=[^ \"]*" "$manifests/etcd.yaml" | head -n 1 | cut -d= -f2-; }
+
+# etcd_tool VERSION: prints the path of an etcdutl of the running server's minor version. One
+# given in OCI_K8S_ETCDUTL or on PATH is used when its version matches; otherwise it is copied
+# out of the etcd image the cluster already runs (containerd: ctr images mount, read-only).
+etcd_tool() {
+  local want=$1 have tool="${OCI_K8S_ETCDUTL:-$(command -v etcdutl || true)}" image mnt
+  if [[ -n "$tool" ]]; then
+    have="$("$tool" version 2>/dev/null | sed -n 's/^etcdutl version: \([0-9]*\.[0-9]*\).*/\1/p')"
+    [[ "$have" == "$want" ]] && { echo "$tool"; return; }
+  fi
+  image="$(grep -o 'image: *[^ ]*etcd:[^ ]*' "$manifests/etcd.yaml" | head -n 1 | sed 's/image: *//')"
+  [[ -n "$image" ]] || die "no etcdutl $want here and no etcd image in $manifests/etcd.yaml" "set OCI_K8S_ETCDUTL to an etcdutl $want"
+  mnt="$(mktemp -d)"
+  ctr -n k8s.io images mount "$image" "$mnt" >/dev/null || die "could not mount the etcd image $image to get its etcdutl" "is containerd running? try: ctr -n k8s.io images pull $image"
+  install -m 0755 "$mnt/usr/local/bin/etcdutl" "$work/etcdutl" || { ctr -n k8s.io images unmount "$mnt" >/dev/null; die "no etcdutl in $image"; }
+  ctr -n k8s.io images unmount "$mnt" >/dev/null || true
+  rmdir "$mnt"
+  echo "$work/etcdutl"
+}
+
+# stopped: etcd has let go of its database (bbolt holds an exclusive flock on it while it runs).
+# The lock is taken and dropped at once on a descriptor of this shell's subshell.
+stopped() { [[ ! -e "$data/member/snap/db" ]] || (flock -n 9) 9<"$data/member/snap/db"; }
+
 if [[ "$dist" == kubeadm ]]; then
   root="${OCI_K8S_ROOT:-}"
   manifests="$root/etc/kubernetes/manifests"
   paused="$root/etc/kubernetes/oci-k8s-paused"
-  data="$root/var/lib/etcd"
   [[ "$action" == restore ]] || die "kubeadm servers other than the first rejoin by replacement" "run: pulumi up --replace <the server's instance URN> (see README, Backup and restore)"
   snapshot="${3:?usage: oci-k8s-etcd-restore kubeadm restore SNAPSHOT}"
   [[ -f "$snapshot" ]] || die "no snapshot file $snapshot" "snapshots are in /var/lib/oci-k8s/etcd-snapshots; download one from the bucket first"
-  peer="$(grep -o -- '--initial-advertise-peer-urls=[^ "]*' "$manifests/etcd.yaml" | head -n 1 | cut -d= -f2)"
-  [[ -n "$peer" ]] || die "cannot read the etcd peer address from $manifests/etcd.yaml" "is this a kubeadm control-plane node?"
-  name="$(hostname)"
+  [[ -f "$manifests/etcd.yaml" ]] || die "no $manifests/etcd.yaml" "is this a kubeadm control-plane node with etcd running?"
+  peer="$(flag initial-advertise-peer-urls)"
+  name="$(flag name)"
+  data="$root$(flag data-dir)"
+  [[ -n "$peer" && -n "$name" && "$data" != "$root" ]] || die "cannot read --name, --initial-advertise-peer-urls and --data-dir from $manifests/etcd.yaml" "is this a kubeadm control-plane node?"
+  version="$(grep -o 'image: *[^ ]*etcd:[0-9]*\.[0-9]*' "$manifests/etcd.yaml" | head -n 1 | sed 's/.*etcd://')"
+  version="${OCI_K8S_ETCD_VERSION:-$version}"
+  [[ -n "$version" ]] || die "cannot read etcd's version from the image in $manifests/etcd.yaml" "set OCI_K8S_ETCD_VERSION (e.g. 3.6)"
+  work="$(mktemp -d)"
+  restored="$data.restored-$stamp"
+  # Until the new data is in place, any failure removes the half-built directory.
+  trap 'rm -rf "$work" "$restored"' EXIT
+  # The restore itself runs first, while etcd still serves: it checks the snapshot's appended
+  # SHA-256, so a corrupt or truncated file is refused before anything is stopped.
+  log "restoring $snapshot as member $name (etcd $version) into $restored"
+  if [[ "$version" == 3.4 ]]; then
+    # 3.4's restore cannot bump the revision: Kubernetes watches may see it go back.
+    log "warning: etcd 3.4 cannot bump the revision on restore; restart every kube-apiserver and watcher afterwards"
+    ETCDCTL_API=3 etcdctl snapshot restore "$snapshot" --data-dir "$restored" --name "$name" \
+      --initial-cluster "$name=$peer" --initial-advertise-peer-urls "$peer" >&2 ||
+      die "etcdctl refused the snapshot $snapshot (corrupt or truncated?); nothing was stopped" "take or download another snapshot"
+  else
+    etcdutl="$(etcd_tool "$version")"
+    # The revision jumps past anything a client has seen and the old ones read as compacted, so
+    # Kubernetes watches start over instead of going back in time.
+    "$etcdutl" snapshot restore "$snapshot" --data-dir "$restored" --name "$name" \
+      --initial-cluster "$name=$peer" --initial-advertise-peer-urls "$peer" \
+      --bump-revision "${OCI_K8S_BUMP_REVISION:-1000000000}" --mark-compacted >&2 ||
+      die "etcdutl refused the snapshot $snapshot (corrupt or truncated?); nothing was stopped" "take or download another snapshot"
+  fi
   log "stopping etcd and the API server (moving their static pod manifests aside)"
   mkdir -p "$paused"
   mv "$manifests/etcd.yaml" "$manifests/kube-apiserver.yaml" "$paused/"
-  for _ in $(seq 1 "${OCI_K8S_STOP_WAIT:-60}"); do pgrep -x etcd >/dev/null || break; sleep 1; done
-  restored="$data.restored-$stamp"
-  ETCDCTL_API=3 etcdctl snapshot restore "$snapshot" --data-dir "$restored" --name "$name" \
-    --initial-cluster "$name=$peer" --initial-advertise-peer-urls "$peer" >&2 ||
-    die "etcdctl could not restore $snapshot" "etcd and the API are stopped; their manifests are in $paused (move them back to $manifests to start them on the old data)"
+  wait="${OCI_K8S_STOP_WAIT:-60}"
+  for ((i = 0; i < wait; i++)); do stopped && break; sleep 1; done
+  if ! stopped; then
+    mv "$paused/etcd.yaml" "$paused/kube-apiserver.yaml" "$manifests/"
+    die "etcd did not stop within ${wait}s; the restore is aborted and the manifests are back (etcd keeps its old data)" "find out why the kubelet did not stop the etcd pod (crictl ps; journalctl -u kubelet), then try again"
+  fi
   if [[ -d "$data" ]]; then
     mv "$data" "$data.before-restore-$stamp"
     log "moved the old etcd data to $data.before-restore-$stamp"
@@ -61,6 +114,16 @@ db="${OCI_K8S_ROOT:-}/var/lib/rancher/$dist/server/db"
 case "$action" in
   restore)
     snapshot="${3:?usage: oci-k8s-etcd-restore $dist restore SNAPSHOT}"
+    config="${OCI_K8S_ROOT:-}/etc/rancher/$dist/config.yaml"
+    # --cluster-reset-restore-path takes a local file by its full path, or with etcd-s3 set (in the
+    # config file, which the reset reads) the name of a snapshot in the bucket.
+    if [[ -f "$snapshot" ]]; then
+      snapshot="$(realpath "$snapshot")"
+    elif [[ "$snapshot" == */* ]]; then
+      die "no snapshot file $snapshot" "list them: $dist etcd-snapshot ls"
+    elif ! grep -qs '^etcd-s3: *true' "$config"; then
+      die "$snapshot is not a local file and no S3 bucket is configured in $config" "give the full path of a local snapshot (in /var/lib/rancher/$dist/server/db/snapshots)"
+    fi
     log "stopping $service"
     systemctl stop "$service"
     log "resetting etcd to $snapshot"
