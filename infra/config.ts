@@ -398,6 +398,12 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Reads the project's keys from Pulumi config as plain values, keeping unknown keys to report them. */
+/** Whether the stack holds a config key encrypted (the language host passes the list of such keys). */
+const isConfigSecret: (fullKey: string) => boolean =
+  // Declared by @pulumi/pulumi's runtime/config.js but not in its typings.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("@pulumi/pulumi/runtime/config").isConfigSecret;
+
 export function readRawConfig(): { raw: Record<string, unknown>; problems: ConfigProblem[] } {
   const raw: Record<string, unknown> = {};
   const problems: ConfigProblem[] = [];
@@ -408,6 +414,14 @@ export function readRawConfig(): { raw: Record<string, unknown>; problems: Confi
     const spec = (CONFIG_KEYS as Record<string, KeySpec>)[key];
     if (!spec) {
       problems.push({ key: fullKey, value: text, message: `is not a key of this program; ${allowed(Object.keys(CONFIG_KEYS))}` });
+      continue;
+    }
+    if (spec.secret && !isConfigSecret(fullKey)) {
+      problems.push({
+        key: fullKey,
+        value: "[plain text]",
+        message: `must be encrypted: set it with pulumi config set --secret ${key} (it is a secret)`,
+      });
       continue;
     }
     if (spec.type === "string") {

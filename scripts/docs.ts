@@ -19,16 +19,16 @@ export function pulumiConfigSection(): Record<string, unknown> {
     const spec = CONFIG_KEYS[key];
     // Pulumi's project schema has no object type; such keys are validated by the program only.
     if (spec.type === "object") continue;
-    const secret = "secret" in spec && spec.secret === true;
-    // The CLI copies a project default into the stack's config as plain text and then refuses a
-    // secret key whose value is not encrypted ("must be encrypted as it's secret"), so a secret key
-    // declares no default; the program treats an unset secret key as empty.
-    const def = secret ? undefined : defaultOf(key);
+    // Nor can it declare an optional secret: the CLI copies a default into the stack as plain
+    // text and refuses it ("must be encrypted as it's secret"), and a key without a default is
+    // required of every stack ("is missing configuration values"). The program checks these
+    // itself: an unset one is empty, one set in plain text is refused (infra/config.ts).
+    if ("secret" in spec && spec.secret === true) continue;
+    const def = defaultOf(key);
     section[key] = {
       type: spec.type,
       ...("items" in spec ? { items: { type: spec.items } } : {}),
       description: spec.description,
-      ...(secret ? { secret: true } : {}),
       ...(def === undefined ? {} : { default: def }),
     };
   }

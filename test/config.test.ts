@@ -403,6 +403,28 @@ describe("config: bad values stop the program before any resource", () => {
     });
   }
 
+  it("refuses a secret key given in plain text, naming it, and creates nothing", async () => {
+    const r = await runProgram(
+      "plain",
+      { ...base, gitopsRepoUrl: "https://github.com/example/c.git", gitopsRepoCredential: "ghp_plainTextToken" },
+      { plainSecrets: ["gitopsRepoCredential"] },
+    );
+    assert.ok(r.error);
+    assert.match(
+      r.error!.message,
+      /oci-k8s:gitopsRepoCredential: "\[plain text\]" must be encrypted: set it with pulumi config set --secret/,
+    );
+    assert.ok(!r.error!.message.includes("ghp_plainTextToken"), "the refusal prints the secret");
+    assert.deepEqual(r.resources, []);
+    // The same value set with --secret is taken.
+    const ok = await runProgram("secret", {
+      ...base,
+      gitopsRepoUrl: "https://github.com/example/c.git",
+      gitopsRepoCredential: "ghp_x",
+    });
+    assert.equal(ok.error, undefined);
+  });
+
   it("reports every bad value of a stack in one message", () => {
     try {
       parseConfig({ compartmentId: "x", tier: "gold", adminCidrs: ["1.2.3.4/33"] }, "dev");

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { PROJECT } from "../infra/config";
+import { CONFIG_KEYS, PROJECT } from "../infra/config";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -49,6 +49,8 @@ export interface MockWorld {
   readonly stackOutputs?: Record<string, Record<string, unknown>>;
   /** Which of those outputs are secret, by stack name. */
   readonly stackSecretOutputs?: Record<string, string[]>;
+  /** Config keys set in plain text although the program declares them secret (default: none). */
+  readonly plainSecrets?: readonly string[];
   /** The program to run (default: this project's index.ts); `project` is its Pulumi project name. */
   readonly program?: string;
   readonly project?: string;
@@ -284,7 +286,14 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         callback(err, response);
       });
   }
-  pulumi.runtime.setAllConfig(toPulumiConfig(config, world.project ?? PROJECT));
+  // Keys the program declares secret are passed as the CLI passes `--secret` values: listed secret.
+  const pulumiConfig = toPulumiConfig(config, world.project ?? PROJECT);
+  const secretKeys = Object.keys(pulumiConfig).filter((k) => {
+    const key = k.slice(`${PROJECT}:`.length);
+    const spec = (CONFIG_KEYS as Record<string, { secret?: boolean }>)[key];
+    return k.startsWith(`${PROJECT}:`) && spec?.secret === true && !(world.plainSecrets ?? []).includes(key);
+  });
+  pulumi.runtime.setAllConfig(pulumiConfig, secretKeys);
 
   // A program either exports a function (this project) or registers resources as it loads.
   const modulePath = require.resolve(world.program ?? path.join(ROOT, "index.ts"));
