@@ -19,10 +19,10 @@ const CONFIG_ERROR = /must be encrypted as it's secret/;
 const NO_LANGUAGE_HOST = /language plugin|pulumi-language-nodejs/i;
 
 /** Runs `pulumi preview` of a copy of the project with the given stack file; returns the CLI's error. */
-async function previewError(stackFile: string): Promise<string> {
+async function previewError(stackName: string, stackFile: string): Promise<string> {
   const home = engineHome("config");
   try {
-    const stack = await projectStack(home, "dev", stackFile);
+    const stack = await projectStack(home, stackName, stackFile);
     try {
       await stack.preview();
     } catch (err) {
@@ -37,9 +37,10 @@ async function previewError(stackFile: string): Promise<string> {
 describe("engine: the CLI's config validation", function () {
   this.timeout(120_000);
 
-  for (const file of ["Pulumi.dev.yaml", "Pulumi.prd.yaml"]) {
+  for (const stackName of ["dev", "prd"]) {
+    const file = `Pulumi.${stackName}.yaml`;
     it(`accepts ${file} as it is`, async () => {
-      const error = await previewError(fs.readFileSync(path.join(ROOT, file), "utf8"));
+      const error = await previewError(stackName, fs.readFileSync(path.join(ROOT, file), "utf8"));
       assert.doesNotMatch(error, CONFIG_ERROR, `config validation refused ${file}:\n${error}`);
       assert.match(error, NO_LANGUAGE_HOST, `preview stopped somewhere else than the language host:\n${error}`);
     });
@@ -47,7 +48,7 @@ describe("engine: the CLI's config validation", function () {
 
   it("refuses a secret key given in plain text, naming it", async () => {
     const dev = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
-    const error = await previewError(`${dev}  oci-k8s:etcdBackupSecretKey: plain-text-secret\n`);
+    const error = await previewError("dev", `${dev}  oci-k8s:etcdBackupSecretKey: plain-text-secret\n`);
     assert.match(error, /etcdBackupSecretKey/);
     assert.match(error, CONFIG_ERROR);
   });
