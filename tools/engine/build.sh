@@ -23,7 +23,7 @@ build() {
   local name=$1 pkg=$2 ldflags=$3
   local stamp="$pkg $PULUMI_VERSION $go_version $sum $ldflags"
   if [[ -x bin/$name && -f bin/$name.stamp && "$(cat "bin/$name.stamp")" == "$stamp" ]]; then
-    echo "engine: $name is up to date ($(cat "bin/$name.stamp" | cut -d' ' -f2-3))"
+    echo "engine: $name is up to date ($(cut -d' ' -f2-3 "bin/$name.stamp"))"
     return
   fi
   local start=$SECONDS
