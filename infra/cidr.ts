@@ -55,3 +55,10 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
 }
 
 export const WORLD = "0.0.0.0/0";
+
+/**
+ * The widest source an admin port may be opened to: a /16 (65,536 addresses) covers an office or
+ * a VPN range. Anything wider, split or not (0.0.0.0/1 + 128.0.0.0/1 is the whole internet too),
+ * is the internet for this purpose.
+ */
+export const WIDEST_ADMIN_PREFIX = 16;

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { TIERS, Tier } from "./allowance";
-import { Cidr, cidrContains, cidrsOverlap, parseCidr, WORLD } from "./cidr";
+import { Cidr, cidrContains, cidrsOverlap, parseCidr, WIDEST_ADMIN_PREFIX } from "./cidr";
 import { DISTRIBUTION_NAMES, DistributionName, DISTRIBUTIONS, EtcdBackup } from "../k8s/bootstrap/distributions";
 import { NODE_ROLES, NodeRole } from "../k8s/bootstrap/types";
 import { ADDON_NAMES, CATALOG, catalogEntry, choicesOf, DEFAULT_CHOICES } from "../k8s/catalog";
@@ -114,7 +114,10 @@ export const CONFIG_KEYS = {
     items: "string" as const,
     description: "CIDRs allowed to reach SSH (22) and the Kubernetes API (6443), e.g. your address as x.x.x.x/32.",
   },
-  allowWorldAdminAccess: bool(false, "Explicit opt-in to let 0.0.0.0/0 appear in adminCidrs (SSH and API open to the internet)."),
+  allowWorldAdminAccess: bool(
+    false,
+    `Explicit opt-in to let adminCidrs hold ranges wider than /${WIDEST_ADMIN_PREFIX}, 0.0.0.0/0 included (SSH and the cluster's ports open to the internet).`,
+  ),
   kernelHold: bool(
     false,
     "Hold every node's kernel packages at the kernel it runs, so unattended upgrades leave them alone; false lets kernel updates in.",
@@ -485,11 +488,11 @@ function crossCheck(c: Parsed): ConfigProblem[] {
   c.adminCidrs.forEach((text, i) => {
     const parsed = parseCidr(text);
     if (typeof parsed === "string") bad(`adminCidrs[${i}]`, text, parsed);
-    else if (text === WORLD && !c.allowWorldAdminAccess) {
+    else if (parsed.prefix < WIDEST_ADMIN_PREFIX && !c.allowWorldAdminAccess) {
       bad(
         `adminCidrs[${i}]`,
         text,
-        "opens SSH and the Kubernetes API to the whole internet; use your own address/32, or set allowWorldAdminAccess: true",
+        `is wider than /${WIDEST_ADMIN_PREFIX}: it opens SSH and the Kubernetes API to a large part of the internet; use your own address/32 or your network (at most /${WIDEST_ADMIN_PREFIX}), or set allowWorldAdminAccess: true`,
       );
     }
   });

@@ -115,7 +115,28 @@ describe("policy pack", () => {
       name: "sl",
       props: { ingressSecurityRules: [{ protocol: "6", source: "0.0.0.0/0", tcpOptions: { min: 22, max: 22 } }] },
     };
-    assert.match(checkResources(noWorldAdminPorts, [list])[0], /security list sl opens SSH/);
+    assert.match(checkResources(noWorldAdminPorts, [list])[0], /security list sl opens a cluster port/);
+    // The internet split in halves is still the internet; every cluster port counts, UDP too.
+    assert.equal(checkResources(noWorldAdminPorts, [rule(22, 22, "0.0.0.0/1"), rule(22, 22, "128.0.0.0/1")]).length, 2);
+    assert.equal(checkResources(noWorldAdminPorts, [rule(10250, 10250, "10.0.0.0/8")]).length, 1);
+    for (const [min, max] of [
+      [2379, 2380],
+      [9345, 9345],
+    ])
+      assert.equal(checkResources(noWorldAdminPorts, [rule(min, max)]).length, 1, `${min}`);
+    const vxlan = {
+      type: "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
+      name: "udp",
+      props: {
+        direction: "INGRESS",
+        protocol: "17",
+        source: "0.0.0.0/0",
+        udpOptions: { destinationPortRange: { min: 8472, max: 8472 } },
+      },
+    };
+    assert.equal(checkResources(noWorldAdminPorts, [vxlan]).length, 1);
+    // A /16 office network is an admin network.
+    assert.deepEqual(checkResources(noWorldAdminPorts, [rule(22, 22, "172.16.0.0/16")]), []);
   });
 
   it("pinned-chart-versions reports a release without an exact version", () => {

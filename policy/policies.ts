@@ -5,10 +5,24 @@
  */
 import type { ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ALLOWANCE, ResourceKey, Tier, TIERS } from "../infra/allowance";
-import { WORLD } from "../infra/cidr";
+import { parseCidr, WIDEST_ADMIN_PREFIX } from "../infra/cidr";
+import { API_PORT, SSH_PORT } from "../infra/ports";
 import { A1_FLEX as A1, E2_MICRO as MICRO } from "../infra/shapes";
+import { CLUSTER_PORTS } from "../k8s/ports";
 
-const ADMIN_PORTS = [22, 6443];
+/** Every port of the cluster that must never face a wide source: SSH, the API, and every node-to-node port of every distribution. */
+const ADMIN_PORTS: readonly { protocol: "tcp" | "udp"; min: number; max: number }[] = [
+  { protocol: "tcp", min: SSH_PORT, max: SSH_PORT },
+  { protocol: "tcp", min: API_PORT, max: API_PORT },
+  ...Object.values(CLUSTER_PORTS).flat(),
+];
+const PROTOCOL_NAMES: Readonly<Record<string, "tcp" | "udp">> = { "6": "tcp", "17": "udp" };
+
+/** A source covering more than a /16: the internet, whole or split (0.0.0.0/1 + 128.0.0.0/1). */
+const isWide = (source: string) => {
+  const c = parseCidr(String(source));
+  return typeof c !== "string" && c.prefix < WIDEST_ADMIN_PREFIX;
+};
 
 export const policyConfigSchema = {
   properties: { tier: { type: "string" as const, enum: [...TIERS], default: "always-free" } },
@@ -69,28 +83,36 @@ export const freeTierBudget: StackValidationPolicy = {
   },
 };
 
-const coversAdminPort = (range?: { min?: number; max?: number }) =>
-  range === undefined || ADMIN_PORTS.some((p) => (range.min ?? 1) <= p && p <= (range.max ?? 65535));
+const coversAdminPort = (protocol: string, range?: { min?: number; max?: number }) =>
+  protocol === "all" ||
+  ADMIN_PORTS.some(
+    (p) => PROTOCOL_NAMES[protocol] === p.protocol && (range?.min ?? 1) <= p.max && p.min <= (range?.max ?? 65535),
+  );
 
 export const noWorldAdminPorts: ResourceValidationPolicy = {
   name: "no-world-admin-ports",
-  description: "SSH (22) and the Kubernetes API (6443) are never open to 0.0.0.0/0.",
+  description: `SSH, the Kubernetes API and every cluster port are never open to a source wider than /${WIDEST_ADMIN_PREFIX} (0.0.0.0/0 or split halves of it).`,
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const world = (protocol: string, source: string, range: { min?: number; max?: number } | undefined, what: string) => {
-      if (source === WORLD && (protocol === "all" || (protocol === "6" && coversAdminPort(range)))) {
-        reportViolation(`${what} opens SSH or the Kubernetes API to ${WORLD}; allow admin CIDRs only`);
+      if (isWide(source) && coversAdminPort(String(protocol), range)) {
+        reportViolation(`${what} opens a cluster port (SSH, the API, kubelet, etcd...) to ${source}; allow admin CIDRs only`);
       }
     };
     if (
       args.type === "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule" &&
       args.props.direction === "INGRESS"
     ) {
-      world(args.props.protocol, args.props.source, args.props.tcpOptions?.destinationPortRange, `rule ${args.name}`);
+      world(
+        args.props.protocol,
+        args.props.source,
+        args.props.tcpOptions?.destinationPortRange ?? args.props.udpOptions?.destinationPortRange,
+        `rule ${args.name}`,
+      );
     }
     if (args.type === "oci:Core/securityList:SecurityList" || args.type === "oci:Core/defaultSecurityList:DefaultSecurityList") {
       for (const rule of args.props.ingressSecurityRules ?? [])
-        world(rule.protocol, rule.source, rule.tcpOptions, `security list ${args.name}`);
+        world(rule.protocol, rule.source, rule.tcpOptions ?? rule.udpOptions, `security list ${args.name}`);
     }
   },
 };

@@ -65,7 +65,19 @@ const BAD: BadCase[] = [
     why: "world SSH without opt-in",
     config: { ...base, adminCidrs: ["0.0.0.0/0"] },
     key: "oci-k8s:adminCidrs[0]",
-    says: /"0\.0\.0\.0\/0" opens SSH.*allowWorldAdminAccess: true/,
+    says: /"0\.0\.0\.0\/0" is wider than \/16: it opens SSH.*allowWorldAdminAccess: true/,
+  },
+  {
+    why: "the internet in two halves (0.0.0.0/1 + 128.0.0.0/1)",
+    config: { ...base, adminCidrs: ["0.0.0.0/1", "128.0.0.0/1"] },
+    key: "oci-k8s:adminCidrs[1]",
+    says: /"128\.0\.0\.0\/1" is wider than \/16/,
+  },
+  {
+    why: "an admin range wider than /16",
+    config: { ...base, adminCidrs: ["10.0.0.0/8"] },
+    key: "oci-k8s:adminCidrs[0]",
+    says: /"10\.0\.0\.0\/8" is wider than \/16/,
   },
   {
     why: "VCN CIDR does not parse",
