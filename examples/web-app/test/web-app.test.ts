@@ -2,8 +2,19 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { named, RunResult, runOk, stackConfig } from "../../../test/harness";
+import { loadLikePulumi } from "../../../test/tools";
 
 const CLUSTER = "organization/oci-k8s/dev";
+
+describe("example: loaded the way Pulumi's Node.js runtime loads it", function () {
+  this.timeout(120_000);
+  it("compiles with its own tsconfig.json under TypeScript 6, types checked, and starts running", () => {
+    const r = loadLikePulumi(path.join(__dirname, ".."));
+    assert.doesNotMatch(r.stderr, /TSError|error TS\d+/, r.stderr);
+    // Outside an engine it gets as far as reading its config: the code compiled and ran.
+    assert.match(r.stderr, /Missing required configuration variable '[^']*:clusterStack'/);
+  });
+});
 
 describe("example: web app on the cluster's outputs", () => {
   let r: RunResult;
