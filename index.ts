@@ -26,7 +26,7 @@ import { checkPlatformCapacity, formatRequestsTable, Platform, platformRequests 
 import { reservations } from "./k8s/bootstrap/reserved";
 import { NodeCounts } from "./k8s/resources";
 import { StackConfig } from "./infra/config";
-import { ClusterOutputs, NodeOutput, UsageOutput } from "./outputs";
+import { ClusterOutputs, CONTRACT_VERSION, NodeOutput, UsageOutput } from "./outputs";
 
 export = async (): Promise<ClusterOutputs> => {
   const config = loadConfig();
@@ -169,6 +169,7 @@ export = async (): Promise<ClusterOutputs> => {
       namespace: c.namespace,
     })),
     freeTierUsage: budget.usage,
+    contractVersion: CONTRACT_VERSION,
   };
 };
 

@@ -66,9 +66,18 @@ export interface ClusterOutputs {
   readonly clusterIssuers: pulumi.Input<readonly string[]>;
   readonly components: pulumi.Input<ComponentOutput[]>;
   readonly freeTierUsage: pulumi.Input<UsageOutput[]>;
+  /** CONTRACT_VERSION of the program that wrote these outputs. */
+  readonly contractVersion: number;
 }
 
 type Resolved<T> = { readonly [K in keyof T]-?: pulumi.Output<pulumi.Unwrap<NonNullable<T[K]>>> };
+
+/**
+ * The contract's version, exported as `contractVersion`: raised whenever an output changes shape,
+ * so a consumer built for one version refuses a stack that exports another instead of misreading it.
+ * 2: freeTierUsage lines carry monthlyCostUsd and overLimit; nodes may have role etcd.
+ */
+export const CONTRACT_VERSION = 2;
 
 /** Every key of the contract, so the helper reads exactly them. */
 export const OUTPUT_NAMES = [
@@ -99,5 +108,17 @@ export type ClusterStackOutputs = Pick<Resolved<ClusterOutputs>, (typeof OUTPUT_
  */
 export function clusterStack(name: string, opts?: pulumi.CustomResourceOptions): ClusterStackOutputs {
   const ref = new pulumi.StackReference(name, { name }, opts);
-  return Object.fromEntries(OUTPUT_NAMES.map((key) => [key, ref.requireOutput(key)])) as unknown as ClusterStackOutputs;
+  // Every output waits for the version check, so nothing is built on outputs of another shape.
+  const checked = ref.getOutput("contractVersion").apply((version) => {
+    if (version !== CONTRACT_VERSION) {
+      throw new Error(
+        `stack ${name} exports outputs contract version ${version ?? "(none)"}, and this program reads version ${CONTRACT_VERSION}: ` +
+          "run pulumi up on the cluster stack with the same oci-k8s release (or update this program's copy of outputs.ts)",
+      );
+    }
+    return version;
+  });
+  return Object.fromEntries(
+    OUTPUT_NAMES.map((key) => [key, pulumi.all([checked, ref.requireOutput(key)]).apply(([, value]) => value)]),
+  ) as unknown as ClusterStackOutputs;
 }

@@ -49,7 +49,9 @@ describe("delivery: GitHub Actions workflows", () => {
     assert.equal(previewStep.with.policyPacks, "policy");
     const deploy = parse(fs.readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8"));
     assert.deepEqual(deploy.on, { push: { branches: ["main"] } });
-    assert.deepEqual(deploy.concurrency, { group: "deploy", "cancel-in-progress": false });
+    // Per stack: a prd approval never holds dev back; never cancelled midway.
+    assert.equal(deploy.concurrency, undefined);
+    assert.deepEqual(deploy.jobs.up.concurrency, { group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
     assert.deepEqual(deploy.jobs.up.strategy, { "max-parallel": 1, matrix: { stack: ["dev", "prd"] } });
     assert.equal(deploy.jobs.up.environment, "${{ matrix.stack }}");
     for (const wf of [preview, deploy]) assert.equal(wf.env.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}");

@@ -1,6 +1,6 @@
 /** The outputs contract and the budget shared with another stack. */
 import { strict as assert } from "assert";
-import { OUTPUT_NAMES } from "../outputs";
+import { CONTRACT_VERSION, OUTPUT_NAMES } from "../outputs";
 import * as path from "path";
 import { MINIMAL_CONFIG, ROOT, runOk, runProgram, stackConfig, stackConfigFrom } from "./harness";
 
@@ -10,6 +10,38 @@ describe("stack outputs contract", () => {
       const r = await runOk(stack, stackConfig(stack));
       for (const name of OUTPUT_NAMES) assert.ok(r.outputs[name] !== undefined, `${stack} lacks ${name}`);
       assert.ok(r.secretOutputs.includes("kubeconfig"));
+    }
+  });
+});
+
+describe("outputs contract version, checked when a consumer reads the outputs", () => {
+  const CLUSTER = "organization/oci-k8s/dev";
+  const consume = async (outputs: Record<string, unknown>, secret: string[]) =>
+    runProgram(
+      "example",
+      { clusterStack: CLUSTER },
+      {
+        program: path.join(ROOT, "examples", "web-app", "index.ts"),
+        project: "oci-k8s-web-app",
+        stackOutputs: { [CLUSTER]: outputs },
+        stackSecretOutputs: { [CLUSTER]: secret },
+      },
+    );
+
+  it("exports the version, and a consumer of the same version reads the outputs", async () => {
+    const dev = await runOk("dev", stackConfig("dev"));
+    assert.equal(dev.outputs.contractVersion, CONTRACT_VERSION);
+    const r = await consume(dev.outputs, dev.secretOutputs);
+    assert.equal(r.error, undefined);
+  });
+
+  it("a consumer refuses a stack of another contract version (or none), saying what to do", async () => {
+    const dev = await runOk("dev", stackConfig("dev"));
+    for (const version of [CONTRACT_VERSION - 1, undefined]) {
+      const outputs = { ...dev.outputs, contractVersion: version };
+      if (version === undefined) delete outputs.contractVersion;
+      const r = await consume(outputs, dev.secretOutputs);
+      assert.match(String(r.error?.message), /exports outputs contract version .* this program reads version \d+: run pulumi up/);
     }
   });
 });
