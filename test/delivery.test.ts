@@ -38,6 +38,31 @@ describe("delivery: GitHub Actions workflows", () => {
     }
   });
 
+  it("give secrets only to the Pulumi step of a job that names an environment, never workflow-wide", () => {
+    for (const file of workflowFiles()) {
+      const wf = parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+      assert.doesNotMatch(JSON.stringify(wf.env ?? {}), /secrets\./, `${file}: secrets in the workflow-wide env`);
+      for (const [name, job] of Object.entries(
+        wf.jobs as Record<string, { environment?: string; env?: unknown; steps: Record<string, unknown>[] }>,
+      )) {
+        assert.doesNotMatch(JSON.stringify(job.env ?? {}), /secrets\./, `${file}/${name}: secrets in the job env`);
+        for (const step of job.steps) {
+          const text = JSON.stringify(step);
+          // The one exception: the token GitHub mints per run, which PR comments need.
+          if (!/secrets\.(?!GITHUB_TOKEN)/.test(text)) continue;
+          assert.match(String(step.uses), /^pulumi\/actions@/, `${file}/${name}: a step other than Pulumi's reads secrets`);
+          assert.ok(job.environment, `${file}/${name}: secrets without an environment (they would be repository secrets)`);
+        }
+      }
+    }
+    const preview = parse(fs.readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8"));
+    assert.equal(preview.jobs.preview.environment, "${{ matrix.stack }}-preview", "previews run PR code: approval-gated");
+    for (const file of workflowFiles()) {
+      for (const node of [...fs.readFileSync(path.join(WORKFLOWS, file), "utf8").matchAll(/node-version: (\d+)/g)])
+        assert.ok(Number(node[1]) >= 22, `${file}: Node ${node[1]} is past its end of life`);
+    }
+  });
+
   it("preview every stack on pull requests with a PR comment, and deploy dev then prd without racing", () => {
     const preview = parse(fs.readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8"));
     assert.deepEqual(Object.keys(preview.on), ["pull_request"]);
@@ -90,6 +115,37 @@ describe("delivery: Renovate", () => {
       spawnSync(validator, ["--strict", broken], { cwd: ROOT, encoding: "utf8" }).status,
       0,
       "the validator accepts anything",
+    );
+  });
+
+  it("orders distribution rebuilds with Renovate's own versioning, steps one minor at a time, gates majors, delays npm", function () {
+    const lib = path.join(ROOT, "tools", "renovate", "node_modules", "renovate", "dist", "modules", "versioning");
+    if (!fs.existsSync(lib)) missing(this, "Renovate's versioning modules", "npm ci --prefix tools/renovate");
+
+    const versioning = require(lib) as {
+      get(name: string): { isGreaterThan(a: string, b: string): boolean; isValid(v: string): boolean };
+    };
+    const rules = config.packageRules as Record<string, unknown>[];
+    const ruleFor = (pkg: string, key: string) =>
+      rules.find((r) => (r.matchPackageNames as string[] | undefined)?.includes(pkg) && key in r);
+    for (const [pkg, current, rebuilt] of [
+      ["k3s-io/k3s", K3S.defaultVersion, K3S.defaultVersion.replace(/k3s\d+$/, "k3s9")],
+      ["rancher/rke2", RKE2.defaultVersion, RKE2.defaultVersion.replace(/rke2r\d+$/, "rke2r9")],
+    ]) {
+      const scheme = versioning.get(String(ruleFor(pkg, "versioning")!.versioning));
+      assert.ok(scheme.isValid(current), `${pkg}: ${current} is not valid under its versioning`);
+      assert.ok(scheme.isGreaterThan(rebuilt, current), `${pkg}: ${rebuilt} is not newer than ${current}`);
+      // What the default (semver) would have said: equal, so no rebuild ever came.
+      assert.equal(versioning.get("semver").isGreaterThan(rebuilt, current), false);
+    }
+    assert.equal(ruleFor("k3s-io/k3s", "separateMultipleMinor")!.separateMultipleMinor, true);
+    assert.ok(
+      rules.some(
+        (r) => (r.matchUpdateTypes as string[] | undefined)?.includes("major") && r.dependencyDashboardApproval === true,
+      ),
+    );
+    assert.ok(
+      rules.some((r) => (r.matchDatasources as string[] | undefined)?.includes("npm") && typeof r.minimumReleaseAge === "string"),
     );
   });
 
