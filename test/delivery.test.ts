@@ -50,7 +50,11 @@ describe("delivery: GitHub Actions workflows", () => {
           const text = JSON.stringify(step);
           // The one exception: the token GitHub mints per run, which PR comments need.
           if (!/secrets\.(?!GITHUB_TOKEN)/.test(text)) continue;
-          assert.match(String(step.uses), /^pulumi\/actions@/, `${file}/${name}: a step other than Pulumi's reads secrets`);
+          assert.match(
+            String(step.uses),
+            /^(pulumi\/actions|actions\/create-github-app-token)@/,
+            `${file}/${name}: a step other than Pulumi's (or the App token's) reads secrets`,
+          );
           assert.ok(job.environment, `${file}/${name}: secrets without an environment (they would be repository secrets)`);
         }
       }
@@ -61,6 +65,33 @@ describe("delivery: GitHub Actions workflows", () => {
       for (const node of [...fs.readFileSync(path.join(WORKFLOWS, file), "utf8").matchAll(/node-version: (\d+)/g)])
         assert.ok(Number(node[1]) >= 22, `${file}: Node ${node[1]} is past its end of life`);
     }
+  });
+
+  it("renovate-snapshot: the bump's code renders read-only; a job that runs none of it checks the paths and pushes", () => {
+    const wf = parse(fs.readFileSync(path.join(WORKFLOWS, "renovate-snapshot.yml"), "utf8"));
+    const { render, push } = wf.jobs;
+    assert.deepEqual(wf.permissions, {});
+    for (const job of [render, push]) {
+      assert.match(job.if, /github\.actor == 'renovate\[bot\]'/);
+      assert.match(job.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+      assert.deepEqual(job.permissions, { contents: "read" });
+    }
+    const checkout = render.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/checkout@"));
+    assert.equal(checkout.with["persist-credentials"], false);
+    assert.doesNotMatch(JSON.stringify(render), /secrets\./);
+    // The pushing job installs and runs nothing of the pull request.
+    assert.deepEqual(push.needs, "render");
+    assert.doesNotMatch(JSON.stringify(push.steps), /npm |setup-node|snapshot:update|tsx/);
+    // Its allow-list, run as the job runs it, on what a bump may and may not touch.
+    const script: string = push.steps.find((s: { run?: string }) => s.run?.includes("git apply")).run;
+    const allow = new RegExp(/grep -vE '([^']+)' touched/.exec(script)![1]);
+    for (const ok of ["test/snapshots/dev.plan.yaml", "docs/topology-prd.mmd", "README.md"]) assert.ok(allow.test(ok), ok);
+    for (const bad of ["index.ts", ".github/workflows/deploy.yml", "package.json", "test/snapshots/../x.ts", "README.md.sh"])
+      assert.ok(!allow.test(bad), bad);
+    // Its commits carry the author Renovate is told to ignore, so Renovate keeps the branch.
+    const author = /user\.email "([^"]+)"/.exec(script)![1];
+    const renovate = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8"));
+    assert.deepEqual(renovate.gitIgnoredAuthors, [author]);
   });
 
   it("preview every stack on pull requests with a PR comment, and deploy dev then prd without racing", () => {
