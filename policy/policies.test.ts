@@ -126,6 +126,15 @@ describe("policy pack", () => {
     // The internet split in halves is still the internet; every cluster port counts, UDP too.
     assert.equal(checkResources(noWorldAdminPorts, [rule(22, 22, "0.0.0.0/1"), rule(22, 22, "128.0.0.0/1")]).length, 2);
     assert.equal(checkResources(noWorldAdminPorts, [rule(10250, 10250, "10.0.0.0/8")]).length, 1);
+    // Fails closed on a source it cannot read: the IPv6 internet, host bits set on a wide prefix.
+    for (const source of ["::/0", "1.2.3.4/0", "128.0.0.1/1", "0.0.0.0"])
+      assert.equal(checkResources(noWorldAdminPorts, [rule(22, 22, source)]).length, 1, source);
+    // Another NSG as the source (the program's node-to-node rules) is not a CIDR.
+    const fromNsg = rule(10250, 10250, "ocid1.networksecuritygroup.oc1..nodes");
+    assert.deepEqual(
+      checkResources(noWorldAdminPorts, [{ ...fromNsg, props: { ...fromNsg.props, sourceType: "NETWORK_SECURITY_GROUP" } }]),
+      [],
+    );
     for (const [min, max] of [
       [2379, 2380],
       [9345, 9345],

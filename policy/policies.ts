@@ -18,10 +18,16 @@ const ADMIN_PORTS: readonly { protocol: "tcp" | "udp"; min: number; max: number 
 ];
 const PROTOCOL_NAMES: Readonly<Record<string, "tcp" | "udp">> = { "6": "tcp", "17": "udp" };
 
-/** A source covering more than a /16: the internet, whole or split (0.0.0.0/1 + 128.0.0.0/1). */
-const isWide = (source: string) => {
+/**
+ * A source covering more than a /16: the internet, whole or split (0.0.0.0/1 + 128.0.0.0/1). It
+ * fails closed: a CIDR source this check cannot read as a canonical IPv4 network (IPv6 `::/0`,
+ * host bits set as in `1.2.3.4/0`) counts as wide. Another NSG as the source is not a CIDR, and a
+ * source still unknown in a preview is left to the program's own config check.
+ */
+const isWide = (source: unknown, sourceType?: unknown) => {
+  if (sourceType === "NETWORK_SECURITY_GROUP" || sourceType === "SERVICE_CIDR_BLOCK" || source === undefined) return false;
   const c = parseCidr(String(source));
-  return typeof c !== "string" && c.prefix < WIDEST_ADMIN_PREFIX;
+  return typeof c === "string" || c.prefix < WIDEST_ADMIN_PREFIX;
 };
 
 export const policyConfigSchema = {
@@ -94,8 +100,14 @@ export const noWorldAdminPorts: ResourceValidationPolicy = {
   description: `SSH, the Kubernetes API and every cluster port are never open to a source wider than /${WIDEST_ADMIN_PREFIX} (0.0.0.0/0 or split halves of it).`,
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
-    const world = (protocol: string, source: string, range: { min?: number; max?: number } | undefined, what: string) => {
-      if (isWide(source) && coversAdminPort(String(protocol), range)) {
+    const world = (
+      protocol: string,
+      source: unknown,
+      sourceType: unknown,
+      range: { min?: number; max?: number } | undefined,
+      what: string,
+    ) => {
+      if (isWide(source, sourceType) && coversAdminPort(String(protocol), range)) {
         reportViolation(`${what} opens a cluster port (SSH, the API, kubelet, etcd...) to ${source}; allow admin CIDRs only`);
       }
     };
@@ -106,13 +118,14 @@ export const noWorldAdminPorts: ResourceValidationPolicy = {
       world(
         args.props.protocol,
         args.props.source,
+        args.props.sourceType,
         args.props.tcpOptions?.destinationPortRange ?? args.props.udpOptions?.destinationPortRange,
         `rule ${args.name}`,
       );
     }
     if (args.type === "oci:Core/securityList:SecurityList" || args.type === "oci:Core/defaultSecurityList:DefaultSecurityList") {
       for (const rule of args.props.ingressSecurityRules ?? [])
-        world(rule.protocol, rule.source, rule.tcpOptions ?? rule.udpOptions, `security list ${args.name}`);
+        world(rule.protocol, rule.source, rule.sourceType, rule.tcpOptions ?? rule.udpOptions, `security list ${args.name}`);
     }
   },
 };
