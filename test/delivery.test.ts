@@ -59,6 +59,18 @@ describe("delivery: GitHub Actions workflows", () => {
         }
       }
     }
+    // A checkout leaves the job's token in .git/config unless told not to; only the snapshot push
+    // (which runs nothing of the PR) needs it there.
+    for (const file of workflowFiles()) {
+      const wf = parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+      for (const [name, job] of Object.entries(
+        wf.jobs as Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }>,
+      )) {
+        if (file === "renovate-snapshot.yml" && name === "push") continue;
+        for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/checkout@")))
+          assert.equal(step.with?.["persist-credentials"], false, `${file}/${name}: checkout persists its token`);
+      }
+    }
     const preview = parse(fs.readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8"));
     assert.equal(preview.jobs.preview.environment, "${{ matrix.stack }}-preview", "previews run PR code: approval-gated");
     for (const file of workflowFiles()) {
