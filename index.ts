@@ -52,9 +52,21 @@ export = async (): Promise<ClusterOutputs> => {
       `${firstServer.name} is resized in place: Oracle reboots it without a drain (it drains itself over its own SSH connection, which the resize interrupts), and with one server the API is down until it is back.`,
     );
   }
+  // The SSH jump host: every command to a private node (every drain, too) goes through it, so
+  // its own drain cannot run before its resize either.
+  const jumpHostSpec = config.nodes.some((n) => n.subnet === "private")
+    ? config.nodes.find((n) => n.subnet === "public")
+    : undefined;
+  if (jumpHostSpec && rollout.resized.some((n) => n.name === jumpHostSpec.name)) {
+    pulumi.log.warn(
+      `${jumpHostSpec.name} is resized in place without a drain: it is the SSH jump host every drain connects through, so Oracle reboots it first.`,
+    );
+  }
   // A resized instance waits for its node's drain, which the cluster creates further down.
   const drainOf = new Map(
-    rollout.resized.filter((n) => n.name !== firstServer.name).map((n) => [n.name, deferred<pulumi.Resource>()]),
+    rollout.resized
+      .filter((n) => n.name !== firstServer.name && n.name !== jumpHostSpec?.name)
+      .map((n) => [n.name, deferred<pulumi.Resource>()]),
   );
 
   // Between nodes: the distribution's ports and the host-network ports of the enabled components.

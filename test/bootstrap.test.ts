@@ -540,6 +540,17 @@ describe("bootstrap: changes", () => {
     });
   }
 
+  it("resizing the SSH jump host completes (every drain goes through it, so it reboots undrained)", async () => {
+    const nodes = [
+      { name: "server-1", role: "server", ocpus: 1, memoryGb: 6, subnet: "private" },
+      { name: "jump", role: "agent", ocpus: 1, memoryGb: 6, subnet: "public" },
+    ];
+    const resized = nodes.map((n) => (n.name === "jump" ? { ...n, memoryGb: 5 } : n));
+    const r = await completes(runWith(resized, previously("v1.34.9+k3s1", nodes), { natGateway: true }));
+    assert.ok(!named(r, INSTANCE, "jump").dependencies.some((d) => d.includes("-drain")));
+    assert.ok(cmd(r, "server-1-drain").inputs.connection.proxy, "drains reach private nodes through the jump host");
+  });
+
   it("resizing the first server completes too (it reboots undrained, with a warning)", async () => {
     const resized = threeServers.map((n) => (n.name === "server-1" ? { ...n, memoryGb: 6 } : n));
     const r = await completes(runWith(resized, previously("v1.34.9+k3s1", threeServers)));
