@@ -247,6 +247,12 @@ describe("delivery: Renovate", () => {
     assert.ok(
       rules.some((r) => (r.matchDatasources as string[] | undefined)?.includes("npm") && typeof r.minimumReleaseAge === "string"),
     );
+    assert.ok(
+      rules.some(
+        (r) => (r.matchManagers as string[] | undefined)?.includes("github-actions") && typeof r.minimumReleaseAge === "string",
+      ),
+      "bumped actions run in their own PR's workflows: they wait too",
+    );
   });
 
   it("bumps every chart of the catalog (repository and OCI charts)", () => {
