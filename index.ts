@@ -52,8 +52,8 @@ export = async (): Promise<ClusterOutputs> => {
       `${firstServer.name} is resized in place: Oracle reboots it without a drain (it drains itself over its own SSH connection, which the resize interrupts), and with one server the API is down until it is back.`,
     );
   }
-  // The SSH jump host: every command to a private node (every drain, too) goes through it, so
-  // its own drain cannot run before its resize either.
+  // The SSH jump host, the first public node when some are private: every command to a private
+  // node (every drain, too) goes through it, so its own drain cannot run before its resize either.
   const jumpHostSpec = config.nodes.some((n) => n.subnet === "private")
     ? config.nodes.find((n) => n.subnet === "public")
     : undefined;
@@ -75,8 +75,8 @@ export = async (): Promise<ClusterOutputs> => {
   const ingressIp = infra.ingress.publicIp;
   const domain = config.clusterDomain ? pulumi.output(config.clusterDomain) : pulumi.interpolate`${ingressIp}.sslip.io`;
 
-  // Private nodes are reached through the first public node.
-  const jumpHost = infra.nodes.find((n) => n.spec.subnet === "public");
+  // Private nodes are reached through the jump host.
+  const jumpHost = jumpHostSpec && infra.nodes.find((n) => n.spec === jumpHostSpec);
   const hosts: Host[] = infra.nodes.map(({ spec, node }) => ({
     name: spec.name,
     role: spec.role,
