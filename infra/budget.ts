@@ -99,12 +99,12 @@ function withUnit(value: number, unit: string): string {
   return unit ? `${value} ${unit}` : String(value);
 }
 
-/** One line of the refusal: the overrun, and what it costs a month or that it cannot exist. */
-function overrun(l: UsageLine, tier: Tier): string {
-  const excess = withUnit(l.excess, l.unit);
-  if (l.overLimit)
-    return `${l.label}: ${excess} over the free ${withUnit(l.allowed, l.unit)}, which a ${tier} tenancy cannot have`;
-  return `${l.label}: ${excess} over the free ${withUnit(l.allowed, l.unit)}, ${usd(l.monthlyCostUsd)} a month`;
+/** One indented line per overrun: what exceeds, and what it costs a month or that it cannot exist. */
+function overrunLines(usage: readonly UsageLine[], tier: Tier): string[] {
+  return overBudget(usage).map((l) => {
+    const over = `  ${l.label}: ${withUnit(l.excess, l.unit)} over the free ${withUnit(l.allowed, l.unit)}`;
+    return l.overLimit ? `${over}, which a ${tier} tenancy cannot have` : `${over}, ${usd(l.monthlyCostUsd)} a month`;
+  });
 }
 
 export class BudgetError extends Error {
@@ -112,14 +112,13 @@ export class BudgetError extends Error {
     readonly tier: Tier,
     readonly usage: readonly UsageLine[],
   ) {
-    const over = overBudget(usage);
-    const impossible = over.some((l) => l.overLimit);
+    const impossible = usage.some((l) => l.overLimit);
     super(
       [
         impossible
           ? `This plan asks for more than a ${tier} tenancy can have; nothing was created.`
           : `This plan would be billed about ${usd(totalMonthlyCost(usage))} a month beyond the free allowance; nothing was created.`,
-        ...over.map((l) => `  ${overrun(l, tier)}`),
+        ...overrunLines(usage, tier),
         formatUsageTable(usage),
         impossible
           ? tier === "payg"
@@ -160,14 +159,12 @@ export function combineUsage(
  */
 export function checkUsage(tier: Tier, usage: UsageLine[], acceptCharges: boolean): BudgetVerdict {
   if (overBudget(usage).length === 0) return { usage };
-  const error = new BudgetError(tier, usage);
-  if (!acceptCharges || tier === "always-free" || usage.some((l) => l.overLimit)) throw error;
-  const over = overBudget(usage).map((l) => `  ${overrun(l, tier)}`);
+  if (!acceptCharges || tier === "always-free" || usage.some((l) => l.overLimit)) throw new BudgetError(tier, usage);
   return {
     usage,
     warning: [
       `This plan is billed about ${usd(totalMonthlyCost(usage))} a month beyond the free allowance (acceptCharges: true):`,
-      ...over,
+      ...overrunLines(usage, tier),
       formatUsageTable(usage),
     ].join("\n"),
   };
