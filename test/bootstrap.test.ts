@@ -47,6 +47,19 @@ function reaches(r: RunResult, c: Registered, other: Registered): boolean {
   return false;
 }
 
+/** Registration completes (a dependency cycle through an instance's outputs never does). */
+async function completes<T>(run: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the program never finished registering: a dependency cycle")), 30_000);
+  });
+  try {
+    return await Promise.race([run, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Every value a resource was given that is not marked secret, as text. */
 function plainInputs(r: RunResult): string[] {
   return r.resources.flatMap((x) =>
@@ -315,14 +328,9 @@ describe("bootstrap: kubeadm's control-plane endpoint survives any one server", 
         },
       },
     };
-    let timer: NodeJS.Timeout | undefined;
-    const hang = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("a dependency cycle: registration never finished")), 30_000);
-    });
-    const r = await Promise.race([
+    const r = await completes(
       runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "kubeadm", nodes: resized }, previous),
-      hang,
-    ]).finally(() => clearTimeout(timer));
+    );
     assert.ok(dependsOn(named(r, INSTANCE, "server-3"), cmd(r, "server-3-drain")));
   });
 });
@@ -502,18 +510,6 @@ describe("bootstrap: changes", () => {
     );
   });
 
-  /** Registration completes (a dependency cycle through an instance's outputs never does). */
-  const completes = async <T>(run: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const hang = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("the program never finished registering: a dependency cycle")), 30_000);
-    });
-    try {
-      return await Promise.race([run, hang]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
   const resizedServers: Record<string, string[]> = {
     "the second server": ["server-2"],
     "the third server": ["server-3"],

@@ -1,12 +1,12 @@
 /** The project's own files stay true to the code: Pulumi.yaml, README, pins, CI. */
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { CONFIG_KEYS } from "../infra/config";
 import { pulumiConfigSection, renderPulumiYaml, renderReadme } from "../scripts/docs";
 import { ROOT } from "./harness";
+import { loadLikePulumi } from "./tools";
 
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 
@@ -14,14 +14,7 @@ describe("project files", () => {
   it("loads index.ts through ts-node the way Pulumi's Node.js runtime registers it (what pulumi up runs)", function () {
     this.timeout(60_000);
     // Options as @pulumi/pulumi's cmd/run passes them; transpileOnly comes from tsconfig's ts-node section.
-    const script = `require("ts-node").register({ compiler: "typescript", transpileOnly: undefined, project: "tsconfig.json", skipProject: false, compilerOptions: {} });
-      const program = require("./index.ts");
-      process.stdout.write(typeof program);`;
-    const r = spawnSync(process.execPath, ["-e", script], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "" },
-    });
+    const r = loadLikePulumi(ROOT, "");
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "function");
   });

@@ -46,22 +46,23 @@ export function requireRoot(ctx: Mocha.Context, why: string): void {
 /**
  * Loads a Pulumi TypeScript program the way @pulumi/pulumi's Node.js runtime does (cmd/run/run.js):
  * ts-node registered with the directory's tsconfig.json (or none, skipProject, when it has none),
- * `transpileOnly` from PULUMI_NODEJS_TRANSPILE_ONLY (here "false": types are checked, as a stack
- * without that variable would be), then the program required. Returns the child's exit and output.
+ * `transpileOnly` from PULUMI_NODEJS_TRANSPILE_ONLY (`transpileOnlyEnv`: "false" checks types; ""
+ * leaves it to the tsconfig, as a stack without the variable does), then the program required.
+ * Returns the child's exit and output; stdout is the type of what the program exports.
  */
-export function loadLikePulumi(dir: string, program = "./index.ts"): Run {
+export function loadLikePulumi(dir: string, transpileOnlyEnv = "false"): Run {
   const script = `const fs = require("fs");
     const ts = require("typescript");
     const project = "tsconfig.json";
     const options = fs.existsSync(project) ? ts.parseJsonConfigFileContent(ts.readConfigFile(project, ts.sys.readFile).config, ts.sys, ".").options : {};
     const env = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
     require("ts-node").register({ compiler: "typescript", transpileOnly: env ? env === "true" : options.noCheck, project, skipProject: !fs.existsSync(project), compilerOptions: {} });
-    const loaded = require(${JSON.stringify(program)});
+    const loaded = require("./index.ts");
     process.stdout.write(typeof loaded);`;
   const r = spawnSync(process.execPath, ["-e", script], {
     cwd: dir,
     encoding: "utf8",
-    env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "false" },
+    env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: transpileOnlyEnv },
     timeout: 120_000,
   });
   if (r.error) throw r.error;
