@@ -11,9 +11,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts"],
+    files: ["test/**/*.ts", "scripts/mock-program.ts"],
     rules: {
-      // Tests read untyped mock inputs and require the program by path.
+      // Tests and the mock runtime read untyped mock inputs and require the program by path.
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-require-imports": "off",
     },

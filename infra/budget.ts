@@ -4,13 +4,13 @@
  */
 import { formatTable } from "../table";
 import { ALLOWANCE, EGRESS_PRICE, monthlyCost, RESOURCE_KEYS, ResourceKey, Tier } from "./allowance";
-import { NodeSpec } from "./config";
+import { InfraNode } from "./types";
 import { A1_FLEX, E2_MICRO } from "./shapes";
 
 /** What a plan asks for, in the terms of the allowance. */
 export interface Plan {
   readonly tier: Tier;
-  readonly nodes: readonly Pick<NodeSpec, "shape" | "ocpus" | "memoryGb" | "bootVolumeGb" | "dataVolumeGb">[];
+  readonly nodes: readonly Pick<InfraNode, "shape" | "ocpus" | "memoryGb" | "bootVolumeGb" | "dataVolumeGb">[];
   readonly natGateway: boolean;
   readonly networkLoadBalancers: number;
   readonly flexibleLoadBalancers: number;

@@ -1,6 +1,7 @@
 /**
- * Everything the program creates on Oracle Cloud, wired from the validated config: the network,
- * one ClusterNode per configured node, and the ingress load balancer.
+ * Everything the program creates on Oracle Cloud, from plain inputs (infra/types.ts): the
+ * network, one ClusterNode per node, and the ingress load balancer. Nothing here knows
+ * Kubernetes; the ports between nodes and the API's port are handed in.
  */
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
@@ -8,16 +9,16 @@ import { Cidr, lastUsableAddress, parseCidr } from "./cidr";
 import * as tls from "@pulumi/tls";
 import { placeNode } from "./availability-domains";
 import { Plan } from "./budget";
-import { NodeSpec, StackConfig } from "./config";
 import { ubuntuImageId } from "./images";
 import { IngressLoadBalancer } from "./ingress";
 import { Network } from "./network";
 import { ClusterNode, SSH_USER } from "./node";
 import { ClusterPort } from "./ports";
 import { NsgName } from "./security-rules";
+import { InfraNode, InfraSpec } from "./types";
 
 /** The free-tier plan of a config: what the budget check counts. */
-export function freeTierPlan(config: StackConfig): Plan {
+export function freeTierPlan(config: Pick<InfraSpec, "tier" | "nodes" | "natGateway">): Plan {
   return {
     tier: config.tier,
     nodes: config.nodes,
@@ -29,7 +30,7 @@ export function freeTierPlan(config: StackConfig): Plan {
 }
 
 export interface ProvisionedNode {
-  readonly spec: NodeSpec;
+  readonly spec: InfraNode;
   readonly node: ClusterNode;
 }
 
@@ -45,29 +46,24 @@ export interface Infrastructure {
   readonly sshKeyGenerated: boolean;
 }
 
-/**
- * Builds the network, nodes and load balancer; `clusterPorts` are the only ports opened between
- * nodes; `instanceAfter` names what a node's instance must wait for before it changes (the
- * node's drain, when it is resized).
- */
-export function createInfrastructure(
-  config: StackConfig,
-  clusterPorts: readonly ClusterPort[],
-  instanceAfter: (nodeName: string) => pulumi.Input<pulumi.Resource> | undefined = () => undefined,
-): Infrastructure {
+/** What the cluster on top asks of the infrastructure. */
+export interface ClusterNeeds {
+  /** The only ports opened between nodes. */
+  readonly clusterPorts: readonly ClusterPort[];
+  /** The Kubernetes API's port: from admin networks and the nodes through the load balancer, to the servers. */
+  readonly apiPort: number;
+  /** Agents reach the API on the load balancer's private address (kubeadm's control-plane endpoint). */
+  readonly internalApi: boolean;
+  /** What a node's instance must wait for before it changes (the node's drain, when it is resized). */
+  readonly instanceAfter?: (nodeName: string) => pulumi.Input<pulumi.Resource> | undefined;
+}
+
+/** Builds the network, nodes and load balancer. */
+export function createInfrastructure(config: InfraSpec, needs: ClusterNeeds): Infrastructure {
   const tags = { "oci-k8s-cluster": config.clusterName, "oci-k8s-stack": config.stack };
   const { compartmentId } = config;
 
-  let sshPublicKey: pulumi.Output<string>;
-  let sshPrivateKey: pulumi.Output<string> | undefined;
-  if (config.sshPublicKey) {
-    sshPublicKey = pulumi.output(config.sshPublicKey);
-    sshPrivateKey = config.sshPrivateKey ? pulumi.secret(config.sshPrivateKey) : undefined;
-  } else {
-    const key = new tls.PrivateKey("ssh-key", { algorithm: "ED25519" });
-    sshPublicKey = key.publicKeyOpenssh;
-    sshPrivateKey = pulumi.secret(key.privateKeyOpenssh);
-  }
+  const { sshPublicKey, sshPrivateKey } = sshKeyPair(config);
 
   const network = new Network("network", {
     compartmentId,
@@ -76,8 +72,9 @@ export function createInfrastructure(
     publicSubnetCidr: config.publicSubnetCidr,
     privateSubnetCidr: config.privateSubnetCidr,
     natGateway: config.natGateway,
-    clusterPorts,
-    internalApi: config.distribution === "kubeadm",
+    clusterPorts: needs.clusterPorts,
+    internalApi: needs.internalApi,
+    apiPort: needs.apiPort,
     adminCidrs: config.adminCidrs,
     tags,
   });
@@ -87,7 +84,7 @@ export function createInfrastructure(
     .apply((r) => r.availabilityDomains.map((ad) => ad.name));
 
   const images = new Map<string, pulumi.Output<string>>();
-  const imageFor = (spec: NodeSpec): pulumi.Input<string> => {
+  const imageFor = (spec: InfraNode): pulumi.Input<string> => {
     if (spec.imageId) return spec.imageId;
     if (!images.has(spec.shape))
       images.set(spec.shape, ubuntuImageId(compartmentId, spec.shape, spec.arch, config.ubuntuVersion));
@@ -113,12 +110,12 @@ export function createInfrastructure(
       nsgIds: nsgs.map((n) => network.nsgIds[n]),
       sshPublicKey,
       tags,
-      after: instanceAfter(spec.name),
+      after: needs.instanceAfter?.(spec.name),
     });
     return { spec, node };
   });
 
-  const backends = (filter: (s: NodeSpec) => boolean) =>
+  const backends = (filter: (s: InfraNode) => boolean) =>
     nodes.filter((n) => filter(n.spec)).map((n) => ({ name: n.spec.name, instanceId: n.node.instanceId }));
   const ingress = new IngressLoadBalancer("ingress", {
     compartmentId,
@@ -129,7 +126,20 @@ export function createInfrastructure(
     apiNodes: backends((s) => s.role === "server"),
     tags,
     privateAddress: lastUsableAddress(parseCidr(config.publicSubnetCidr) as Cidr),
+    apiPort: needs.apiPort,
   });
 
   return { network, nodes, ingress, sshUser: SSH_USER, sshPublicKey, sshPrivateKey, sshKeyGenerated: !config.sshPublicKey };
+}
+
+/** The stack's SSH key pair, or a generated one (its private key secret). */
+function sshKeyPair(config: InfraSpec): { sshPublicKey: pulumi.Output<string>; sshPrivateKey?: pulumi.Output<string> } {
+  if (config.sshPublicKey) {
+    return {
+      sshPublicKey: pulumi.output(config.sshPublicKey),
+      sshPrivateKey: config.sshPrivateKey ? pulumi.secret(config.sshPrivateKey) : undefined,
+    };
+  }
+  const key = new tls.PrivateKey("ssh-key", { algorithm: "ED25519" });
+  return { sshPublicKey: key.publicKeyOpenssh, sshPrivateKey: pulumi.secret(key.privateKeyOpenssh) };
 }

@@ -1,6 +1,6 @@
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
-import { API_PORT, HTTP_PORT, HTTPS_PORT } from "./ports";
+import { HTTP_PORT, HTTPS_PORT } from "./ports";
 
 export interface LoadBalancerBackend {
   /** Node name, used as the backend's name. */
@@ -26,6 +26,8 @@ export interface IngressLoadBalancerArgs {
   readonly tags: Record<string, string>;
   /** The load balancer's fixed address in its subnet, where nodes reach the API (kubeadm). */
   readonly privateAddress: string;
+  /** The port the Kubernetes API listens on (the distribution owns it). */
+  readonly apiPort: number;
 }
 
 interface Forward {
@@ -81,7 +83,7 @@ export class IngressLoadBalancer extends pulumi.ComponentResource {
     );
 
     const forwards: Forward[] = [
-      { name: "kube-api", port: API_PORT, backends: args.apiNodes, preserveSource: false },
+      { name: "kube-api", port: args.apiPort, backends: args.apiNodes, preserveSource: false },
       { name: "http", port: HTTP_PORT, backends: args.ingressNodes, preserveSource: true },
       { name: "https", port: HTTPS_PORT, backends: args.ingressNodes, preserveSource: true },
     ];

@@ -21,6 +21,8 @@ export interface NetworkArgs {
   readonly clusterPorts: readonly ClusterPort[];
   /** Nodes reach the API through the load balancer's private address (kubeadm). */
   readonly internalApi?: boolean;
+  /** The port the Kubernetes API listens on. */
+  readonly apiPort: number;
   /** CIDRs allowed to reach SSH and the Kubernetes API. */
   readonly adminCidrs: readonly string[];
   /** Freeform tags put on every resource. */
@@ -52,28 +54,7 @@ export class Network extends pulumi.ComponentResource {
       parent,
     );
     const vcnScope = { ...common, vcnId: vcn.id };
-
-    // Oracle's default security list opens SSH to the world; this one keeps only path MTU
-    // discovery and egress. Every port is opened by an NSG rule below instead.
-    const defaultSecurityList = new oci.core.DefaultSecurityList(
-      "default-security-list",
-      {
-        ...common,
-        manageDefaultResourceId: vcn.defaultSecurityListId,
-        displayName: display("default"),
-        ingressSecurityRules: [
-          { protocol: PROTOCOL_NUMBER.icmp, source: WORLD, icmpOptions: PATH_MTU_ICMP, description: "path MTU discovery" },
-          {
-            protocol: PROTOCOL_NUMBER.icmp,
-            source: args.vcnCidr,
-            icmpOptions: { type: 3 },
-            description: "unreachable messages inside the VCN",
-          },
-        ],
-        egressSecurityRules: [{ protocol: PROTOCOL_NUMBER.all, destination: WORLD, description: "all egress" }],
-      },
-      parent,
-    );
+    const defaultSecurityList = this.defaultSecurityList(vcn, args, display);
 
     const internetGateway = new oci.core.InternetGateway(
       "internet-gateway",
@@ -112,20 +93,62 @@ export class Network extends pulumi.ComponentResource {
       const natGateway = new oci.core.NatGateway("nat-gateway", { ...vcnScope, displayName: display("nat") }, parent);
       this.privateSubnetId = subnet("private", args.privateSubnetCidr, natGateway.id);
     }
+    this.nsgIds = this.securityGroups(vcnScope, args, display);
 
+    this.registerOutputs({
+      vcnId: this.vcnId,
+      publicSubnetId: this.publicSubnetId,
+      privateSubnetId: this.privateSubnetId,
+      nsgIds: this.nsgIds,
+    });
+  }
+
+  /**
+   * Oracle's default security list opens SSH to the world; this one keeps only path MTU
+   * discovery and egress. Every port is opened by an NSG rule instead.
+   */
+  private defaultSecurityList(vcn: oci.core.Vcn, args: NetworkArgs, display: (what: string) => string) {
+    return new oci.core.DefaultSecurityList(
+      "default-security-list",
+      {
+        compartmentId: args.compartmentId,
+        freeformTags: args.tags,
+        manageDefaultResourceId: vcn.defaultSecurityListId,
+        displayName: display("default"),
+        ingressSecurityRules: [
+          { protocol: PROTOCOL_NUMBER.icmp, source: WORLD, icmpOptions: PATH_MTU_ICMP, description: "path MTU discovery" },
+          {
+            protocol: PROTOCOL_NUMBER.icmp,
+            source: args.vcnCidr,
+            icmpOptions: { type: 3 },
+            description: "unreachable messages inside the VCN",
+          },
+        ],
+        egressSecurityRules: [{ protocol: PROTOCOL_NUMBER.all, destination: WORLD, description: "all egress" }],
+      },
+      { parent: this },
+    );
+  }
+
+  /** One NSG per group, and every rule of security-rules.ts as one NSG rule. */
+  private securityGroups(
+    vcnScope: { compartmentId: pulumi.Input<string>; freeformTags: Record<string, string>; vcnId: pulumi.Input<string> },
+    args: NetworkArgs,
+    display: (what: string) => string,
+  ): Record<NsgName, pulumi.Output<string>> {
+    const parent = { parent: this };
     const nsgs = Object.fromEntries(
       NSG_NAMES.map((nsg) => [
         nsg,
         new oci.core.NetworkSecurityGroup(`nsg-${nsg}`, { ...vcnScope, displayName: display(nsg) }, parent),
       ]),
     ) as Record<NsgName, oci.core.NetworkSecurityGroup>;
-    this.nsgIds = Object.fromEntries(NSG_NAMES.map((nsg) => [nsg, nsgs[nsg].id])) as Record<NsgName, pulumi.Output<string>>;
-
     const rules = securityRules({
       clusterPorts: args.clusterPorts,
       adminCidrs: args.adminCidrs,
       privateNodes: args.natGateway,
       internalApi: args.internalApi,
+      apiPort: args.apiPort,
     });
     for (const rule of rules) {
       const peer =
@@ -151,12 +174,6 @@ export class Network extends pulumi.ComponentResource {
         parent,
       );
     }
-
-    this.registerOutputs({
-      vcnId: this.vcnId,
-      publicSubnetId: this.publicSubnetId,
-      privateSubnetId: this.privateSubnetId,
-      nsgIds: this.nsgIds,
-    });
+    return Object.fromEntries(NSG_NAMES.map((nsg) => [nsg, nsgs[nsg].id])) as Record<NsgName, pulumi.Output<string>>;
   }
 }

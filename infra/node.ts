@@ -2,7 +2,7 @@ import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { DATA_DEVICE, userData } from "./cloud-init";
-import { NodeSpec } from "./config";
+import { InfraNode } from "./types";
 
 /** The login user of Oracle's Ubuntu images. */
 export const SSH_USER = "ubuntu";
@@ -12,7 +12,7 @@ const BALANCED_VPUS_PER_GB = "10";
 
 export interface ClusterNodeArgs {
   /** The node as configured, defaults resolved. */
-  readonly spec: NodeSpec;
+  readonly spec: InfraNode;
   /** Compartment that holds the instance and its volumes. */
   readonly compartmentId: pulumi.Input<string>;
   /** Display-name prefix, the cluster name. */
@@ -43,7 +43,7 @@ export class ClusterNode extends pulumi.ComponentResource {
   public readonly publicIp: pulumi.Output<string>;
   public readonly availabilityDomain: pulumi.Output<string>;
   /** Resolves once the data volume (if any) is attached: what a bootstrap must wait for besides the instance. */
-  public readonly ready: pulumi.Output<string>;
+  public readonly volumeAttached: pulumi.Output<string>;
   /** The node's SSH host public key ("ssh-ed25519 AAAA..."), which every connection to it pins. */
   public readonly hostPublicKey: pulumi.Output<string>;
 
@@ -52,16 +52,6 @@ export class ClusterNode extends pulumi.ComponentResource {
     const { spec } = args;
     const displayName = `${args.clusterName}-${spec.name}`;
     const tags = { ...args.tags, "oci-k8s-node": spec.name, "oci-k8s-role": spec.role, "oci-k8s-arch": spec.arch };
-
-    // The program picks the newest image and an AD when the stack pins neither; once the node
-    // exists those picks are kept, so a newer Oracle image or a reordered node list never
-    // replaces a running node. A pinned value that changes does replace it, on purpose.
-    const ignoreChanges = [
-      ...(spec.imageId ? [] : ["sourceDetails.sourceId"]),
-      ...(args.availabilityDomainDerived ? ["availabilityDomain"] : []),
-      // cloud-init runs on first boot only; a changed host preparation applies to new nodes.
-      "metadata.user_data",
-    ];
 
     // The node's own SSH host key: installed by cloud-init, pinned by every connection, so a
     // man in the middle of the first boot cannot answer in its place.
@@ -109,7 +99,7 @@ export class ClusterNode extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        ignoreChanges,
+        ignoreChanges: keptPicks(args),
         dependsOn: args.after ? [args.after] : [],
         // A replaced node leaves first: its guards (k8s/bootstrap/cluster.ts) take it out of the
         // cluster, a server's etcd member included, before the new instance joins under its name.
@@ -121,34 +111,8 @@ export class ClusterNode extends pulumi.ComponentResource {
     this.publicIp = instance.publicIp.apply((ip) => ip ?? "");
     this.availabilityDomain = instance.availabilityDomain;
 
-    if (spec.dataVolumeGb !== undefined) {
-      const volume = new oci.core.Volume(
-        `${name}-data`,
-        {
-          compartmentId: args.compartmentId,
-          availabilityDomain: instance.availabilityDomain,
-          displayName: `${displayName}-data`,
-          sizeInGbs: String(spec.dataVolumeGb),
-          vpusPerGb: BALANCED_VPUS_PER_GB,
-          freeformTags: tags,
-        },
-        { parent: this },
-      );
-      const attachment = new oci.core.VolumeAttachment(
-        `${name}-data`,
-        {
-          attachmentType: "paravirtualized",
-          instanceId: instance.id,
-          volumeId: volume.id,
-          device: DATA_DEVICE,
-          displayName: `${displayName}-data`,
-        },
-        { parent: this },
-      );
-      this.ready = attachment.id;
-    } else {
-      this.ready = instance.id;
-    }
+    this.volumeAttached =
+      spec.dataVolumeGb !== undefined ? this.dataVolume(name, args, instance, spec.dataVolumeGb, tags) : instance.id;
 
     this.registerOutputs({
       instanceId: this.instanceId,
@@ -157,4 +121,47 @@ export class ClusterNode extends pulumi.ComponentResource {
       availabilityDomain: this.availabilityDomain,
     });
   }
+
+  /** The data volume in the instance's AD, attached at the consistent device path host preparation mounts. */
+  private dataVolume(
+    name: string,
+    args: ClusterNodeArgs,
+    instance: oci.core.Instance,
+    sizeGb: number,
+    tags: Record<string, string>,
+  ): pulumi.Output<string> {
+    const displayName = `${args.clusterName}-${args.spec.name}-data`;
+    const volume = new oci.core.Volume(
+      `${name}-data`,
+      {
+        compartmentId: args.compartmentId,
+        availabilityDomain: instance.availabilityDomain,
+        displayName,
+        sizeInGbs: String(sizeGb),
+        vpusPerGb: BALANCED_VPUS_PER_GB,
+        freeformTags: tags,
+      },
+      { parent: this },
+    );
+    const attachment = new oci.core.VolumeAttachment(
+      `${name}-data`,
+      { attachmentType: "paravirtualized", instanceId: instance.id, volumeId: volume.id, device: DATA_DEVICE, displayName },
+      { parent: this },
+    );
+    return attachment.id;
+  }
+}
+
+/**
+ * The program picks the newest image and an AD when the stack pins neither; once the node exists
+ * those picks are kept, so a newer Oracle image or a reordered node list never replaces a running
+ * node. A pinned value that changes does replace it, on purpose.
+ */
+function keptPicks(args: ClusterNodeArgs): string[] {
+  return [
+    ...(args.spec.imageId ? [] : ["sourceDetails.sourceId"]),
+    ...(args.availabilityDomainDerived ? ["availabilityDomain"] : []),
+    // cloud-init runs on first boot only; a changed host preparation applies to new nodes.
+    "metadata.user_data",
+  ];
 }

@@ -16,6 +16,5 @@ export interface ClusterPort {
 }
 
 export const SSH_PORT = 22;
-export const API_PORT = 6443;
 export const HTTP_PORT = 80;
 export const HTTPS_PORT = 443;

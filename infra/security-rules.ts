@@ -3,7 +3,7 @@
  * component turns each into one NSG rule; tests read the same list to prove least privilege.
  */
 import { WORLD } from "./cidr";
-import { API_PORT, ClusterPort, HTTP_PORT, HTTPS_PORT, SSH_PORT } from "./ports";
+import { ClusterPort, HTTP_PORT, HTTPS_PORT, SSH_PORT } from "./ports";
 
 /** The network security groups: every node, the control plane, the ingress nodes, the load balancer. */
 export const NSG_NAMES = ["nodes", "servers", "ingress", "loadBalancer"] as const;
@@ -32,6 +32,8 @@ export interface RuleOptions {
   readonly privateNodes: boolean;
   /** Nodes reach the API through the load balancer's private address (kubeadm's control-plane endpoint). */
   readonly internalApi?: boolean;
+  /** The port the Kubernetes API listens on (the distribution owns it). */
+  readonly apiPort: number;
 }
 
 /** OCI protocol numbers. */
@@ -66,12 +68,12 @@ export function securityRules(o: RuleOptions): SecurityRule[] {
 
   for (const cidr of o.adminCidrs) {
     tcpIn("nodes", SSH_PORT, { cidr }, "SSH from an admin network");
-    tcpIn("loadBalancer", API_PORT, { cidr }, "Kubernetes API from an admin network");
+    tcpIn("loadBalancer", o.apiPort, { cidr }, "Kubernetes API from an admin network");
   }
   if (o.privateNodes) tcpIn("nodes", SSH_PORT, { nsg: "nodes" }, "SSH through the jump host to private nodes");
-  tcpIn("servers", API_PORT, { nsg: "loadBalancer" }, "Kubernetes API and its health check through the load balancer");
+  tcpIn("servers", o.apiPort, { nsg: "loadBalancer" }, "Kubernetes API and its health check through the load balancer");
   if (o.internalApi)
-    tcpIn("loadBalancer", API_PORT, { nsg: "nodes" }, "Kubernetes API from the nodes, on the load balancer's private address");
+    tcpIn("loadBalancer", o.apiPort, { nsg: "nodes" }, "Kubernetes API from the nodes, on the load balancer's private address");
 
   for (const port of [HTTP_PORT, HTTPS_PORT]) {
     tcpIn("loadBalancer", port, { cidr: WORLD }, "web traffic from the internet");
@@ -90,7 +92,7 @@ export function securityRules(o: RuleOptions): SecurityRule[] {
     nsg: "loadBalancer",
     direction: "EGRESS",
     protocol: "tcp",
-    ports: single(API_PORT),
+    ports: single(o.apiPort),
     peer: { nsg: "servers" },
     description: "Kubernetes API to the servers",
   });

@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Registered, ROOT, runOk, stackConfig } from "../test/harness";
+import { Registered, ROOT, runOk, stackConfig } from "../scripts/mock-program";
 import { freeTierBudget, noWorldAdminPorts, pinnedChartVersions, POLICIES, secretsStaySecret, usageOf } from "./policies";
 
 /** A key header, assembled so that no private-key marker sits in the repository's files. */

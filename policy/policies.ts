@@ -6,15 +6,16 @@
 import type { ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ALLOWANCE, ResourceKey, Tier, TIERS } from "../infra/allowance";
 import { parseCidr, WIDEST_ADMIN_PREFIX } from "../infra/cidr";
-import { API_PORT, SSH_PORT } from "../infra/ports";
+import { SSH_PORT } from "../infra/ports";
 import { A1_FLEX as A1, E2_MICRO as MICRO } from "../infra/shapes";
-import { CLUSTER_PORTS } from "../k8s/ports";
+import { DISTRIBUTIONS } from "../k8s/bootstrap/distributions";
+import { API_PORT } from "../k8s/ports";
 
 /** Every port of the cluster that must never face a wide source: SSH, the API, and every node-to-node port of every distribution. */
 const ADMIN_PORTS: readonly { protocol: "tcp" | "udp"; min: number; max: number }[] = [
   { protocol: "tcp", min: SSH_PORT, max: SSH_PORT },
   { protocol: "tcp", min: API_PORT, max: API_PORT },
-  ...Object.values(CLUSTER_PORTS).flat(),
+  ...Object.values(DISTRIBUTIONS).flatMap((d) => d.ports),
 ];
 const PROTOCOL_NAMES: Readonly<Record<string, "tcp" | "udp">> = { "6": "tcp", "17": "udp" };
 

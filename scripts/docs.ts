@@ -1,14 +1,15 @@
 /**
- * The parts of Pulumi.yaml and README.md that are derived from the code's tables, so they can
- * never drift: `npm run gen:docs` rewrites them, and test/project.test.ts fails when they differ.
+ * The parts of Pulumi.yaml and of the pages under docs/ that are derived from the code's tables,
+ * so they can never drift: `npm run gen:docs` rewrites them, and test/project.test.ts fails when
+ * they differ.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ALLOWANCE, RESOURCE_KEYS } from "../infra/allowance";
-import { CONFIG_KEYS, ConfigKey, defaultOf, NODE_FIELD_DOCS } from "../infra/config";
-import { CATALOG, DEFAULT_CHOICES } from "../k8s/catalog";
-import { platformRequests } from "../k8s/platform";
+import { CONFIG_KEYS, ConfigKey, defaultOf, NODE_FIELD_DOCS, SECTIONS } from "../config";
+import { CATALOG, DEFAULT_CHOICES } from "../k8s/platform/catalog";
+import { platformRequests } from "../k8s/platform/capacity";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -37,17 +38,20 @@ export function pulumiConfigSection(): Record<string, unknown> {
 
 const cell = (text: string) => text.replace(/\|/g, "\\|");
 
+/** One table per section of the configuration, in the order config/ declares them. */
 export function configReference(): string {
-  const rows = (Object.keys(CONFIG_KEYS) as ConfigKey[]).map((key) => {
-    const spec = CONFIG_KEYS[key];
-    const def = defaultOf(key);
-    const type =
-      spec.type === "array" && "items" in spec ? `${spec.items}[]` : spec.type === "object" ? "list of objects" : spec.type;
-    const shown =
-      def === undefined ? "**required**" : key === "nodes" ? "one A1 server, see below" : `\`${JSON.stringify(def)}\``;
-    return `| \`oci-k8s:${key}\` | ${type} | ${shown} | ${cell(spec.description)} |`;
-  });
-  return ["| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
+  return SECTIONS.map(({ title, keys }) => {
+    const rows = (Object.keys(keys) as ConfigKey[]).map((key) => {
+      const spec = CONFIG_KEYS[key];
+      const def = defaultOf(key);
+      const type =
+        spec.type === "array" && "items" in spec ? `${spec.items}[]` : spec.type === "object" ? "list of objects" : spec.type;
+      const shown =
+        def === undefined ? "**required**" : key === "nodes" ? "one A1 server, see below" : `\`${JSON.stringify(def)}\``;
+      return `| \`oci-k8s:${key}\` | ${type} | ${shown} | ${cell(spec.description)} |`;
+    });
+    return [`### ${title}`, "", "| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
+  }).join("\n\n");
 }
 
 export function allowanceTable(): string {
@@ -77,11 +81,11 @@ export function nodeFields(): string {
 
 /** The catalog as a table; memory requests counted for the dev stack's three nodes (one A1, two micro). */
 export function componentTable(): string {
-  const dev = { all: 3, a1: 1, ingress: 1, micro: 2, withDataVolume: 1 };
+  const dev = { all: 3, general: 1, ingress: 1, small: 2, withDataVolume: 1 };
   const defaults = new Set(Object.values(DEFAULT_CHOICES));
   const requests = platformRequests(CATALOG, dev);
   const rows = CATALOG.map((e, i) => {
-    const memory = requests[i].a1MemoryMi + requests[i].microMemoryMiPerNode * dev.micro;
+    const memory = requests[i].generalMemoryMi + requests[i].smallMemoryMiPerNode * dev.small;
     const layer =
       e.layer === "addon" ? "addon" : e.choice ? `base (${e.choice}${defaults.has(e.name) ? ", default" : ""})` : "base";
     const source = e.helm ? `\`${e.helm.chart.replace(/^oci:\/\/.*\//, "oci: ")}\` ${e.helm.version}` : "objects";
@@ -95,12 +99,12 @@ export function componentTable(): string {
 }
 
 /** Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
-export function replaceBlock(text: string, name: string, body: string): string {
+export function replaceBlock(text: string, name: string, body: string, page = "README.md"): string {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README.md has no ${start} ... ${end} block`);
+  if (from < 0 || to < from) throw new Error(`${page} has no ${start} ... ${end} block`);
   return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`;
 }
 
@@ -110,15 +114,20 @@ export function topologyBlock(): string {
   return ["```mermaid", fs.readFileSync(file, "utf8").trimEnd(), "```"].join("\n");
 }
 
-export function renderReadme(current: string): string {
-  const blocks: [string, string][] = [
-    ["topology", topologyBlock()],
-    ["config-reference", configReference()],
-    ["node-fields", nodeFields()],
-    ["allowance", allowanceTable()],
-    ["components", componentTable()],
-  ];
-  return blocks.reduce((text, [name, body]) => replaceBlock(text, name, body), current);
+/** The generated blocks of each page: the page, and each block's name and content. */
+export const GENERATED: Readonly<Record<string, readonly (readonly [string, () => string])[]>> = {
+  "docs/architecture.md": [["topology", topologyBlock]],
+  "docs/configuration.md": [
+    ["config-reference", configReference],
+    ["node-fields", nodeFields],
+  ],
+  "docs/costs.md": [["allowance", allowanceTable]],
+  "docs/platform.md": [["components", componentTable]],
+};
+
+/** A page with its generated blocks rewritten from the code. */
+export function renderPage(page: string, current: string): string {
+  return (GENERATED[page] ?? []).reduce((text, [name, body]) => replaceBlock(text, name, body(), page), current);
 }
 
 export function renderPulumiYaml(current: string): string {
@@ -127,10 +136,11 @@ export function renderPulumiYaml(current: string): string {
 }
 
 if (require.main === module) {
-  for (const [file, render] of [
+  const pages: [string, (text: string) => string][] = [
     ["Pulumi.yaml", renderPulumiYaml],
-    ["README.md", renderReadme],
-  ] as const) {
+    ...Object.keys(GENERATED).map((page): [string, (text: string) => string] => [page, (text) => renderPage(page, text)]),
+  ];
+  for (const [file, render] of pages) {
     const full = path.join(ROOT, file);
     fs.writeFileSync(full, render(fs.readFileSync(full, "utf8")));
     console.log(`wrote ${file}`);

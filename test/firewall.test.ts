@@ -9,7 +9,7 @@ import { strict as assert } from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "./harness";
+import { ROOT } from "../scripts/mock-program";
 import { must, requireRoot, requireTool, tempDir } from "./tools";
 
 /** Oracle's Ubuntu image rules (a copy of shared/reference/oci-ubuntu-rules.v4, kept identical by a test). */

@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import { CONTRACT_VERSION, OUTPUT_NAMES } from "../outputs";
 import * as path from "path";
-import { MINIMAL_CONFIG, ROOT, runOk, runProgram, stackConfig, stackConfigFrom } from "./harness";
+import { MINIMAL_CONFIG, ROOT, runOk, runProgram, stackConfig, stackConfigFrom } from "../scripts/mock-program";
 
 describe("stack outputs contract", () => {
   it("every stack exports every output of the contract, with the kubeconfig secret", async () => {

@@ -1,9 +1,9 @@
 /** The platform under the mock runtime: releases, versions, ordering, resources, tolerations, objects validated by schema. */
 import { strict as assert } from "assert";
-import { ADDON_NAMES, CATALOG, catalogEntry, componentHostPorts } from "../k8s/catalog";
-import { MICRO_TAINT } from "../k8s/labels";
-import { platformRequests } from "../k8s/platform";
-import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig, runOk } from "./harness";
+import { ADDON_NAMES, CATALOG, catalogEntry, componentHostPorts } from "../k8s/platform/catalog";
+import { SMALL_NODE_TAINT } from "../k8s/labels";
+import { platformRequests } from "../k8s/platform/capacity";
+import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig, runOk } from "../scripts/mock-program";
 
 type Model = new (object: never) => { validate(): void };
 
@@ -111,10 +111,10 @@ describe("platform: issue-10 fixes (status address, redirects, Loki, Alloy, side
       releases(r).get("kube-prometheus-stack")!.inputs.values.grafana.sidecar.resources,
       kps.workloads.grafanaSidecars.resources,
     );
-    const nodes = { all: 3, a1: 1, ingress: 1, micro: 2, withDataVolume: 1 };
+    const nodes = { all: 3, general: 1, ingress: 1, small: 2, withDataVolume: 1 };
     const [withReloader] = platformRequests([alloy], nodes);
     // Alloy and its reloader on every node, micro nodes included.
-    assert.equal(withReloader.microMemoryMiPerNode, 64 + 16);
+    assert.equal(withReloader.smallMemoryMiPerNode, 64 + 16);
   });
 
   it("caps Argo CD's redis below its memory limit, and gives Prometheus room to replay its WAL", () => {
@@ -233,8 +233,8 @@ describe("platform: dev stack", () => {
 
   it("lets only node-level DaemonSets onto the tainted micro nodes", () => {
     for (const release of releases(r).values()) {
-      const tolerates = JSON.stringify(release.inputs.values).includes(MICRO_TAINT.key);
-      assert.equal(tolerates, catalogEntry(release.name)!.toleratesMicro, `${release.name}: micro toleration`);
+      const tolerates = JSON.stringify(release.inputs.values).includes(SMALL_NODE_TAINT.key);
+      assert.equal(tolerates, catalogEntry(release.name)!.onSmallNodes, `${release.name}: micro toleration`);
     }
   });
 
@@ -252,8 +252,8 @@ describe("platform: dev stack", () => {
         "argo-cd",
       ].includes(e.name),
     );
-    const rows = platformRequests(base, { all: 3, a1: 1, ingress: 1, micro: 2, withDataVolume: 1 });
-    const total = rows.reduce((s, x) => s + x.a1MemoryMi + x.microMemoryMiPerNode * 2, 0);
+    const rows = platformRequests(base, { all: 3, general: 1, ingress: 1, small: 2, withDataVolume: 1 });
+    const total = rows.reduce((s, x) => s + x.generalMemoryMi + x.smallMemoryMiPerNode * 2, 0);
     assert.ok(total <= 3072, `base requests ${total} Mi`);
   });
 
@@ -464,7 +464,7 @@ describe("platform: choices, addons and overrides", () => {
     assert.ok(r.error);
     assert.match(
       r.error!.message,
-      /request more memory than the nodes can give \(\d+ Mi of \d+ Mi allocatable on A1 nodes\); nothing was created/,
+      /request more memory than the nodes can give \(\d+ Mi of \d+ Mi allocatable on the general nodes\); nothing was created/,
     );
     assert.match(r.error!.message, /kube-prometheus-stack\s+88\.5\.3\s+\d+ Mi/);
     assert.deepEqual(r.resources, []);

@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import { HOST_READY_MARKER } from "../infra/cloud-init";
 import { DATA_DEVICE } from "../infra/cloud-init";
-import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig, runOk } from "./harness";
+import { MINIMAL_CONFIG, named, ofType, Registered, RunResult, runProgram, stackConfig, runOk } from "../scripts/mock-program";
 
 const INSTANCE = "oci:Core/instance:Instance";
 const VOLUME = "oci:Core/volume:Volume";

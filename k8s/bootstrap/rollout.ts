@@ -1,20 +1,14 @@
 /**
- * What an update changes on a running cluster, from the stack's own last outputs: a new version,
- * or nodes whose machine (shape and size) changes in place. Either makes the bootstrap roll node
- * by node, each drained before it changes (see Cluster and rollout.sh).
+ * What an update changes on a running cluster, from what the last update left running: a new
+ * version, or nodes whose machine (a description of its size, whatever the platform calls it)
+ * changes in place. Either makes the bootstrap roll node by node, each drained before it changes
+ * (see Cluster and rollout.sh).
  */
 
-/** The parts of a node that make its machine. */
+/** A node and its machine as the rollout records and compares it, e.g. "VM.Standard.A1.Flex 2 OCPU 12 GB". */
 export interface MachineSpec {
   readonly name: string;
-  readonly shape: string;
-  readonly ocpus: number;
-  readonly memoryGb: number;
-}
-
-/** A machine as the rollout records and compares it, e.g. "VM.Standard.A1.Flex 2 OCPU 12 GB". */
-export function machineOf(m: MachineSpec): string {
-  return `${m.shape} ${m.ocpus} OCPU ${m.memoryGb} GB`;
+  readonly machine: string;
 }
 
 /** What the stack's last update left running. */
@@ -32,10 +26,10 @@ export interface Rollout {
 
 export function planRollout(previous: PreviousCluster | undefined, version: string, nodes: readonly MachineSpec[]): Rollout {
   if (!previous) return { resized: [] };
-  const before = new Map(previous.nodes.map((n) => [n.name, machineOf(n)]));
+  const before = new Map(previous.nodes.map((n) => [n.name, n.machine]));
   const resized = nodes.flatMap((n) => {
     const from = before.get(n.name);
-    const to = machineOf(n);
+    const to = n.machine;
     return from !== undefined && from !== to ? [{ name: n.name, from, to }] : [];
   });
   return { ...(previous.version !== version ? { upgrade: { from: previous.version, to: version } } : {}), resized };

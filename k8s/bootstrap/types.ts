@@ -1,13 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Taint } from "../labels";
+import type { NodeRole, Taint } from "../node";
 
-/**
- * What a node is: a `server` (control plane and etcd member, also runs workloads), an `agent`
- * (workloads only), or `etcd` (k3s and RKE2: an etcd member with no API server, scheduler,
- * controller manager or workloads, the third vote of a two-server control plane).
- */
-export const NODE_ROLES = ["server", "agent", "etcd"] as const;
-export type NodeRole = (typeof NODE_ROLES)[number];
+export { NODE_ROLES } from "../node";
+export type { NodeRole } from "../node";
 
 /** A machine to make a node of; nothing here is specific to a cloud. */
 export interface Host {

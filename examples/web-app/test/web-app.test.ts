@@ -1,7 +1,7 @@
 /** The example consumer under the mock runtime, fed the outputs of a mock run of this project's dev stack. */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { named, RunResult, runOk, stackConfig } from "../../../test/harness";
+import { named, RunResult, runOk, stackConfig } from "../../../scripts/mock-program";
 import { loadLikePulumi } from "../../../test/tools";
 
 const CLUSTER = "organization/oci-k8s/dev";

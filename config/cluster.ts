@@ -1,0 +1,52 @@
+/** The cluster: its name and domain, the Kubernetes distribution and its release, node kernels. */
+import { z } from "zod";
+import { DISTRIBUTION_NAMES, DISTRIBUTIONS } from "../k8s/bootstrap/distributions";
+import { allowed, Bad, bool, defaultClusterName, str, Values } from "./keys";
+
+export const CLUSTER_KEYS = {
+  clusterName: str(
+    z
+      .string()
+      .regex(/^([a-z][a-z0-9-]{0,21})?$/, "must be a lowercase DNS label of at most 22 characters starting with a letter")
+      .default(""),
+    "Name prefix of every resource and of the cluster; empty means oci-k8s-<stack>.",
+  ),
+  clusterDomain: str(
+    z
+      .string()
+      .regex(/^((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$|^$/, "must be a DNS name like dev.example.com, or empty")
+      .default(""),
+    "DNS zone for ingress hostnames and certificates; empty means <ingress IP>.sslip.io.",
+  ),
+  distribution: str(
+    z.enum(DISTRIBUTION_NAMES, { error: allowed(DISTRIBUTION_NAMES) }).default("k3s"),
+    "Kubernetes distribution: k3s, kubeadm or rke2 (sets the ports opened between nodes).",
+  ),
+  distributionVersion: str(
+    z.string().default(""),
+    "Exact release of the distribution (v1.34.9+k3s1, v1.34.9+rke2r1, v1.34.9); empty means the version this program pins.",
+  ),
+  kernelHold: bool(
+    false,
+    "Hold every node's kernel packages at the kernel it runs, so unattended upgrades leave them alone; false lets kernel updates in.",
+  ),
+};
+
+export type ClusterValues = Values<typeof CLUSTER_KEYS>;
+
+export function checkCluster(c: ClusterValues, bad: Bad): void {
+  const dist = DISTRIBUTIONS[c.distribution];
+  if (c.distributionVersion && !dist.versionPattern.test(c.distributionVersion)) {
+    bad("distributionVersion", c.distributionVersion, `is not a ${c.distribution} release like ${dist.defaultVersion}`);
+  }
+}
+
+export function resolveCluster(c: ClusterValues, stack: string) {
+  return {
+    clusterName: c.clusterName || defaultClusterName(stack),
+    clusterDomain: c.clusterDomain,
+    distribution: c.distribution,
+    distributionVersion: c.distributionVersion || DISTRIBUTIONS[c.distribution].defaultVersion,
+    kernelHold: c.kernelHold,
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The stack's configuration, above both layers: one table of keys per section, read from Pulumi
+ * config and validated as a whole before any resource is registered. The resolved configuration
+ * is the schema's own output (a transform), so its type is never written out twice.
+ * `Pulumi.yaml` and the configuration reference are generated from these tables.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { BACKUP_KEYS, checkBackups, resolveBackups } from "./backups";
+import { checkCluster, CLUSTER_KEYS, resolveCluster } from "./cluster";
+import { checkGitops, GITOPS_KEYS, resolveGitops } from "./gitops";
+import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, Values, valueAt } from "./keys";
+import { checkNetwork, NETWORK_KEYS, resolveNetwork } from "./network";
+import { checkNodes, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
+import { checkPlatform, PLATFORM_KEYS, resolvePlatform } from "./platform";
+import { checkTenancy, resolveTenancy, TENANCY_KEYS } from "./tenancy";
+
+export { ConfigError, PROJECT } from "./keys";
+export type { ConfigProblem, KeySpec, PulumiType } from "./keys";
+export { NODE_FIELD_DOCS } from "./nodes";
+export type { NodeSpec } from "./nodes";
+
+/** The sections in the order the reference lists them, each with its keys. */
+export const SECTIONS = [
+  { title: "Tenancy and budget", keys: TENANCY_KEYS },
+  { title: "Network and access", keys: NETWORK_KEYS },
+  { title: "Nodes", keys: NODE_KEYS },
+  { title: "Cluster", keys: CLUSTER_KEYS },
+  { title: "Platform", keys: PLATFORM_KEYS },
+  { title: "GitOps", keys: GITOPS_KEYS },
+  { title: "Backups", keys: BACKUP_KEYS },
+] as const;
+
+export const CONFIG_KEYS = {
+  ...TENANCY_KEYS,
+  ...NETWORK_KEYS,
+  ...NODE_KEYS,
+  ...CLUSTER_KEYS,
+  ...PLATFORM_KEYS,
+  ...GITOPS_KEYS,
+  ...BACKUP_KEYS,
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+type Parsed = Values<typeof CONFIG_KEYS>;
+
+const rootSchema = z.strictObject(
+  Object.fromEntries(Object.entries(CONFIG_KEYS).map(([k, spec]) => [k, spec.schema])) as {
+    [K in ConfigKey]: (typeof CONFIG_KEYS)[K]["schema"];
+  },
+);
+
+/** Every check across keys, section by section; each reports the key it blames. */
+function crossCheck(c: Parsed): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const bad = (key: string, value: unknown, message: string) => problems.push({ key, value, message });
+  checkTenancy(c, bad);
+  checkNetwork(c, bad);
+  checkCluster(c, bad);
+  checkNodes(c, bad);
+  checkPlatform(c, bad);
+  checkGitops(c, bad);
+  checkBackups(c, bad);
+  return problems;
+}
+
+/** The complete, defaulted configuration of a stack. */
+function resolve(c: Parsed, stack: string) {
+  const cluster = resolveCluster(c, stack);
+  return {
+    stack,
+    ...resolveTenancy(c),
+    ...resolveNetwork(c),
+    ...resolveNodes(c),
+    ...cluster,
+    ...resolvePlatform(c),
+    ...resolveGitops(c, stack),
+    ...resolveBackups(c, cluster.clusterName),
+  };
+}
+
+/** The schema of a stack's raw values: the keys, the checks across them, then the resolved configuration. */
+export function configSchema(stack: string) {
+  return rootSchema
+    .superRefine(
+      (c, ctx) => {
+        for (const p of crossCheck(c))
+          ctx.addIssue({ code: "custom", path: [p.key], message: p.message, params: { value: p.value } });
+      },
+      // Checks across keys run only on values that each passed their own schema.
+      { when: (payload) => payload.issues.length === 0 },
+    )
+    .transform((c) => resolve(c, stack));
+}
+
+export type StackConfig = Readonly<z.output<ReturnType<typeof configSchema>>>;
+
+/** Whether the stack holds a config key encrypted (the language host passes the list of such keys). */
+const isConfigSecret: (fullKey: string) => boolean =
+  // Declared by @pulumi/pulumi's runtime/config.js but not in its typings.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("@pulumi/pulumi/runtime/config").isConfigSecret;
+
+/** Reads the project's keys from Pulumi config as plain values, keeping unknown keys to report them. */
+export function readRawConfig(): { raw: Record<string, unknown>; problems: ConfigProblem[] } {
+  const raw: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  const prefix = `${PROJECT}:`;
+  for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    const spec = (CONFIG_KEYS as Record<string, KeySpec>)[key];
+    if (!spec) {
+      problems.push({ key: fullKey, value: text, message: `is not a key of this program; ${allowed(Object.keys(CONFIG_KEYS))}` });
+    } else if (spec.secret && !isConfigSecret(fullKey)) {
+      problems.push({
+        key: fullKey,
+        value: "[plain text]",
+        message: `must be encrypted: set it with pulumi config set --secret ${key} (it is a secret)`,
+      });
+    } else if (spec.type === "string") {
+      raw[key] = text;
+    } else {
+      try {
+        raw[key] = JSON.parse(text);
+      } catch {
+        problems.push({ key: fullKey, value: text, message: `must be a ${spec.type === "object" ? "YAML list" : spec.type}` });
+      }
+    }
+  }
+  return { raw, problems };
+}
+
+/** Validates raw values (as read from the stack) into a complete, defaulted configuration. */
+export function parseConfig(raw: Record<string, unknown>, stack: string): StackConfig {
+  const result = configSchema(stack).safeParse(raw);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const path = issue.path as PropertyKey[];
+      const custom = issue.code === "custom" && issue.params && "value" in issue.params;
+      const value = custom ? issue.params!.value : issue.code === "unrecognized_keys" ? issue.keys : valueAt(raw, path);
+      const message =
+        issue.code === "unrecognized_keys" ? `are not node fields; ${allowed(Object.keys(nodeSchema.shape))}` : issue.message;
+      return { key: `${PROJECT}:${keyPath(path)}`, value, message };
+    }),
+  );
+}
+
+/** Reads and validates the current stack's configuration; throws one ConfigError naming every bad value. */
+export function loadConfig(): StackConfig {
+  const { raw, problems } = readRawConfig();
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parseConfig(raw, pulumi.getStack());
+}
+
+/** The value a key takes when the stack leaves it out, or undefined for a required key. */
+export function defaultOf(key: ConfigKey): unknown {
+  const result = CONFIG_KEYS[key].schema.safeParse(undefined);
+  return result.success ? result.data : undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * What every section of the configuration is made of: a key's spec (schema, Pulumi type,
+ * description), the problem a bad value makes, and the error that names them all.
+ */
+import { z } from "zod";
+
+export const PROJECT = "oci-k8s";
+
+/** The Pulumi project config types (`Pulumi.yaml` can declare only these; objects are validated here). */
+export type PulumiType = "string" | "boolean" | "integer" | "array" | "object";
+
+export interface KeySpec {
+  readonly schema: z.ZodType;
+  readonly type: PulumiType;
+  /** Item type for arrays, as declared in `Pulumi.yaml`. */
+  readonly items?: "string" | "integer";
+  /** Declared `secret: true`: Pulumi keeps the value encrypted in the stack file. */
+  readonly secret?: boolean;
+  readonly description: string;
+}
+
+/** The values a table of keys parses to. */
+export type Values<K extends Record<string, KeySpec>> = { readonly [P in keyof K]: z.output<K[P]["schema"]> };
+
+export const allowed = (values: readonly string[]) => `allowed: ${values.join(", ")}`;
+
+export const str = <S extends z.ZodType>(schema: S, description: string) => ({ schema, type: "string" as const, description });
+
+export const bool = (def: boolean, description: string) => ({
+  schema: z.boolean({ error: "must be true or false" }).default(def),
+  type: "boolean" as const,
+  description,
+});
+
+/** A secret string key: never declared in Pulumi.yaml, refused when the stack holds it in plain text. */
+export const secret = <S extends z.ZodType>(schema: S, description: string) => ({
+  schema,
+  type: "string" as const,
+  secret: true as const,
+  description,
+});
+
+export interface ConfigProblem {
+  /** Full config key with path, e.g. `oci-k8s:nodes[1].ocpus`. */
+  readonly key: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+/** Reports a bad value: its key (relative to the project), the value shown, and what is wrong. */
+export type Bad = (key: string, value: unknown, message: string) => void;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      [
+        `Invalid stack configuration; nothing was created. Fix ${problems.length === 1 ? "this value" : `these ${problems.length} values`} in Pulumi.<stack>.yaml:`,
+        ...problems.map((p) => `  - ${p.key}: ${showValue(p.value)} ${p.message}`),
+      ].join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+function showValue(value: unknown): string {
+  return value === undefined ? "(not set)" : JSON.stringify(value);
+}
+
+export function keyPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+    "",
+  );
+}
+
+export function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (acc, part) => (acc !== null && typeof acc === "object" ? (acc as Record<PropertyKey, unknown>)[part] : undefined),
+    raw,
+  );
+}
+
+/** `oci-k8s-<stack>`, cut to a DNS label of 22 characters. */
+export function defaultClusterName(stack: string): string {
+  return `${PROJECT}-${stack}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 22)
+    .replace(/-+$/, "");
+}

@@ -1,0 +1,90 @@
+/** The platform: the base components picked among alternatives, the addons, their values. */
+import { z } from "zod";
+import { ADDON_NAMES, CATALOG, catalogEntry, choicesOf, DEFAULT_CHOICES } from "../k8s/platform/catalog";
+import { allowed, Bad, str, Values, valueAt } from "./keys";
+import { NodeValues } from "./nodes";
+
+const choice = (of: "ingress" | "storage" | "monitoring", description: string) =>
+  str(
+    z.enum(choicesOf(of) as [string, ...string[]], { error: allowed(choicesOf(of)) }).default(DEFAULT_CHOICES[of]),
+    description,
+  );
+
+export const PLATFORM_KEYS = {
+  ingressController: choice(
+    "ingress",
+    "Ingress controller on host ports 80/443 behind the load balancer: traefik, or ingress-nginx for those who need it.",
+  ),
+  storage: choice(
+    "storage",
+    "Default StorageClass: local-path (node-local, on the data volume) or longhorn (replicated; needs data volumes on 2+ nodes).",
+  ),
+  monitoring: choice("monitoring", "Monitoring stack: kube-prometheus-stack, or the lighter victoria-metrics-k8s-stack."),
+  addons: {
+    schema: z.array(z.string(), { error: "must be a list of addon names" }).default([]),
+    type: "array" as const,
+    items: "string" as const,
+    description: `Addons to install, by name: ${ADDON_NAMES.join(", ")}.`,
+  },
+  componentValues: {
+    schema: z
+      .record(z.string(), z.record(z.string(), z.unknown()), { error: "must map component names to Helm values" })
+      .default({}),
+    type: "object" as const,
+    description: "Helm values per component, merged over the catalog's defaults: {traefik: {...}, external-dns: {...}}.",
+  },
+  acmeEmail: str(
+    z
+      .string()
+      .regex(/^([^@\s]+@[^@\s]+\.[a-z]{2,})?$/, "must be an email address, or empty")
+      .default(""),
+    "Contact address given to Let's Encrypt (optional).",
+  ),
+};
+
+export type PlatformValues = Values<typeof PLATFORM_KEYS>;
+
+/** Every base component except the choices not taken, then the addons. */
+function enabledComponents(c: PlatformValues): string[] {
+  const picked = new Set([c.ingressController, c.storage, c.monitoring]);
+  const base = CATALOG.filter((e) => e.layer === "base" && (!e.choice || picked.has(e.name))).map((e) => e.name);
+  return [...base, ...c.addons];
+}
+
+export function checkPlatform(c: PlatformValues & Pick<NodeValues, "nodes">, bad: Bad): void {
+  const seen = new Set<string>();
+  c.addons.forEach((name, i) => {
+    if (!ADDON_NAMES.includes(name)) bad(`addons[${i}]`, name, `is not an addon; ${allowed(ADDON_NAMES)}`);
+    else if (seen.has(name)) bad(`addons[${i}]`, name, "is listed twice");
+    seen.add(name);
+  });
+  const enabled = new Set(enabledComponents(c));
+  for (const [name, values] of Object.entries(c.componentValues)) {
+    if (!catalogEntry(name)) bad(`componentValues.${name}`, Object.keys(values), "names no component of the catalog");
+    else if (!enabled.has(name))
+      bad(`componentValues.${name}`, Object.keys(values), `sets values of ${name}, which this stack does not enable`);
+  }
+  for (const name of enabled) {
+    for (const path of catalogEntry(name)?.requiredValues ?? []) {
+      const value = valueAt(c.componentValues[name], path.split("."));
+      if (value === undefined || value === "") bad(`componentValues.${name}.${path}`, value, `must be set to enable ${name}`);
+    }
+  }
+  const dataNodes = c.nodes.filter((n) => n.dataVolumeGb !== undefined).length;
+  if (c.storage === "longhorn" && dataNodes < 2) {
+    bad(
+      "storage",
+      c.storage,
+      `needs data volumes on two or more nodes to replicate (this stack has ${dataNodes}); use local-path`,
+    );
+  }
+}
+
+export function resolvePlatform(c: PlatformValues) {
+  return {
+    /** Enabled platform components, by catalog name: the choices, then the addons. */
+    components: enabledComponents(c) as readonly string[],
+    componentValues: c.componentValues as Readonly<Record<string, Record<string, unknown>>>,
+    acmeEmail: c.acmeEmail,
+  };
+}

@@ -1,0 +1,110 @@
+/** kubeadm: upstream Kubernetes, joined with short-lived join material, flannel as the CNI. */
+import { API_PORT, COMMON_PORTS } from "../ports";
+import { apiSans, Distribution, NodeFacts, yaml } from "./distribution";
+import { reservations, UPSTREAM_RESOLV_CONF } from "./reserved";
+import { scriptCommand } from "./scripts";
+
+/** Flannel, the CNI the program installs on kubeadm clusters (VXLAN on UDP 8472, as k8s/ports.ts opens). */
+export const FLANNEL_MANIFEST = "https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml";
+
+const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
+
+function kubeadmRegistration(node: NodeFacts) {
+  const r = reservations(node.memoryGb);
+  return {
+    name: node.name,
+    // Servers also run workloads: no control-plane taint, only the node's own taints.
+    taints: node.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
+    kubeletExtraArgs: [
+      { name: "node-ip", value: node.privateIp },
+      { name: "system-reserved", value: r.systemReserved },
+      { name: "kube-reserved", value: r.kubeReserved },
+      { name: "eviction-hard", value: r.evictionHard },
+    ],
+  };
+}
+
+export const KUBEADM: Distribution = {
+  name: "kubeadm",
+  // renovate: datasource=github-releases depName=kubernetes/kubernetes
+  defaultVersion: "v1.34.9",
+  versionPattern: /^v1\.\d+\.\d+$/,
+  apiPort: API_PORT,
+  // kubeadm binds the scheduler and controller manager (10257/10259) to localhost, so only the
+  // API, stacked etcd, kubelet and the flannel CNI the program installs cross the network.
+  ports: COMMON_PORTS,
+  podCidr: "10.244.0.0/16",
+  serviceCidr: "10.96.0.0/12",
+  kubectl: "kubectl --kubeconfig /etc/kubernetes/admin.conf",
+  kubeconfigPath: "/etc/kubernetes/admin.conf",
+  joinsWith: "material",
+  etcdSnapshotsBy: "tool",
+  installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
+  joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
+  revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),
+  installSettings: (node, cluster, material): Record<string, string> => {
+    // With an internal API, the endpoint is a name each node resolves through /etc/hosts
+    // (kubeadm.sh pins it): kubelets follow it, not the first server, so the API survives the
+    // loss of any one server. Discovery still asks the first server, which runs the join.
+    const endpoint = `${cluster.internalApi?.name ?? cluster.firstServerIp}:${API_PORT}`;
+    const discovery = `${cluster.firstServerIp}:${API_PORT}`;
+    const pin = cluster.internalApi
+      ? {
+          API_NAME: cluster.internalApi.name,
+          API_ADDRESS: node.first ? node.privateIp : node.role === "server" ? cluster.firstServerIp : cluster.internalApi.address,
+          ...(node.role === "server" && !node.first ? { API_ADDRESS_JOINED: node.privateIp } : {}),
+        }
+      : {};
+    if (node.first) {
+      const init = {
+        apiVersion: KUBEADM_API,
+        kind: "InitConfiguration",
+        localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
+        nodeRegistration: kubeadmRegistration(node),
+      };
+      const clusterConfig = {
+        apiVersion: KUBEADM_API,
+        kind: "ClusterConfiguration",
+        clusterName: cluster.clusterName,
+        kubernetesVersion: cluster.version,
+        controlPlaneEndpoint: endpoint,
+        // kubeadm keeps these cluster-wide; a joining server adds its own advertise address.
+        apiServer: { certSANs: apiSans(cluster, node) },
+        networking: { podSubnet: KUBEADM.podCidr, serviceSubnet: KUBEADM.serviceCidr },
+      };
+      const kubelet = {
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        cgroupDriver: "systemd",
+        resolvConf: UPSTREAM_RESOLV_CONF,
+        protectKernelDefaults: true,
+      };
+      return {
+        VERSION: cluster.version,
+        CONFIG: [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd(),
+        CNI_MANIFEST: FLANNEL_MANIFEST,
+        ...pin,
+      };
+    }
+    if (!material) throw new Error(`kubeadm join of ${node.name} needs join material`);
+    if (node.role === "server" && !material.CERTIFICATE_KEY)
+      throw new Error(`kubeadm server join of ${node.name} needs a certificate key`);
+    const join = {
+      apiVersion: KUBEADM_API,
+      kind: "JoinConfiguration",
+      discovery: {
+        bootstrapToken: { apiServerEndpoint: discovery, token: material.JOIN_TOKEN, caCertHashes: [material.CA_CERT_HASH] },
+      },
+      nodeRegistration: kubeadmRegistration(node),
+      ...(node.role === "server"
+        ? {
+            controlPlane: {
+              localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
+              certificateKey: material.CERTIFICATE_KEY,
+            },
+          }
+        : {}),
+    };
+    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd(), ...pin };
+  },
+};

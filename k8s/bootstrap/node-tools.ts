@@ -1,0 +1,146 @@
+/**
+ * What each node gets after its install: the etcd tools on servers (restore, and on kubeadm the
+ * snapshot schedule and its restore drill), the kernel held or released, its labels and taints,
+ * and the commands that retire it when it leaves the stack.
+ */
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { formatTaint } from "../labels";
+import type { Distribution, EtcdBackup } from "./distributions";
+import { remoteCommand } from "./remote";
+import { encodeSettings, scriptCommand, scriptText } from "./scripts";
+import type { Connect } from "./ssh";
+import type { Turn } from "./turns";
+
+/** When the etcd restore drill runs on kubeadm servers (after the 00:00 snapshot of the default schedules). */
+export const ETCD_DRILL_SCHEDULE = "30 4 * * *";
+
+export interface NodeToolsArgs {
+  readonly parent: pulumi.Resource;
+  readonly distribution: Distribution;
+  readonly connect: Connect;
+  /** The connection to the first server, where kubectl runs. */
+  readonly onFirst: command.types.input.remote.ConnectionArgs;
+  readonly etcdBackup?: pulumi.Input<EtcdBackup>;
+  readonly kernelHold: boolean;
+}
+
+/** The etcd restore tool on a server; on kubeadm, the program's snapshot tool on cron and its restore drill. */
+export function etcdTools(a: NodeToolsArgs, t: Turn): void {
+  const opts = { parent: a.parent, dependsOn: [t.install] };
+  const on = { connection: a.connect(t.host), triggers: [t.host.machineId] };
+  // The etcd restore tool on every server, for the documented restore.
+  remoteCommand(
+    `${t.host.name}-restore-tool`,
+    { ...on, create: "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore", stdin: scriptText("etcd-restore") },
+    opts,
+  );
+  // kubeadm has no snapshot schedule of its own: the program's snapshot tool, on cron.
+  if (a.distribution.etcdSnapshotsBy !== "tool" || !a.etcdBackup) return;
+  remoteCommand(
+    `${t.host.name}-etcd-snapshots`,
+    {
+      ...on,
+      create: scriptCommand("etcd-snapshot", "install"),
+      // The bucket keys: stdin only, kept in a root-only file on the server.
+      stdin: pulumi.secret(pulumi.output(a.etcdBackup).apply((b) => encodeSettings(snapshotToolSettings(b)))),
+    },
+    opts,
+  );
+  // The restore drill: the newest snapshot restored into a throwaway etcd, daily.
+  remoteCommand(
+    `${t.host.name}-etcd-drill`,
+    {
+      ...on,
+      create: scriptCommand("etcd-drill", "install"),
+      stdin: encodeSettings({ SCRIPT: scriptText("etcd-drill"), SCHEDULE: ETCD_DRILL_SCHEDULE }),
+    },
+    opts,
+  );
+}
+
+/** The kernel held or released (after the install, which uses apt too): changing the setting re-runs only this. */
+export function kernelHold(a: NodeToolsArgs, t: Turn): void {
+  remoteCommand(
+    `${t.host.name}-kernel`,
+    {
+      connection: a.connect(t.host),
+      create: scriptCommand("kernel-hold", a.kernelHold ? "hold" : "release"),
+      triggers: [t.host.machineId],
+    },
+    { parent: a.parent, dependsOn: [t.install] },
+  );
+}
+
+/** Labels and taints by kubectl on the first server: changing them re-runs only this command. */
+export function labels(a: NodeToolsArgs, t: Turn): command.remote.Command {
+  return remoteCommand(
+    `${t.host.name}-labels`,
+    {
+      connection: a.onFirst,
+      create: scriptCommand("label-node"),
+      stdin: encodeSettings({
+        KUBECTL: a.distribution.kubectl,
+        NODE_NAME: t.host.name,
+        LABELS: Object.entries(t.host.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join("\n"),
+        TAINTS: t.host.taints.map(formatTaint).join("\n"),
+      }),
+      triggers: [t.host.machineId],
+    },
+    { parent: a.parent, dependsOn: [t.install] },
+  );
+}
+
+/**
+ * Leaving the stack, or a machine being replaced: the node is drained and deleted on the first
+ * server (a server's etcd member first), then the distribution is removed from it. Their trigger
+ * is the machine, so replacing an instance (delete before replace) replaces them first, which runs
+ * their delete before the old instance goes and before the new one joins. Their connection and
+ * scripts are never diffed: no change of key or script can run a delete.
+ */
+export function retirement(a: NodeToolsArgs, t: Turn): void {
+  const dist = a.distribution;
+  const uninstall = remoteCommand(
+    `${t.host.name}-uninstall`,
+    {
+      connection: a.connect(t.host),
+      create: "true",
+      delete: scriptCommand("uninstall", dist.name),
+      triggers: [t.host.machineId],
+    },
+    { parent: a.parent, dependsOn: [t.install], ignoreChanges: ["connection", "delete"] },
+  );
+  remoteCommand(
+    `${t.host.name}-retire`,
+    {
+      connection: a.onFirst,
+      create: "true",
+      delete: pulumi
+        .output(t.host.privateIp)
+        .apply((ip) => scriptCommand("remove-node", t.host.name, ip, t.host.role, dist.name, ...dist.kubectl.split(" "))),
+      triggers: [t.host.machineId],
+    },
+    { parent: a.parent, dependsOn: [uninstall], ignoreChanges: ["connection", "delete"] },
+  );
+}
+
+/** Settings of etcd-snapshot.sh install: the tool itself, the schedule, and the bucket if any. */
+function snapshotToolSettings(backup: EtcdBackup): Record<string, string> {
+  return {
+    SCRIPT: scriptText("etcd-snapshot"),
+    SCHEDULE: backup.schedule,
+    RETENTION: String(backup.retention),
+    ...(backup.s3
+      ? {
+          S3_ENDPOINT: backup.s3.endpoint,
+          S3_REGION: backup.s3.region,
+          S3_BUCKET: backup.s3.bucket,
+          S3_FOLDER: backup.s3.folder,
+          S3_ACCESS_KEY: backup.s3.accessKey,
+          S3_SECRET_KEY: backup.s3.secretKey,
+        }
+      : {}),
+  };
+}

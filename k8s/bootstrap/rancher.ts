@@ -1,0 +1,131 @@
+/** k3s (the default) and RKE2: one config format and installer flow (rancher.sh), a shared cluster token. */
+import { formatTaint } from "../labels";
+import { API_PORT, COMMON_PORTS, portRule } from "../ports";
+import { apiSans, Distribution, EtcdBackup, kubeletFlags, yaml } from "./distribution";
+import { scriptCommand } from "./scripts";
+import { minorOf } from "./versions";
+
+/** The server config keys k3s and RKE2 share for etcd snapshots and their S3 upload. */
+function etcdBackupConfig(backup?: EtcdBackup): Record<string, unknown> {
+  if (!backup) return {};
+  return {
+    "etcd-snapshot-schedule-cron": backup.schedule,
+    "etcd-snapshot-retention": backup.retention,
+    ...(backup.s3
+      ? {
+          "etcd-s3": true,
+          "etcd-s3-endpoint": backup.s3.endpoint,
+          "etcd-s3-region": backup.s3.region,
+          "etcd-s3-bucket": backup.s3.bucket,
+          "etcd-s3-folder": backup.s3.folder,
+          "etcd-s3-bucket-lookup-type": backup.s3.bucketLookup,
+          "etcd-s3-access-key": backup.s3.accessKey,
+          "etcd-s3-secret-key": backup.s3.secretKey,
+          "etcd-s3-retention": backup.retention,
+        }
+      : {}),
+  };
+}
+
+/** k3s and RKE2 share their config format and installer flow (rancher.sh). */
+function rancher(options: {
+  name: "k3s" | "rke2";
+  defaultVersion: string;
+  versionPattern: RegExp;
+  /** Where nodes register: the API port (k3s), or a supervisor port of its own (RKE2). */
+  joinPort: number;
+  kubectl: string;
+  kubeconfigPath: string;
+  /** Bundled add-ons turned off (the platform brings its own), by the release installed. */
+  disable: (version: string) => string[];
+  serverExtras: Record<string, unknown>;
+}): Distribution {
+  return {
+    name: options.name,
+    defaultVersion: options.defaultVersion,
+    versionPattern: options.versionPattern,
+    apiPort: API_PORT,
+    ports:
+      options.joinPort === API_PORT
+        ? COMMON_PORTS
+        : [
+            portRule("tcp", options.joinPort, "nodes", "servers", `${options.name.toUpperCase()} supervisor (node registration)`),
+            ...COMMON_PORTS,
+          ],
+    podCidr: "10.42.0.0/16",
+    serviceCidr: "10.43.0.0/16",
+    kubectl: options.kubectl,
+    kubeconfigPath: options.kubeconfigPath,
+    joinsWith: "token",
+    etcdSnapshotsBy: "config",
+    installCommand: (node) => scriptCommand("rancher", options.name, node.role),
+    installSettings: (node, cluster) => {
+      if (!cluster.token) throw new Error(`${options.name} needs the cluster token`);
+      const config: Record<string, unknown> = {
+        token: cluster.token,
+        ...(node.first ? {} : { server: `https://${cluster.firstServerIp}:${options.joinPort}` }),
+        "node-name": node.name,
+        "node-ip": node.privateIp,
+        "protect-kernel-defaults": true,
+        "kubelet-arg": kubeletFlags(node),
+        ...(node.taints.length > 0 ? { "node-taint": node.taints.map(formatTaint) } : {}),
+        ...(node.role === "server"
+          ? {
+              "advertise-address": node.privateIp,
+              "tls-san": apiSans(cluster, node),
+              "write-kubeconfig-mode": "0600",
+              // The platform installs its own ingress, load balancing, storage and metrics.
+              disable: options.disable(cluster.version),
+              ...(node.first ? { "cluster-init": true } : {}),
+              ...options.serverExtras,
+              ...etcdBackupConfig(cluster.etcdBackup),
+            }
+          : {}),
+        // An etcd-only member: a server with no API server, scheduler or controller manager
+        // (k3s and RKE2 both take these keys); it joins through the first server and keeps
+        // taking the cluster's etcd snapshots like any member.
+        ...(node.role === "etcd"
+          ? {
+              "disable-apiserver": true,
+              "disable-controller-manager": true,
+              "disable-scheduler": true,
+              ...etcdBackupConfig(cluster.etcdBackup),
+            }
+          : {}),
+      };
+      return {
+        VERSION: cluster.version,
+        CONFIG: yaml(config).trimEnd(),
+        ...(node.role === "server" ? { KUBECTL: options.kubectl } : {}),
+      };
+    },
+  };
+}
+
+export const K3S: Distribution = rancher({
+  name: "k3s",
+  // renovate: datasource=github-releases depName=k3s-io/k3s
+  defaultVersion: "v1.34.9+k3s1",
+  versionPattern: /^v1\.\d+\.\d+\+k3s\d+$/,
+  joinPort: API_PORT,
+  kubectl: "k3s kubectl",
+  kubeconfigPath: "/etc/rancher/k3s/k3s.yaml",
+  disable: () => ["traefik", "servicelb", "local-storage", "metrics-server"],
+  // Secrets are encrypted at rest in etcd.
+  serverExtras: { "secrets-encryption": true },
+});
+
+export const RKE2: Distribution = rancher({
+  name: "rke2",
+  // renovate: datasource=github-releases depName=rancher/rke2
+  defaultVersion: "v1.34.9+rke2r1",
+  versionPattern: /^v1\.\d+\.\d+\+rke2r\d+$/,
+  // RKE2 agents and servers register on the supervisor port.
+  joinPort: 9345,
+  kubectl: "/var/lib/rancher/rke2/bin/kubectl --kubeconfig /etc/rancher/rke2/rke2.yaml",
+  kubeconfigPath: "/etc/rancher/rke2/rke2.yaml",
+  // RKE2 bundles Traefik from v1.36 (ingress-nginx before): it would take 80/443 from the
+  // platform's ingress controller, so a Renovate bump across 1.36 must not turn it on.
+  disable: (version) => ["rke2-ingress-nginx", "rke2-metrics-server", ...(minorOf(version) >= 36 ? ["rke2-traefik"] : [])],
+  serverExtras: { cni: "canal" },
+});

@@ -1,0 +1,184 @@
+/**
+ * Each node's turn in the bootstrap: drained if its version or machine is about to change,
+ * installed (or joined, or upgraded), then uncordoned once Ready on the version. The first server
+ * goes first, then the other etcd members one at a time, then the agents: all at once when they
+ * join, one at a time in a rollout.
+ */
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./distributions";
+import { remoteCommand } from "./remote";
+import { decodeSettings, encodeSettings, scriptCommand } from "./scripts";
+import type { Connect } from "./ssh";
+import type { Host } from "./types";
+
+/** One node's commands: its install, and the uncordon that ends its turn (the node Ready on the version). */
+export interface Turn {
+  readonly host: Host;
+  readonly install: command.remote.Command;
+  readonly uncordon: command.remote.Command;
+}
+
+export interface TurnsArgs {
+  readonly parent: pulumi.Resource;
+  readonly distribution: Distribution;
+  readonly version: string;
+  readonly hosts: readonly Host[];
+  readonly connect: Connect;
+  /** File each host's preparation writes when it is done. */
+  readonly readyMarker: string;
+  readonly cluster: pulumi.Output<ClusterFacts>;
+  /** What an agent's install waits for when agents reach the API through an internal load balancer. */
+  readonly internalApiReady?: pulumi.Input<pulumi.Resource>;
+  /** Agents, too, take their turns one at a time (a rollout). */
+  readonly rolling: boolean;
+}
+
+export class Turns {
+  readonly first: Host;
+  /** Every node's turn, in order. */
+  readonly all: readonly Turn[];
+  /** Each node's drain but the first server's (its drain runs over its own connection). */
+  readonly drains = new Map<string, command.remote.Command>();
+  private readonly waits: ReadonlyMap<Host, command.remote.Command>;
+
+  constructor(private readonly a: TurnsArgs) {
+    const servers = a.hosts.filter((h) => h.role === "server");
+    if (servers.length === 0) throw new Error("a cluster needs at least one server");
+    this.first = servers[0];
+    this.waits = new Map(a.hosts.map((h) => [h, this.waitFor(h)]));
+    const firstTurn = this.turn(this.first, []);
+    const turns: Turn[] = [firstTurn];
+    // etcd members after the first: the other servers and etcd-only nodes, in the hosts' order.
+    for (const member of a.hosts.filter((h) => h.role !== "agent" && h !== this.first)) {
+      turns.push(this.turn(member, [turns[turns.length - 1].uncordon]));
+    }
+    for (const agent of a.hosts.filter((h) => h.role === "agent")) {
+      turns.push(this.turn(agent, [a.rolling ? turns[turns.length - 1].uncordon : firstTurn.uncordon]));
+    }
+    this.all = turns;
+  }
+
+  /** The connection to the first server, where every kubectl of the bootstrap runs. */
+  get onFirst() {
+    return this.a.connect(this.first);
+  }
+
+  /** The first server's install: what the kubeconfig is read after. */
+  get firstInstall(): command.remote.Command {
+    return this.all[0].install;
+  }
+
+  /** What a distribution needs to know of one node. */
+  facts(h: Host): pulumi.Output<NodeFacts> {
+    return pulumi.all([h.privateIp, h.address]).apply(([ip, address]) => ({
+      name: h.name,
+      role: h.role,
+      first: h === this.first,
+      privateIp: ip,
+      addresses: [...new Set([ip, address])],
+      memoryGb: h.memoryGb,
+      taints: h.taints,
+    }));
+  }
+
+  private waitFor(h: Host): command.remote.Command {
+    return remoteCommand(
+      `${h.name}-wait`,
+      { connection: this.a.connect(h), create: scriptCommand("wait-host", this.a.readyMarker), triggers: [h.machineId] },
+      { parent: this.a.parent, dependsOn: h.dependsOn },
+    );
+  }
+
+  /** Settings of the node's turn in a rollout (rollout.sh), run on the first server. */
+  private rolloutSettings(h: Host): string {
+    return encodeSettings({
+      KUBECTL: this.a.distribution.kubectl,
+      KUBECONFIG_PATH: this.a.distribution.kubeconfigPath,
+      NODE_NAME: h.name,
+      VERSION: this.a.version,
+      MACHINE: h.machine,
+    });
+  }
+
+  /** One node's turn, after `previous` (the turn it waits for). */
+  private turn(h: Host, previous: pulumi.Resource[]): Turn {
+    const { parent, distribution: dist } = this.a;
+    const drain = remoteCommand(
+      `${h.name}-drain`,
+      // Nothing of the node's own machine: a resized instance waits for this drain.
+      { connection: this.onFirst, create: scriptCommand("rollout", "drain"), stdin: this.rolloutSettings(h) },
+      { parent, dependsOn: [this.waits.get(this.first)!, ...previous] },
+    );
+    if (h !== this.first) this.drains.set(h.name, drain);
+    const material = h === this.first ? undefined : this.joinMaterial(h, [drain]);
+    const nodeFacts = this.facts(h);
+    const settings = pulumi
+      .all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)])
+      .apply(([n, c, m]) => encodeSettings(dist.installSettings(n, c, m)));
+    const install = remoteCommand(
+      `${h.name}-install`,
+      {
+        connection: this.a.connect(h),
+        create: nodeFacts.apply((n) => dist.installCommand(n)),
+        // The cluster token or join material: stdin only, never a command line or a log.
+        stdin: pulumi.secret(settings),
+        triggers: [h.machineId],
+      },
+      {
+        parent,
+        // An agent of a cluster with an internal API reaches the control plane through it.
+        dependsOn: [
+          this.waits.get(h)!,
+          drain,
+          ...(h.role === "agent" && this.a.internalApiReady ? [this.a.internalApiReady] : []),
+        ],
+      },
+    );
+    this.revoke(h, install, material);
+    const uncordon = remoteCommand(
+      `${h.name}-uncordon`,
+      {
+        connection: this.onFirst,
+        create: scriptCommand("rollout", "uncordon"),
+        stdin: this.rolloutSettings(h),
+        triggers: [h.machineId],
+      },
+      { parent, dependsOn: [install] },
+    );
+    return { host: h, install, uncordon };
+  }
+
+  /** kubeadm: a fresh token (15 minutes) and certificate key, made on the first server just before the join. */
+  private joinMaterial(h: Host, after: pulumi.Resource[]): pulumi.Output<JoinMaterial> | undefined {
+    const dist = this.a.distribution;
+    if (dist.joinsWith !== "material") return undefined;
+    const made = remoteCommand(
+      `${h.name}-join-material`,
+      {
+        connection: this.onFirst,
+        create: this.facts(h).apply((n) => dist.joinMaterialCommand!(n)),
+        logging: "none",
+        triggers: [h.machineId],
+      },
+      { parent: this.a.parent, dependsOn: after, additionalSecretOutputs: ["stdout"] },
+    );
+    return made.stdout.apply((out) => decodeSettings(out) as unknown as JoinMaterial);
+  }
+
+  /** kubeadm: once the node has joined, its token and the uploaded certificates are deleted. */
+  private revoke(h: Host, joined: pulumi.Resource, material?: pulumi.Output<JoinMaterial>): void {
+    const dist = this.a.distribution;
+    if (!material || !dist.revokeJoinMaterialCommand) return;
+    remoteCommand(
+      `${h.name}-revoke-join`,
+      {
+        connection: this.onFirst,
+        create: dist.revokeJoinMaterialCommand,
+        stdin: pulumi.secret(material.apply((m) => encodeSettings({ KUBECTL: dist.kubectl, JOIN_TOKEN: m.JOIN_TOKEN }))),
+        triggers: [h.machineId],
+      },
+      { parent: this.a.parent, dependsOn: [joined] },
+    );
+  }
+}

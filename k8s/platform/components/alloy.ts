@@ -1,0 +1,21 @@
+/** The alloy component: Log shipping: Grafana Alloy on every node tails pod logs into Loki. */
+import { BOTH, type CatalogEntry } from "../component";
+import { res } from "../resources";
+import { alloyValues } from "../values/alloy";
+
+export const ALLOY: CatalogEntry = {
+  name: "alloy",
+  layer: "base",
+  description: "Log shipping: Grafana Alloy on every node tails pod logs into Loki",
+  helm: { chart: "alloy", repo: "https://grafana.github.io/helm-charts", version: "1.11.1" },
+  namespace: "logging",
+  needs: ["loki"],
+  arch: BOTH,
+  onSmallNodes: true,
+  workloads: {
+    alloy: { resources: res(20, 64, 500, 160), replicas: "allNodes" },
+    // The chart's config reloader beside Alloy on every node (its default asks 50 MiB, no limit).
+    configReloader: { resources: res(5, 16, 50, 48), replicas: "allNodes" },
+  },
+  values: alloyValues,
+};

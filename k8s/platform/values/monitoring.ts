@@ -1,0 +1,44 @@
+/** What both monitoring stacks share: volume claims, unreachable control-plane targets, the alert rules, Loki as a datasource. */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import type { PlatformContext } from "../context";
+import { LOKI_URL } from "./shared";
+import { ETCD_DRILL_RULES } from "./etcd-drill-alerts";
+
+export const claim = (storageClassName: string, sizeGi: number) => ({
+  storageClassName,
+  accessModes: ["ReadWriteOnce"],
+  resources: { requests: { storage: `${sizeGi}Gi` } },
+});
+
+// k3s and RKE2 run scheduler, controller manager and proxy inside one process, and kubeadm binds
+// their metrics (and etcd's) to localhost: scraping them from Prometheus would only raise
+// TargetDown alerts.
+export const UNREACHABLE_CONTROL_PLANE = {
+  kubeEtcd: { enabled: false },
+  kubeControllerManager: { enabled: false },
+  kubeScheduler: { enabled: false },
+  kubeProxy: { enabled: false },
+};
+
+/** Alert rules the program ships, one file each in alerts/ (tested with promtool). */
+export const ALERT_RULE_FILES = ["idle-reclamation"] as const;
+
+/** The rule groups of every shipped rules file, by name, as both stacks' rule maps take them. */
+export function shippedAlertRules(): Record<string, { groups: unknown[] }> {
+  return Object.fromEntries(
+    ALERT_RULE_FILES.map((name) => {
+      const text = fs.readFileSync(path.join(__dirname, "alerts", `${name}.yaml`), "utf8");
+      return [`oci-k8s-${name}`, { groups: (parse(text) as { groups: unknown[] }).groups }];
+    }),
+  );
+}
+
+/** Every rule group both stacks get: the shipped rules files and the etcd restore drill's. */
+export function alertRules(): Record<string, { groups: unknown[] }> {
+  return { ...shippedAlertRules(), ...ETCD_DRILL_RULES };
+}
+
+export const lokiDatasource = (ctx: PlatformContext) =>
+  ctx.enabled.has("loki") ? [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }] : [];
