@@ -1,53 +1,52 @@
 /**
- * oci-k8s: a Kubernetes cluster on Oracle Cloud's free allowance, one stack per environment.
+ * oci-k8s: a Kubernetes cluster on Oracle Cloud's free allowance, or on machines you already
+ * have, one stack per environment.
  *
- *   config/ ─► free-tier and platform checks ─► infra/ (Oracle Cloud) ─► hosts
- *     ─► k8s/bootstrap (Cluster over SSH) ─► k8s/platform (Helm releases) ─► outputs
+ *   config/ ─► checks (free tier, platform capacity) ─► machines: infra/ (Oracle Cloud) or
+ *     hosts/ (existing machines) ─► k8s/bootstrap (Cluster over SSH) ─► k8s/platform ─► outputs
  *
  * Nothing is registered until the config, the free-tier budget and the platform's memory
  * requests have all passed. stack/ holds the wiring between the layers for one stack.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config";
-import { createInfrastructure } from "./infra";
 import { Cluster } from "./k8s/bootstrap/cluster";
 import { DISTRIBUTIONS } from "./k8s/bootstrap/distributions";
 import { provided } from "./k8s/platform/catalog";
 import { Platform } from "./k8s/platform/platform";
+import { DATA_MOUNT_POINT, HOST_READY_MARKER } from "./node-prep";
 import { ClusterOutputs } from "./outputs";
-import { checkFreeTier } from "./stack/free-tier";
-import { clusterNeeds, DATA_MOUNT_POINT, HOST_READY_MARKER, ociHosts } from "./stack/oci";
+import { EXISTING_HOSTS } from "./stack/existing";
+import { ORACLE_CLOUD } from "./stack/oracle";
 import { stackOutputs } from "./stack/outputs";
 import { planPlatform } from "./stack/platform-plan";
-import { planUpdate } from "./stack/update";
 
 export = async (): Promise<ClusterOutputs> => {
   const config = loadConfig();
-  const usage = await checkFreeTier(config);
-  const { components, nodes, diskGi } = planPlatform(config);
-  const update = await planUpdate(config);
-
-  const infra = createInfrastructure(config, clusterNeeds(config, components, update.drainGate));
-  const ingressIp = infra.ingress.publicIp;
-  const domain = config.clusterDomain ? pulumi.output(config.clusterDomain) : pulumi.interpolate`${ingressIp}.sslip.io`;
-  const { hosts, ssh } = ociHosts(config, infra);
+  const provider = config.hosts ? EXISTING_HOSTS : ORACLE_CLOUD;
+  const usage = await provider.check(config);
+  const { components, nodes, diskGi } = planPlatform(config, provider.capacity(config));
+  const machines = await provider.build(config, components, usage);
+  const domain = config.clusterDomain
+    ? pulumi.output(config.clusterDomain)
+    : pulumi.interpolate`${machines.ingressAddress}.sslip.io`;
 
   const cluster = new Cluster("cluster", {
     clusterName: config.clusterName,
     distribution: DISTRIBUTIONS[config.distribution],
     version: config.distributionVersion,
-    apiEndpoint: ingressIp,
-    ...(config.distribution === "kubeadm"
-      ? { internalApi: { address: infra.ingress.privateAddress, ready: infra.ingress.apiListener } }
-      : {}),
-    hosts,
-    ssh,
+    apiEndpoint: machines.apiEndpoint,
+    internalApi: machines.internalApi,
+    apiVip: machines.apiVip,
+    hosts: machines.hosts,
+    ssh: machines.ssh,
     readyMarker: HOST_READY_MARKER,
     // The bucket keys are secret in state and travel only inside the servers' config (stdin).
     etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
-    rolling: update.rolling,
+    rolling: machines.rolling,
     kernelHold: config.kernelHold,
-    drainGate: update.drainGate,
+    drainGate: machines.drainGate,
+    uninstallFirstServer: machines.uninstallEverywhere,
   });
 
   const platform = new Platform(
@@ -57,7 +56,7 @@ export = async (): Promise<ClusterOutputs> => {
       context: {
         clusterName: config.clusterName,
         domain,
-        ingressAddress: ingressIp,
+        ingressAddress: machines.ingressAddress,
         distribution: config.distribution,
         acmeEmail: config.acmeEmail,
         ingressClass: provided(components, "ingressClass"),
@@ -75,5 +74,5 @@ export = async (): Promise<ClusterOutputs> => {
     { dependsOn: [cluster.allNodesReady] },
   );
 
-  return stackOutputs({ config, usage, infra, domain, cluster, platform, components });
+  return stackOutputs({ config, machines, domain, cluster, platform, components });
 };

@@ -9,10 +9,11 @@ export interface NodeOutput {
   readonly name: string;
   readonly role: "server" | "agent" | "etcd";
   readonly arch: string;
-  readonly shape: string;
-  readonly ocpus: number;
+  /** Oracle Cloud only: the instance's shape, OCPUs and availability domain. */
+  readonly shape?: string;
+  readonly ocpus?: number;
   readonly memoryGb: number;
-  readonly availabilityDomain: string;
+  readonly availabilityDomain?: string;
   readonly privateIp: string;
   /** Empty for a node in the private subnet. */
   readonly publicIp: string;
@@ -51,12 +52,15 @@ export interface ClusterOutputs {
   readonly apiUrl: pulumi.Input<string>;
   /** Admin kubeconfig (secret). */
   readonly kubeconfig: pulumi.Input<string>;
+  /** Where web traffic arrives: the load balancer's address, or the first ingress host's. */
   readonly ingressPublicIp: pulumi.Input<string>;
-  readonly vcnId: pulumi.Input<string>;
-  readonly subnetIds: pulumi.Input<{ public: pulumi.Input<string>; private?: pulumi.Input<string> }>;
-  readonly nsgIds: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Oracle Cloud only: absent on a stack of existing hosts. */
+  readonly vcnId?: pulumi.Input<string>;
+  readonly subnetIds?: pulumi.Input<{ public: pulumi.Input<string>; private?: pulumi.Input<string> }>;
+  readonly nsgIds?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   readonly sshUser: pulumi.Input<string>;
-  readonly sshPublicKey: pulumi.Input<string>;
+  /** The nodes' authorized key (Oracle Cloud only: existing hosts keep their own). */
+  readonly sshPublicKey?: pulumi.Input<string>;
   /** Only when the program generated the key (secret). */
   readonly sshPrivateKey?: pulumi.Input<string>;
   readonly nodes: pulumi.Input<{ readonly [K in keyof NodeOutput]: pulumi.Input<NodeOutput[K]> }[]>;
@@ -65,12 +69,21 @@ export interface ClusterOutputs {
   /** ClusterIssuer names, staging first. */
   readonly clusterIssuers: pulumi.Input<readonly string[]>;
   readonly components: pulumi.Input<ComponentOutput[]>;
-  readonly freeTierUsage: pulumi.Input<UsageOutput[]>;
+  /** Oracle Cloud only. */
+  readonly freeTierUsage?: pulumi.Input<UsageOutput[]>;
   /** CONTRACT_VERSION of the program that wrote these outputs. */
   readonly contractVersion: number;
 }
 
-type Resolved<T> = { readonly [K in keyof T]-?: pulumi.Output<pulumi.Unwrap<NonNullable<T[K]>>> };
+/** Outputs only a stack on Oracle Cloud has: read as undefined from a stack of existing hosts. */
+export const ORACLE_CLOUD_ONLY = ["vcnId", "subnetIds", "nsgIds", "sshPublicKey", "freeTierUsage"] as const;
+type OracleOnly = (typeof ORACLE_CLOUD_ONLY)[number];
+
+type Resolved<T> = {
+  readonly [K in keyof T]-?: K extends OracleOnly
+    ? pulumi.Output<pulumi.Unwrap<NonNullable<T[K]>> | undefined>
+    : pulumi.Output<pulumi.Unwrap<NonNullable<T[K]>>>;
+};
 
 /**
  * The contract's version, exported as `contractVersion`: raised whenever an output changes shape,
@@ -119,6 +132,9 @@ export function clusterStack(name: string, opts?: pulumi.CustomResourceOptions):
     return version;
   });
   return Object.fromEntries(
-    OUTPUT_NAMES.map((key) => [key, pulumi.all([checked, ref.requireOutput(key)]).apply(([, value]) => value)]),
+    OUTPUT_NAMES.map((key) => {
+      const value = (ORACLE_CLOUD_ONLY as readonly string[]).includes(key) ? ref.getOutput(key) : ref.requireOutput(key);
+      return [key, pulumi.all([checked, value]).apply(([, v]) => v)];
+    }),
   ) as unknown as ClusterStackOutputs;
 }

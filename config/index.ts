@@ -9,15 +9,18 @@ import { z } from "zod";
 import { BACKUP_KEYS, checkBackups, resolveBackups } from "./backups";
 import { checkCluster, CLUSTER_KEYS, resolveCluster } from "./cluster";
 import { checkGitops, GITOPS_KEYS, resolveGitops } from "./gitops";
+import { checkHosts, HOSTS_KEYS, resolveHosts } from "./hosts";
 import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, Values, valueAt } from "./keys";
 import { checkNetwork, NETWORK_KEYS, resolveNetwork } from "./network";
-import { checkNodes, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
+import { checkNodes, DEFAULT_NODES, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
 import { checkPlatform, PLATFORM_KEYS, resolvePlatform } from "./platform";
 import { checkTenancy, resolveTenancy, TENANCY_KEYS } from "./tenancy";
 
 export { ConfigError, PROJECT } from "./keys";
 export type { ConfigProblem, KeySpec, PulumiType } from "./keys";
 export { NODE_FIELD_DOCS } from "./nodes";
+export { HOST_FIELD_DOCS } from "./hosts";
+export type { HostSpec } from "./hosts";
 export type { NodeSpec } from "./nodes";
 
 /** The sections in the order the reference lists them, each with its keys. */
@@ -25,6 +28,7 @@ export const SECTIONS = [
   { title: "Tenancy and budget", keys: TENANCY_KEYS },
   { title: "Network and access", keys: NETWORK_KEYS },
   { title: "Nodes", keys: NODE_KEYS },
+  { title: "Existing hosts", keys: HOSTS_KEYS },
   { title: "Cluster", keys: CLUSTER_KEYS },
   { title: "Platform", keys: PLATFORM_KEYS },
   { title: "GitOps", keys: GITOPS_KEYS },
@@ -35,6 +39,7 @@ export const CONFIG_KEYS = {
   ...TENANCY_KEYS,
   ...NETWORK_KEYS,
   ...NODE_KEYS,
+  ...HOSTS_KEYS,
   ...CLUSTER_KEYS,
   ...PLATFORM_KEYS,
   ...GITOPS_KEYS,
@@ -54,14 +59,22 @@ const rootSchema = z.strictObject(
 function crossCheck(c: Parsed): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const bad = (key: string, value: unknown, message: string) => problems.push({ key, value, message });
-  checkTenancy(c, bad);
+  const onHosts = c.hosts !== undefined;
+  checkTenancy({ ...c, onHosts }, bad);
   checkNetwork(c, bad);
   checkCluster(c, bad);
-  checkNodes(c, bad);
-  checkPlatform(c, bad);
+  checkHosts({ ...c, nodesGiven: c.nodes !== undefined }, bad);
+  if (!onHosts) checkNodes({ ...c, nodes: c.nodes ?? DEFAULT_NODES }, bad);
+  checkPlatform({ ...c, dataDisks: dataDisks(c), onHosts }, bad);
   checkGitops(c, bad);
   checkBackups(c, bad);
   return problems;
+}
+
+/** Machines with a data disk or volume, which replicated storage spreads over. */
+function dataDisks(c: Parsed): number {
+  if (c.hosts) return c.hosts.filter((h) => h.dataDisk !== undefined && h.role !== "etcd").length;
+  return (c.nodes ?? DEFAULT_NODES).filter((n) => n.dataVolumeGb !== undefined).length;
 }
 
 /** The complete, defaulted configuration of a stack. */
@@ -71,7 +84,8 @@ function resolve(c: Parsed, stack: string) {
     stack,
     ...resolveTenancy(c),
     ...resolveNetwork(c),
-    ...resolveNodes(c),
+    ...resolveNodes({ ...c, nodes: c.hosts ? [] : (c.nodes ?? DEFAULT_NODES) }),
+    ...resolveHosts(c),
     ...cluster,
     ...resolvePlatform(c),
     ...resolveGitops(c, stack),

@@ -20,7 +20,7 @@ export interface KeySpec {
 }
 
 /** The values a table of keys parses to. */
-export type Values<K extends Record<string, KeySpec>> = { readonly [P in keyof K]: z.output<K[P]["schema"]> };
+export type Values<K extends Record<string, KeySpec>> = Readonly<z.output<z.ZodObject<{ [P in keyof K]: K[P]["schema"] }>>>;
 
 export const allowed = (values: readonly string[]) => `allowed: ${values.join(", ")}`;
 

@@ -50,6 +50,11 @@ export const NODE_FIELD_DOCS: Readonly<Record<keyof RawNode, string>> = {
   ingress: "Receives 80/443 from the load balancer (default: true on A1, false and not allowed on micro).",
 };
 
+/** The nodes of a stack that lists none (on Oracle Cloud): one A1 server with all the free A1. */
+export const DEFAULT_NODES: RawNode[] = [
+  { name: "server-1", role: "server", shape: A1_FLEX, ocpus: 2, memoryGb: 12, bootVolumeGb: 50, dataVolumeGb: 100 },
+];
+
 export const NODE_KEYS = {
   ubuntuVersion: str(
     z
@@ -59,18 +64,15 @@ export const NODE_KEYS = {
     "Canonical Ubuntu release of the node images (newest image for the shape, unless a node pins imageId).",
   ),
   nodes: {
-    schema: z
-      .array(nodeSchema, { error: "must be a list of nodes" })
-      .default([
-        { name: "server-1", role: "server", shape: A1_FLEX, ocpus: 2, memoryGb: 12, bootVolumeGb: 50, dataVolumeGb: 100 },
-      ]),
+    // Optional, so a hosts stack can be told from one that lists nodes; the default applies on Oracle Cloud.
+    schema: z.array(nodeSchema, { error: "must be a list of nodes" }).optional(),
     type: "object" as const,
     description:
       "The nodes: a list of {name, role (server|agent|etcd), shape, ocpus, memoryGb, bootVolumeGb, dataVolumeGb, availabilityDomain, imageId, subnet, ingress}.",
   },
 };
 
-export type NodeValues = Values<typeof NODE_KEYS>;
+export type NodeValues = Omit<Values<typeof NODE_KEYS>, "nodes"> & { readonly nodes: RawNode[] };
 type Context = NodeValues & Pick<NetworkValues, "natGateway"> & Pick<ClusterValues, "distribution">;
 
 export function checkNodes(c: Context, bad: Bad): void {

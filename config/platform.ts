@@ -2,7 +2,6 @@
 import { z } from "zod";
 import { ADDON_NAMES, CATALOG, catalogEntry, choicesOf, DEFAULT_CHOICES } from "../k8s/platform/catalog";
 import { allowed, Bad, str, Values, valueAt } from "./keys";
-import { NodeValues } from "./nodes";
 
 const choice = (of: "ingress" | "storage" | "monitoring", description: string) =>
   str(
@@ -51,7 +50,7 @@ function enabledComponents(c: PlatformValues): string[] {
   return [...base, ...c.addons];
 }
 
-export function checkPlatform(c: PlatformValues & Pick<NodeValues, "nodes">, bad: Bad): void {
+export function checkPlatform(c: PlatformValues & { dataDisks: number; onHosts?: boolean }, bad: Bad): void {
   const seen = new Set<string>();
   c.addons.forEach((name, i) => {
     if (!ADDON_NAMES.includes(name)) bad(`addons[${i}]`, name, `is not an addon; ${allowed(ADDON_NAMES)}`);
@@ -65,18 +64,41 @@ export function checkPlatform(c: PlatformValues & Pick<NodeValues, "nodes">, bad
       bad(`componentValues.${name}`, Object.keys(values), `sets values of ${name}, which this stack does not enable`);
   }
   for (const name of enabled) {
-    for (const path of catalogEntry(name)?.requiredValues ?? []) {
+    const entry = catalogEntry(name);
+    let missing = false;
+    for (const path of entry?.requiredValues ?? []) {
       const value = valueAt(c.componentValues[name], path.split("."));
-      if (value === undefined || value === "") bad(`componentValues.${name}.${path}`, value, `must be set to enable ${name}`);
+      if (value === undefined || value === "") {
+        bad(`componentValues.${name}.${path}`, value, `must be set to enable ${name}`);
+        missing = true;
+      }
     }
+    if (entry?.settings && !missing) checkSettings(name, entry.settings, c.componentValues[name] ?? {}, bad);
   }
-  const dataNodes = c.nodes.filter((n) => n.dataVolumeGb !== undefined).length;
-  if (c.storage === "longhorn" && dataNodes < 2) {
+  if (c.storage === "longhorn" && c.dataDisks < 2) {
     bad(
       "storage",
       c.storage,
-      `needs data volumes on two or more nodes to replicate (this stack has ${dataNodes}); use local-path`,
+      `needs data volumes on two or more nodes to replicate (this stack has ${c.dataDisks}); use local-path`,
     );
+  }
+  if (c.onHosts && enabled.has("rook-ceph") && c.dataDisks < 3) {
+    bad(
+      "addons",
+      "rook-ceph",
+      `needs a raw data disk on three or more machines for Ceph's three replicas (this stack has ${c.dataDisks})`,
+    );
+  }
+}
+
+/** The program's own settings of a component (beside its Helm values), against the component's schema. */
+function checkSettings(name: string, schema: z.ZodObject, values: Record<string, unknown>, bad: Bad): void {
+  const own = Object.fromEntries(Object.entries(values).filter(([k]) => k in schema.shape));
+  const result = schema.safeParse(own);
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String);
+    bad(`componentValues.${name}.${path.join(".")}`, valueAt(own, path), issue.message);
   }
 }
 

@@ -6,12 +6,13 @@ import { allowed, Bad, bool, str, Values } from "./keys";
 export const TENANCY_KEYS = {
   compartmentId: str(
     z
-      .string({ error: "is required" })
+      .string()
       .regex(
-        /^ocid1\.(compartment|tenancy)\.oc\d+\.\.[a-z0-9]+$/,
+        /^(ocid1\.(compartment|tenancy)\.oc\d+\.\.[a-z0-9]+)?$/,
         "must be a compartment or tenancy OCID (ocid1.compartment.oc1..<id>)",
-      ),
-    "OCID of the compartment that holds every resource (the tenancy OCID for the root compartment).",
+      )
+      .default(""),
+    "OCID of the compartment that holds every resource (the tenancy OCID for the root compartment); required unless the stack lists hosts.",
   ),
   tier: str(
     z.enum(TIERS, { error: allowed(TIERS) }).default("always-free"),
@@ -32,7 +33,8 @@ export const TENANCY_KEYS = {
 
 export type TenancyValues = Values<typeof TENANCY_KEYS>;
 
-export function checkTenancy(c: TenancyValues, bad: Bad): void {
+export function checkTenancy(c: TenancyValues & { onHosts: boolean }, bad: Bad): void {
+  if (!c.onHosts && !c.compartmentId) bad("compartmentId", undefined, "is required: the OCID of the compartment to build in");
   if (c.tier === "always-free" && c.acceptCharges) {
     bad(
       "acceptCharges",

@@ -5,11 +5,18 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import {
+  DATA_MOUNT_POINT,
+  dataVolumeScript,
+  HOST_READY_MARKER,
+  KERNEL_MODULES,
+  modulesFile,
+  sysctlFile,
+  SYSCTLS,
+} from "../node-prep";
 
-/** Written as the last step of host preparation; the cluster bootstrap waits for it. */
-export const HOST_READY_MARKER = "/var/lib/oci-k8s/host-ready";
-/** Where a node's data volume is mounted (local-path and Longhorn storage live here). */
-export const DATA_MOUNT_POINT = "/var/mnt/k8s-data";
+export { DATA_MOUNT_POINT, HOST_READY_MARKER, KERNEL_MODULES, SYSCTLS };
+
 /** The consistent device path requested for the data volume's attachment. */
 export const DATA_DEVICE = "/dev/oracleoci/oraclevdb";
 /** Oracle's NTP service, reachable from every instance. */
@@ -17,22 +24,6 @@ export const OCI_NTP_SERVER = "169.254.169.254";
 
 const SCRIPTS_DIR = path.join(__dirname, "scripts");
 const script = (name: string) => fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
-
-/** Kernel modules container networking needs, loaded now and at every boot. */
-export const KERNEL_MODULES = ["overlay", "br_netfilter"];
-
-/** Kernel settings for Kubernetes; the panic/overcommit values are the ones kubelet's protectKernelDefaults expects. */
-export const SYSCTLS: Readonly<Record<string, string>> = {
-  "net.bridge.bridge-nf-call-iptables": "1",
-  "net.bridge.bridge-nf-call-ip6tables": "1",
-  "net.ipv4.ip_forward": "1",
-  "fs.inotify.max_user_instances": "8192",
-  "fs.inotify.max_user_watches": "524288",
-  "vm.overcommit_memory": "1",
-  "vm.panic_on_oom": "0",
-  "kernel.panic": "10",
-  "kernel.panic_on_oops": "1",
-};
 
 export interface HostPrepOptions {
   /** Whether the node has a data volume to format once and mount. */
@@ -55,8 +46,8 @@ export function renderCloudConfig(options: HostPrepOptions): string {
     packages: ["chrony", "unattended-upgrades", "iptables-persistent"],
     ntp: { enabled: true, ntp_client: "chrony", servers: [OCI_NTP_SERVER] },
     write_files: [
-      root("/etc/modules-load.d/oci-k8s.conf", lines(KERNEL_MODULES)),
-      root("/etc/sysctl.d/90-oci-k8s.conf", lines(Object.entries(SYSCTLS).map(([k, v]) => `${k} = ${v}`))),
+      root("/etc/modules-load.d/oci-k8s.conf", modulesFile()),
+      root("/etc/sysctl.d/90-oci-k8s.conf", sysctlFile()),
       // Security updates every day; reboots are left to the cluster's reboot coordinator.
       root(
         "/etc/apt/apt.conf.d/20auto-upgrades",
@@ -76,7 +67,7 @@ export function renderCloudConfig(options: HostPrepOptions): string {
         ]),
       ),
       root("/usr/local/sbin/oci-k8s-firewall-fix", script("oci-firewall-fix.sh"), "0755"),
-      root("/usr/local/sbin/oci-k8s-data-volume", script("data-volume.sh"), "0755"),
+      root("/usr/local/sbin/oci-k8s-data-volume", dataVolumeScript(), "0755"),
       root("/usr/local/sbin/oci-k8s-host-prep", script("host-prep.sh"), "0755"),
     ],
     runcmd: [["/usr/local/sbin/oci-k8s-host-prep"]],

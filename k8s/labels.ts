@@ -21,8 +21,8 @@ export const ETCD_TAINT: Taint = { key: "node-role.kubernetes.io/etcd", value: "
 export interface LabelledNode {
   readonly role: NodeRole;
   readonly arch: string;
-  /** The machine type, as `node.kubernetes.io/instance-type` (a cloud's shape name). */
-  readonly instanceType: string;
+  /** The machine type, as `node.kubernetes.io/instance-type` (a cloud's shape name); none on existing machines. */
+  readonly instanceType?: string;
   readonly ingress: boolean;
   /** A small node: tainted so that only what may run there does. */
   readonly small: boolean;
@@ -31,7 +31,7 @@ export interface LabelledNode {
 export function nodeLabels(n: LabelledNode): Record<string, string> {
   return {
     "kubernetes.io/arch": n.arch,
-    "node.kubernetes.io/instance-type": n.instanceType,
+    ...(n.instanceType ? { "node.kubernetes.io/instance-type": n.instanceType } : {}),
     [ROLE_LABEL]: n.role,
     ...(n.ingress ? { [INGRESS_LABEL]: "true" } : {}),
     ...(n.small ? { [SMALL_NODE_LABEL]: "true" } : {}),

@@ -111,7 +111,35 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
+/** The platform's table, the same for both kinds of machines. */
+function platformTable(result: RunResult): string {
+  const components = result.outputs.components as { name: string; version: string; namespace: string }[];
+  return table([
+    ["component", "version", "namespace", "what it is for"],
+    ...components.map((c) => [c.name, c.version, c.namespace, catalogEntry(c.name)?.description ?? ""]),
+  ]);
+}
+
+/** A stack of existing hosts: its hosts and platform (the ports each host opens are in the program's log above). */
+function renderHostsReport(stack: string, result: RunResult): string {
+  const nodes = result.outputs.nodes as NodeOutput[];
+  return [
+    `Plan of stack ${stack} on existing hosts (offline, mock runtime; nothing on Oracle Cloud)`,
+    "",
+    "Hosts",
+    table([
+      ["name", "role", "arch", "memory", "address", "private IP"],
+      ...nodes.map((n) => [n.name, n.role, n.arch, `${n.memoryGb} GB`, n.publicIp, n.privateIp]),
+    ]),
+    "",
+    "Platform",
+    platformTable(result),
+    "",
+  ].join("\n");
+}
+
 export function renderReport(stack: string, result: RunResult): string {
+  if (result.outputs.freeTierUsage === undefined) return renderHostsReport(stack, result);
   const nodes = result.outputs.nodes as NodeOutput[];
   const rules = result.resources.filter(
     (r) => r.type === "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
@@ -136,14 +164,21 @@ export function renderReport(stack: string, result: RunResult): string {
     const value = r.inputs.direction === "INGRESS" ? r.inputs.source : r.inputs.destination;
     return nsgName.get(value) ? `nsg ${nsgName.get(value)}` : value;
   };
-  const components = result.outputs.components as { name: string; version: string; namespace: string }[];
   return [
     `Plan of stack ${stack} (offline, mock runtime: IDs and addresses are placeholders)`,
     "",
     "Nodes",
     table([
       ["name", "role", "shape", "arch", "OCPU", "memory", "AD"],
-      ...nodes.map((n) => [n.name, n.role, n.shape, n.arch, String(n.ocpus), `${n.memoryGb} GB`, n.availabilityDomain]),
+      ...nodes.map((n) => [
+        n.name,
+        n.role,
+        n.shape ?? "-",
+        n.arch,
+        String(n.ocpus ?? "-"),
+        `${n.memoryGb} GB`,
+        n.availabilityDomain ?? "-",
+      ]),
     ]),
     "",
     "Free-tier usage",
@@ -163,10 +198,7 @@ export function renderReport(stack: string, result: RunResult): string {
     ]),
     "",
     "Platform",
-    table([
-      ["component", "version", "namespace", "what it is for"],
-      ...components.map((c) => [c.name, c.version, c.namespace, catalogEntry(c.name)?.description ?? ""]),
-    ]),
+    platformTable(result),
     "",
   ].join("\n");
 }
@@ -196,6 +228,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(renderReport(stack, result));
+  if (result.outputs.freeTierUsage === undefined) return 0;
   fs.mkdirSync(path.dirname(diagramPath(stack)), { recursive: true });
   fs.writeFileSync(diagramPath(stack), renderDiagram(stack, result));
   console.log(`Topology diagram: ${path.relative(ROOT, diagramPath(stack))}`);

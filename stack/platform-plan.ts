@@ -4,7 +4,7 @@
  * what the kubelets leave allocatable.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeSpec, StackConfig } from "../config";
+import type { StackConfig } from "../config";
 import { reservations } from "../k8s/bootstrap/reserved";
 import { catalogEntry, CatalogEntry } from "../k8s/platform/catalog";
 import { checkPlatformCapacity, formatRequestsTable, platformRequests } from "../k8s/platform/capacity";
@@ -17,39 +17,51 @@ export interface PlatformPlan {
   readonly diskGi: number;
 }
 
-export function planPlatform(config: StackConfig): PlatformPlan {
-  const components = config.components.map((name) => catalogEntry(name)!);
-  const nodes = nodeCounts(config.nodes);
-  const requests = platformRequests(components, nodes);
-  checkPlatformCapacity(requests, allocatable(config.nodes));
-  pulumi.log.info(`Platform memory requests:\n${formatRequestsTable(requests)}`);
-  return { components, nodes, diskGi: platformDiskGi(config.nodes) };
+/** A node as capacity sees it, whatever the machine: its memory, and whether it is small (tainted). */
+export interface CapacityNode {
+  readonly role: "server" | "agent" | "etcd";
+  readonly memoryGb: number;
+  readonly small: boolean;
+  readonly ingress: boolean;
+  /** Size of its data disk or volume, in GB, when it has one. */
+  readonly dataGb?: number;
+  readonly diskGb: number;
 }
 
-/** Nodes that take pods (an etcd-only member takes none); micro nodes are the small, tainted ones. */
-export function nodeCounts(all: readonly NodeSpec[]): NodeCounts {
+export function planPlatform(config: StackConfig, machines: readonly CapacityNode[]): PlatformPlan {
+  const components = config.components.map((name) => catalogEntry(name)!);
+  const nodes = nodeCounts(machines);
+  const requests = platformRequests(components, nodes);
+  checkPlatformCapacity(requests, allocatable(machines));
+  pulumi.log.info(`Platform memory requests:\n${formatRequestsTable(requests)}`);
+  return { components, nodes, diskGi: platformDiskGi(machines) };
+}
+
+/** Nodes that take pods (an etcd-only member takes none); small nodes are the tainted ones. */
+export function nodeCounts(all: readonly CapacityNode[]): NodeCounts {
   const nodes = all.filter((n) => n.role !== "etcd");
   return {
     all: nodes.length,
-    general: nodes.filter((n) => !n.micro).length,
+    general: nodes.filter((n) => !n.small).length,
     ingress: nodes.filter((n) => n.ingress).length,
-    small: nodes.filter((n) => n.micro).length,
-    withDataVolume: nodes.filter((n) => n.dataVolumeGb !== undefined).length,
+    small: nodes.filter((n) => n.small).length,
+    withDataVolume: nodes.filter((n) => n.dataGb !== undefined).length,
   };
 }
 
-/** Memory pods may request: the A1 nodes together, and each micro node, after kubelet reservations. */
-function allocatable(nodes: readonly NodeSpec[]) {
-  const general = nodes.filter((n) => !n.micro && n.role !== "etcd");
+/** Memory pods may request: the general nodes together, and each small node, after kubelet reservations. */
+function allocatable(nodes: readonly CapacityNode[]) {
+  const general = nodes.filter((n) => !n.small && n.role !== "etcd");
+  const small = nodes.filter((n) => n.small && n.role !== "etcd");
   return {
     generalMi: general.reduce((sum, n) => sum + reservations(n.memoryGb, n.role).allocatableMiB, 0),
-    smallMiPerNode: reservations(1).allocatableMiB,
+    smallMiPerNode: Math.min(reservations(1).allocatableMiB, ...small.map((n) => reservations(n.memoryGb).allocatableMiB)),
   };
 }
 
-/** The smallest data volume, or the boot volume less 30 GB for the OS and images. */
-function platformDiskGi(nodes: readonly NodeSpec[]): number {
-  const data = nodes.flatMap((n) => (n.dataVolumeGb !== undefined ? [n.dataVolumeGb] : []));
+/** The smallest data disk, or the smallest system disk of a general node less 30 GB for the OS and images. */
+function platformDiskGi(nodes: readonly CapacityNode[]): number {
+  const data = nodes.flatMap((n) => (n.dataGb !== undefined ? [n.dataGb] : []));
   if (data.length > 0) return Math.min(...data);
-  return Math.max(10, Math.min(...nodes.filter((n) => !n.micro).map((n) => n.bootVolumeGb)) - 30);
+  return Math.max(10, Math.min(...nodes.filter((n) => !n.small).map((n) => n.diskGb)) - 30);
 }

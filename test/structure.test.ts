@@ -2,9 +2,11 @@
  * The house rules of the code's layout, measured from the sources: no import cycle, each layer
  * imports only the layers below it, a thin entry, and no file or function too long to read.
  *
- *   index.ts ─► stack/ ─► config/ ─► infra/ (Oracle Cloud)   k8s/ (Kubernetes on plain hosts)
+ *   index.ts ─► stack/ ─► config/ ─► infra/ (Oracle Cloud) | hosts/ (existing machines) ─► node-prep/
+ *                                    k8s/ (Kubernetes on plain hosts)
  *
- * infra/ and k8s/ never import each other, nor anything above them.
+ * infra/ and k8s/ never import each other, nor anything above them; hosts/ may use k8s/'s port
+ * table (the firewall opens exactly it), never infra/.
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -13,7 +15,7 @@ import * as ts from "typescript";
 import { ROOT } from "../scripts/mock-program";
 
 /** Program sources: everything the program, its tools and its policy pack are built from (not tests). */
-const SOURCE_DIRS = ["config", "infra", "k8s", "stack", "scripts", "policy", "hosts"];
+const SOURCE_DIRS = ["config", "infra", "k8s", "stack", "scripts", "policy", "hosts", "node-prep"];
 const SOURCE_FILES = ["index.ts", "outputs.ts", "table.ts"];
 
 function walk(dir: string): string[] {
@@ -53,13 +55,14 @@ const layer = (file: string) => (file.includes("/") ? file.split("/")[0] : file)
 
 /** Which layers each layer may import (besides itself). */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  "index.ts": ["config", "infra", "k8s", "stack", "outputs.ts"],
-  stack: ["config", "infra", "k8s", "hosts", "outputs.ts", "table.ts"],
+  "index.ts": ["config", "infra", "hosts", "k8s", "node-prep", "stack", "outputs.ts"],
+  stack: ["config", "infra", "hosts", "k8s", "node-prep", "outputs.ts", "table.ts"],
   config: ["infra", "k8s", "hosts"],
-  infra: ["table.ts"],
+  infra: ["node-prep", "table.ts"],
+  hosts: ["k8s", "node-prep", "table.ts"],
   k8s: ["table.ts"],
-  hosts: ["k8s", "table.ts"],
-  scripts: ["config", "infra", "k8s", "stack", "hosts", "outputs.ts", "table.ts"],
+  "node-prep": [],
+  scripts: ["config", "infra", "hosts", "k8s", "node-prep", "stack", "outputs.ts", "table.ts"],
   policy: ["infra", "k8s"],
   "outputs.ts": [],
   "table.ts": [],

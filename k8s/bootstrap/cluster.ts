@@ -14,8 +14,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ClusterFacts, Distribution, EtcdBackup } from "./distributions";
 import type { DrainGate } from "./drain-gate";
+import type { ApiVip } from "./kube-vip";
 import { adminKubeconfig } from "./kubeconfig";
-import { etcdTools, kernelHold, labels, NodeToolsArgs, retirement } from "./node-tools";
+import { etcdTools, kernelHold, labels, NodeToolsArgs, retirement, uninstall } from "./node-tools";
 import { remoteCommand } from "./remote";
 import { encodeSettings, scriptCommand } from "./scripts";
 import { connector } from "./ssh";
@@ -57,6 +58,13 @@ export interface ClusterArgs {
   readonly kernelHold?: boolean;
   /** Machines that wait for their node's drain: the cluster opens it with the drains it makes. */
   readonly drainGate?: DrainGate;
+  /** A virtual IP for the API that kube-vip holds on the servers (machines with no load balancer). */
+  readonly apiVip?: ApiVip;
+  /**
+   * Remove the distribution from every host when the stack is destroyed, the first server
+   * included: existing machines outlive the stack (cloud instances are deleted instead).
+   */
+  readonly uninstallFirstServer?: boolean;
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -88,6 +96,7 @@ export class Cluster extends pulumi.ComponentResource {
         cluster: this.facts(name, args),
         internalApiReady: args.internalApi?.ready,
         rolling: args.rolling ?? false,
+        kubeVip: args.apiVip,
       });
       const tools: NodeToolsArgs = {
         parent: this,
@@ -101,6 +110,7 @@ export class Cluster extends pulumi.ComponentResource {
       for (const t of turns.all) kernelHold(tools, t);
       const labelled = turns.all.map((t) => labels(tools, t));
       for (const t of turns.all.filter((x) => x.host !== turns.first)) retirement(tools, t);
+      if (args.uninstallFirstServer) uninstall(tools, turns.all[0]);
       this.allNodesReady = remoteCommand(
         `${name}-ready`,
         {

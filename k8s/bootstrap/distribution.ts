@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import type { Taint } from "../labels";
 import type { PortRule } from "../ports";
-import { reservations, UPSTREAM_RESOLV_CONF } from "./reserved";
+import { reservations } from "./reserved";
 import type { NodeRole } from "./types";
 
 export const DISTRIBUTION_NAMES = ["k3s", "kubeadm", "rke2"] as const;
@@ -24,6 +24,8 @@ export interface NodeFacts {
   readonly addresses: readonly string[];
   readonly memoryGb: number;
   readonly taints: readonly Taint[];
+  /** The resolv.conf with the host's real upstream resolvers, which the kubelet hands pods. */
+  readonly resolvConf: string;
 }
 
 /** What a distribution needs to know of the cluster. */
@@ -89,6 +91,8 @@ export interface Distribution {
   readonly kubectl: string;
   /** The admin kubeconfig on the first server. */
   readonly kubeconfigPath: string;
+  /** Where the kubelet reads static pod manifests (kube-vip goes there). */
+  readonly staticPodDir: string;
   /** k3s and RKE2 join with a shared cluster token; kubeadm with short-lived join material. */
   readonly joinsWith: "token" | "material";
   /**
@@ -112,7 +116,7 @@ export const kubeletFlags = (node: NodeFacts) => {
     `system-reserved=${r.systemReserved}`,
     `kube-reserved=${r.kubeReserved}`,
     `eviction-hard=${r.evictionHard}`,
-    `resolv-conf=${UPSTREAM_RESOLV_CONF}`,
+    `resolv-conf=${node.resolvConf}`,
   ];
 };
 

@@ -1,7 +1,7 @@
 /** kubeadm: upstream Kubernetes, joined with short-lived join material, flannel as the CNI. */
 import { API_PORT, COMMON_PORTS } from "../ports";
 import { apiSans, Distribution, NodeFacts, yaml } from "./distribution";
-import { reservations, UPSTREAM_RESOLV_CONF } from "./reserved";
+import { reservations } from "./reserved";
 import { scriptCommand } from "./scripts";
 
 /** Flannel, the CNI the program installs on kubeadm clusters (VXLAN on UDP 8472, as k8s/ports.ts opens). */
@@ -37,6 +37,7 @@ export const KUBEADM: Distribution = {
   serviceCidr: "10.96.0.0/12",
   kubectl: "kubectl --kubeconfig /etc/kubernetes/admin.conf",
   kubeconfigPath: "/etc/kubernetes/admin.conf",
+  staticPodDir: "/etc/kubernetes/manifests",
   joinsWith: "material",
   etcdSnapshotsBy: "tool",
   installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
@@ -76,7 +77,7 @@ export const KUBEADM: Distribution = {
         apiVersion: "kubelet.config.k8s.io/v1beta1",
         kind: "KubeletConfiguration",
         cgroupDriver: "systemd",
-        resolvConf: UPSTREAM_RESOLV_CONF,
+        resolvConf: node.resolvConf,
         protectKernelDefaults: true,
       };
       return {

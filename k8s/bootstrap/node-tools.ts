@@ -102,16 +102,7 @@ export function labels(a: NodeToolsArgs, t: Turn): command.remote.Command {
  */
 export function retirement(a: NodeToolsArgs, t: Turn): void {
   const dist = a.distribution;
-  const uninstall = remoteCommand(
-    `${t.host.name}-uninstall`,
-    {
-      connection: a.connect(t.host),
-      create: "true",
-      delete: scriptCommand("uninstall", dist.name),
-      triggers: [t.host.machineId],
-    },
-    { parent: a.parent, dependsOn: [t.install], ignoreChanges: ["connection", "delete"] },
-  );
+  const removed = uninstall(a, t);
   remoteCommand(
     `${t.host.name}-retire`,
     {
@@ -122,7 +113,21 @@ export function retirement(a: NodeToolsArgs, t: Turn): void {
         .apply((ip) => scriptCommand("remove-node", t.host.name, ip, t.host.role, dist.name, ...dist.kubectl.split(" "))),
       triggers: [t.host.machineId],
     },
-    { parent: a.parent, dependsOn: [uninstall], ignoreChanges: ["connection", "delete"] },
+    { parent: a.parent, dependsOn: [removed], ignoreChanges: ["connection", "delete"] },
+  );
+}
+
+/** The distribution removed from the host when the node leaves the stack (the machine stays). */
+export function uninstall(a: NodeToolsArgs, t: Turn): command.remote.Command {
+  return remoteCommand(
+    `${t.host.name}-uninstall`,
+    {
+      connection: a.connect(t.host),
+      create: "true",
+      delete: scriptCommand("uninstall", a.distribution.name),
+      triggers: [t.host.machineId],
+    },
+    { parent: a.parent, dependsOn: [t.install], ignoreChanges: ["connection", "delete"] },
   );
 }
 

@@ -56,6 +56,7 @@ function rancher(options: {
     serviceCidr: "10.43.0.0/16",
     kubectl: options.kubectl,
     kubeconfigPath: options.kubeconfigPath,
+    staticPodDir: `/var/lib/rancher/${options.name}/agent/pod-manifests`,
     joinsWith: "token",
     etcdSnapshotsBy: "config",
     installCommand: (node) => scriptCommand("rancher", options.name, node.role),

@@ -44,5 +44,5 @@ export function reservations(memoryGb: number, role: "server" | "agent" | "etcd"
   };
 }
 
-/** Ubuntu's resolver stub (127.0.0.53) loops inside pods; the kubelet hands them the real upstream (the VCN resolver). */
+/** Ubuntu's resolver stub (127.0.0.53) loops inside pods; the kubelet hands them the real upstream (the VCN resolver on Oracle Cloud). */
 export const UPSTREAM_RESOLV_CONF = "/run/systemd/resolve/resolv.conf";

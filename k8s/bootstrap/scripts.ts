@@ -40,6 +40,11 @@ export function scriptCommand(name: ScriptName, ...args: string[]): string {
   return ["sudo", "bash", "-c", shellQuote(scriptText(name)), name, ...args.map(shellQuote)].join(" ");
 }
 
+/** The same for a script of another layer (its text given): lib.sh in front, run with sudo. */
+export function libScriptCommand(name: string, body: string, ...args: string[]): string {
+  return ["sudo", "bash", "-c", shellQuote(`${read("lib")}\n${body}`), name, ...args.map(shellQuote)].join(" ");
+}
+
 /** Settings for stdin: one KEY=<base64 of value> line each, so any value passes unharmed. */
 export function encodeSettings(settings: Readonly<Record<string, string>>): string {
   return Object.entries(settings)

@@ -16,7 +16,7 @@ export function connector(ssh: SshAccess, hosts: readonly Host[]): Connect {
   const pinned = (hostKey?: pulumi.Input<string>) => (hostKey ? { hostKey } : {});
   return (h) => ({
     host: h.address,
-    user: ssh.user,
+    user: h.user ?? ssh.user,
     ...key,
     ...DIAL,
     ...pinned(h.hostKey),

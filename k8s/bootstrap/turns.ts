@@ -7,7 +7,9 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./distributions";
+import { ApiVip, kubeVipManifest } from "./kube-vip";
 import { remoteCommand } from "./remote";
+import { UPSTREAM_RESOLV_CONF } from "./reserved";
 import { decodeSettings, encodeSettings, scriptCommand } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Host } from "./types";
@@ -32,6 +34,8 @@ export interface TurnsArgs {
   readonly internalApiReady?: pulumi.Input<pulumi.Resource>;
   /** Agents, too, take their turns one at a time (a rollout). */
   readonly rolling: boolean;
+  /** A virtual IP for the API, held by kube-vip on the servers (machines with no load balancer). */
+  readonly kubeVip?: ApiVip;
 }
 
 export class Turns {
@@ -41,6 +45,8 @@ export class Turns {
   /** Each node's drain but the first server's (its drain runs over its own connection). */
   readonly drains = new Map<string, command.remote.Command>();
   private readonly waits: ReadonlyMap<Host, command.remote.Command>;
+  /** The first server's kube-vip: once it holds the VIP, agents can reach the API there. */
+  private vipUp?: command.remote.Command;
 
   constructor(private readonly a: TurnsArgs) {
     const servers = a.hosts.filter((h) => h.role === "server");
@@ -79,6 +85,7 @@ export class Turns {
       addresses: [...new Set([ip, address])],
       memoryGb: h.memoryGb,
       taints: h.taints,
+      resolvConf: h.resolvConf ?? UPSTREAM_RESOLV_CONF,
     }));
   }
 
@@ -128,14 +135,11 @@ export class Turns {
       {
         parent,
         // An agent of a cluster with an internal API reaches the control plane through it.
-        dependsOn: [
-          this.waits.get(h)!,
-          drain,
-          ...(h.role === "agent" && this.a.internalApiReady ? [this.a.internalApiReady] : []),
-        ],
+        dependsOn: [this.waits.get(h)!, drain, ...(h.role === "agent" ? this.apiReady() : [])],
       },
     );
     this.revoke(h, install, material);
+    const vip = h.role === "server" ? this.kubeVip(h, install) : undefined;
     const uncordon = remoteCommand(
       `${h.name}-uncordon`,
       {
@@ -144,9 +148,34 @@ export class Turns {
         stdin: this.rolloutSettings(h),
         triggers: [h.machineId],
       },
-      { parent, dependsOn: [install] },
+      { parent, dependsOn: [install, ...(vip ? [vip] : [])] },
     );
     return { host: h, install, uncordon };
+  }
+
+  /** What an agent's install waits for: the internal API answering (a load balancer, or the VIP held). */
+  private apiReady(): pulumi.Input<pulumi.Resource>[] {
+    if (this.a.internalApiReady) return [this.a.internalApiReady];
+    return this.a.kubeVip && this.vipUp ? [this.vipUp] : [];
+  }
+
+  /** kube-vip's static pod on a server, once its API (and the kubeconfig kube-vip elects with) is up. */
+  private kubeVip(h: Host, install: pulumi.Resource): command.remote.Command | undefined {
+    const { kubeVip, distribution: dist } = this.a;
+    if (!kubeVip) return undefined;
+    const placed = remoteCommand(
+      `${h.name}-kube-vip`,
+      {
+        connection: this.a.connect(h),
+        create: `sudo install -D -m 0600 /dev/stdin ${dist.staticPodDir}/kube-vip.yaml`,
+        delete: `sudo rm -f ${dist.staticPodDir}/kube-vip.yaml`,
+        stdin: kubeVipManifest(kubeVip, dist.kubeconfigPath, dist.apiPort),
+        triggers: [h.machineId],
+      },
+      { parent: this.a.parent, dependsOn: [install] },
+    );
+    this.vipUp ??= placed;
+    return placed;
   }
 
   /** kubeadm: a fresh token (15 minutes) and certificate key, made on the first server just before the join. */

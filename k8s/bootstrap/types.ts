@@ -29,6 +29,10 @@ export interface Host {
   readonly viaBastion: boolean;
   /** The host's SSH public host key ("ssh-ed25519 AAAA..."): every connection to it checks it. */
   readonly hostKey?: pulumi.Input<string>;
+  /** Its own SSH user, when not the access's. */
+  readonly user?: string;
+  /** The resolv.conf with real upstream resolvers for the kubelet (default: systemd-resolved's upstream list). */
+  readonly resolvConf?: string;
 }
 
 export interface SshAccess {

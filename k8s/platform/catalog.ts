@@ -27,6 +27,7 @@ import { GHA_RUNNER_SCALE_SET_CONTROLLER } from "./components/gha-runner-scale-s
 import { GHA_RUNNER_SCALE_SET } from "./components/gha-runner-scale-set";
 import { KURED } from "./components/kured";
 import { MACKEREL_CONTAINER_AGENT } from "./components/mackerel-container-agent";
+import { METALLB } from "./components/metallb";
 import { ROOK_CEPH } from "./components/rook-ceph";
 
 export type { CatalogEntry, Choice, HelmSource, HostPort, Layer } from "./component";
@@ -57,6 +58,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   KURED,
   MACKEREL_CONTAINER_AGENT,
   ROOK_CEPH,
+  METALLB,
 ];
 
 export function catalogEntry(name: string): CatalogEntry | undefined {

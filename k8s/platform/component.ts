@@ -5,6 +5,7 @@
  * exist for, its workloads with their requests and limits, and the values it is installed with.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
 import type { Placement, PlatformContext } from "./context";
 import type { Workload, Workloads } from "./resources";
 
@@ -40,6 +41,14 @@ export interface CatalogEntry {
   readonly values: (ctx: PlatformContext, w: Workloads, place: Placement) => Record<string, unknown>;
   /** Dotted value paths the stack must set through componentValues before enabling it. */
   readonly requiredValues?: readonly string[];
+  /**
+   * The program's own settings of the component, given under componentValues.<name> beside its
+   * Helm values: validated by this schema before anything is registered, never passed to Helm,
+   * and handed to `objectsAfter`.
+   */
+  readonly settings?: z.ZodObject;
+  /** Objects created once the chart is installed (its CRDs exist then), from the component's settings. */
+  readonly objectsAfter?: (args: ObjectsArgs & { readonly settings: Record<string, unknown> }) => void;
   /** What the cluster gains from it that other components refer to by name. */
   readonly provides?: Provides;
   /**

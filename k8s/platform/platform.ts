@@ -35,9 +35,19 @@ export function placementOf(entry: CatalogEntry): Placement {
   return { tolerations: entry.onSmallNodes ? [SMALL_NODE_TOLERATION] : [] };
 }
 
+/** The stack's componentValues of an entry, split into its Helm values and the program's own settings. */
+export function splitOverrides(entry: CatalogEntry, overrides: PlatformArgs["overrides"]) {
+  const all = overrides[entry.name] ?? {};
+  const own = new Set(Object.keys(entry.settings?.shape ?? {}));
+  return {
+    helm: Object.fromEntries(Object.entries(all).filter(([k]) => !own.has(k))),
+    settings: Object.fromEntries(Object.entries(all).filter(([k]) => own.has(k))),
+  };
+}
+
 /** The values a component is installed with: the catalog's defaults under the stack's overrides. */
 export function componentValues(entry: CatalogEntry, ctx: PlatformContext, overrides: PlatformArgs["overrides"]) {
-  return mergeValues(entry.values(ctx, entry.workloads, placementOf(entry)), overrides[entry.name] ?? {});
+  return mergeValues(entry.values(ctx, entry.workloads, placementOf(entry)), splitOverrides(entry, overrides).helm);
 }
 
 export class Platform extends pulumi.ComponentResource {
@@ -98,6 +108,10 @@ export class Platform extends pulumi.ComponentResource {
           opts,
         );
         installed.set(entry.name, release);
+        if (entry.objectsAfter) {
+          const settings = entry.settings!.parse(splitOverrides(entry, args.overrides).settings) as Record<string, unknown>;
+          entry.objectsAfter({ entry, ctx, settings, opts: { parent: this, provider: args.provider, dependsOn: [release] } });
+        }
       } else if (entry.objects) {
         installed.set(entry.name, entry.objects({ entry, ctx, opts }));
       }

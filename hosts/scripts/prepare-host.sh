@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Prepares an existing machine (a VPS, another cloud's VM, an on-premises server) for
+# Kubernetes over SSH: what cloud-init does on Oracle Cloud, minus everything Oracle-specific.
+# Idempotent: a second run changes nothing. lib.sh is put in front of it; settings on stdin:
+#
+#   MODULES, SYSCTLS        the contents of the modules-load.d and sysctl.d files
+#   DATA_VOLUME_SCRIPT      data-volume.sh (formats a data disk once, mounts it by UUID)
+#   DATA_DISK               optional block device; DATA_DISK_RAW=yes leaves it unformatted (Rook-Ceph)
+#   DATA_MOUNT_POINT        where a formatted data disk is mounted
+#   RESOLV_CONF             the resolv.conf written for the kubelet: real upstream resolvers
+#   UPSTREAM_DNS            optional resolvers (space-separated) when the host has none but a local stub
+#   PACKAGES                optional packages the storage needs (open-iscsi for Longhorn, lvm2 for Ceph)
+#   READY_MARKER            written last: the bootstrap waits for it
+#
+# OCI_K8S_ROOT prefixes every path it reads and writes (tests point it at a temporary root).
+set -euo pipefail
+
+read_settings
+require_settings MODULES SYSCTLS DATA_VOLUME_SCRIPT DATA_MOUNT_POINT RESOLV_CONF READY_MARKER
+root="${OCI_K8S_ROOT:-}"
+
+# Ubuntu 22.04 and 24.04 and Debian 12: what the distributions' installers and this script know.
+check_os() {
+  local id version
+  # shellcheck source=/dev/null
+  id="$(. "$root/etc/os-release" && echo "${ID:-}")"
+  # shellcheck source=/dev/null
+  version="$(. "$root/etc/os-release" && echo "${VERSION_ID:-}")"
+  case "$id $version" in
+    "ubuntu 22.04" | "ubuntu 24.04" | "debian 12") log "$id $version" ;;
+    *) die "this host runs '$id $version'; supported: ubuntu 22.04, ubuntu 24.04, debian 12" "use one of those releases, or prepare the host by hand" ;;
+  esac
+}
+
+kernel() {
+  if write_file "$root/etc/modules-load.d/oci-k8s.conf" 0644 "${MODULES%$'\n'}"; then log "kernel modules set"; fi
+  local module
+  while read -r module; do [[ -n "$module" ]] && modprobe "$module"; done <<<"$MODULES"
+  if write_file "$root/etc/sysctl.d/90-oci-k8s.conf" 0644 "${SYSCTLS%$'\n'}"; then log "kernel settings set"; fi
+  sysctl --system >/dev/null
+}
+
+# Kubernetes wants no swap: off now, and commented out of fstab for good.
+no_swap() {
+  swapoff -a
+  sed -ri '/^[^#].*\sswap\s/s/^/# disabled by oci-k8s: /' "$root/etc/fstab"
+}
+
+# A running time sync is kept (timesyncd, chrony); with none, chrony is installed.
+time_sync() {
+  if systemctl is-active --quiet chrony.service || systemctl is-active --quiet systemd-timesyncd.service; then return 0; fi
+  log "no time sync running; installing chrony"
+  with_apt_lock apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive with_apt_lock apt-get install -y -qq chrony
+  systemctl enable --now chrony.service
+}
+
+# The nameservers of a resolv.conf that are not on loopback (a local stub loops inside pods).
+upstream_of() {
+  [[ -f "$1" ]] || return 0
+  awk '$1 == "nameserver" && $2 !~ /^127\./ && $2 != "::1" { print $2 }' "$1"
+}
+
+# The kubelet hands pods the host's real resolvers, never the 127.0.0.53 stub (story: a VPS whose
+# pods resolved nothing): systemd-resolved's upstream list, the host's own, or UPSTREAM_DNS.
+dns() {
+  local servers source
+  for source in "$root/run/systemd/resolve/resolv.conf" "$root/etc/resolv.conf"; do
+    servers="$(upstream_of "$source")"
+    [[ -n "$servers" ]] && break
+  done
+  if [[ -z "$servers" ]]; then
+    servers="$(tr ' ' '\n' <<<"${UPSTREAM_DNS:-}" | sed '/^$/d')"
+    source="UPSTREAM_DNS"
+  fi
+  [[ -n "$servers" ]] || die "this host has no upstream DNS resolver (only a local stub)" "set upstreamDns in the stack to resolvers the host can reach, e.g. [1.1.1.1, 9.9.9.9]"
+  if write_file "$root$RESOLV_CONF" 0644 "$(awk '{ print "nameserver " $0 }' <<<"$servers")"; then log "kubelet resolvers from $source"; fi
+}
+
+# A raw disk for Ceph: it must exist, be a block device, and hold no filesystem or partition.
+raw_disk() {
+  [[ -b "$root$DATA_DISK" ]] || die "$DATA_DISK is not a block device on this host" "name the data disk by a path that exists (lsblk; /dev/disk/by-id/...)"
+  if blkid -p "$root$DATA_DISK" >/dev/null 2>&1; then
+    die "$DATA_DISK holds a filesystem or partition table; Rook-Ceph takes only an empty disk" "wipe it yourself if its data is not needed (wipefs -a $DATA_DISK), then run pulumi up again"
+  fi
+  if [[ -n "$(lsblk -no MOUNTPOINT "$root$DATA_DISK" | tr -d '[:space:]')" ]]; then die "$DATA_DISK is mounted" "unmount it and remove it from /etc/fstab"; fi
+  log "$DATA_DISK left raw for Rook-Ceph"
+}
+
+# What the chosen storage needs on every host, installed once.
+packages() {
+  local -a missing=()
+  local pkg
+  for pkg in ${PACKAGES:-}; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]} > 0)) || return 0
+  log "installing ${missing[*]}"
+  with_apt_lock apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive with_apt_lock apt-get install -y -qq "${missing[@]}"
+}
+
+data_disk() {
+  [[ -n "${DATA_DISK:-}" ]] || return 0
+  if [[ "${DATA_DISK_RAW:-no}" == yes ]]; then
+    raw_disk
+  else
+    OCI_K8S_DATA_DEVICE="$root$DATA_DISK" OCI_K8S_FSTAB="$root/etc/fstab" bash -c "$DATA_VOLUME_SCRIPT" data-volume "$root$DATA_MOUNT_POINT"
+  fi
+}
+
+check_os
+kernel
+no_swap
+time_sync
+packages
+dns
+data_disk
+mkdir -p "$(dirname "$root$READY_MARKER")"
+date -u +%Y-%m-%dT%H:%M:%SZ >"$root$READY_MARKER"
+log "host prepared; wrote $READY_MARKER"
