@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ALLOWANCE, RESOURCE_KEYS } from "../infra/allowance";
-import { CONFIG_KEYS, ConfigKey, defaultOf, NODE_FIELD_DOCS, SECTIONS } from "../config";
+import { CONFIG_KEYS, ConfigKey, defaultOf, HOST_FIELD_DOCS, NODE_FIELD_DOCS, SECTIONS } from "../config";
 import { CATALOG, DEFAULT_CHOICES } from "../k8s/platform/catalog";
 import { platformRequests } from "../k8s/platform/capacity";
 
@@ -47,7 +47,15 @@ export function configReference(): string {
       const type =
         spec.type === "array" && "items" in spec ? `${spec.items}[]` : spec.type === "object" ? "list of objects" : spec.type;
       const shown =
-        def === undefined ? "**required**" : key === "nodes" ? "one A1 server, see below" : `\`${JSON.stringify(def)}\``;
+        key === "nodes"
+          ? "one A1 server, see below"
+          : key === "hosts"
+            ? "none (build on Oracle Cloud)"
+            : key === "compartmentId"
+              ? "**required** on Oracle Cloud"
+              : def === undefined
+                ? "**required**"
+                : `\`${JSON.stringify(def)}\``;
       return `| \`oci-k8s:${key}\` | ${type} | ${shown} | ${cell(spec.description)} |`;
     });
     return [`### ${title}`, "", "| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
@@ -74,10 +82,13 @@ export function allowanceTable(): string {
   );
 }
 
-export function nodeFields(): string {
-  const rows = Object.entries(NODE_FIELD_DOCS).map(([field, doc]) => `| \`${field}\` | ${cell(doc)} |`);
+function fieldTable(docs: Readonly<Record<string, string>>): string {
+  const rows = Object.entries(docs).map(([field, doc]) => `| \`${field}\` | ${cell(doc)} |`);
   return ["| field | meaning |", "| --- | --- |", ...rows].join("\n");
 }
+
+export const nodeFields = () => fieldTable(NODE_FIELD_DOCS);
+export const hostFields = () => fieldTable(HOST_FIELD_DOCS);
 
 /** The catalog as a table; memory requests counted for the dev stack's three nodes (one A1, two micro). */
 export function componentTable(): string {
@@ -120,6 +131,7 @@ export const GENERATED: Readonly<Record<string, readonly (readonly [string, () =
   "docs/configuration.md": [
     ["config-reference", configReference],
     ["node-fields", nodeFields],
+    ["host-fields", hostFields],
   ],
   "docs/costs.md": [["allowance", allowanceTable]],
   "docs/platform.md": [["components", componentTable]],

@@ -202,9 +202,9 @@ describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
 
 describe("bootstrap scripts: wait-host.sh", () => {
   const marker = "/var/lib/oci-k8s/host-ready";
-  function setup(status: number, withMarker: boolean) {
+  function setup(status: number | "absent", withMarker: boolean) {
     const s = sandbox();
-    fakeBin(s.bin, "cloud-init", `exit ${status}`);
+    if (status !== "absent") fakeBin(s.bin, "cloud-init", `exit ${status}`);
     if (withMarker) {
       fs.mkdirSync(path.join(s.root, path.dirname(marker)), { recursive: true });
       fs.writeFileSync(path.join(s.root, marker), "2026-11-22T04:00:00Z\n");
@@ -222,6 +222,11 @@ describe("bootstrap scripts: wait-host.sh", () => {
     const r = setup(1, true);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /cloud-init failed \(status 1\).*\n.*cloud-init-output\.log/);
+  });
+
+  it("on an existing machine without cloud-init, the marker alone decides", () => {
+    assert.equal(setup("absent", true).status, 0);
+    assert.equal(setup("absent", false).status, 1);
   });
 
   it("fails when host preparation left no marker", () => {

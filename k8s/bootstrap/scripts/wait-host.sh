@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Waits until the host's preparation (cloud-init) has finished and left its ready marker.
+# Waits until the host's preparation has finished and left its ready marker: cloud-init's run on
+# a cloud instance; on an existing machine without cloud-init, the preparation over SSH, which
+# the bootstrap already waited for.
 # Usage: wait-host.sh MARKER
 set -euo pipefail
 
@@ -7,7 +9,9 @@ marker="${OCI_K8S_ROOT:-}${1:?usage: wait-host.sh MARKER}"
 timeout_s="${OCI_K8S_HOST_TIMEOUT:-1200}"
 
 status=0
-timeout "$timeout_s" cloud-init status --wait >/dev/null || status=$?
+if command -v cloud-init >/dev/null; then
+  timeout "$timeout_s" cloud-init status --wait >/dev/null || status=$?
+fi
 case "$status" in
   0 | 2) ;; # 2: done with recoverable errors; the marker below decides
   124) die "cloud-init did not finish within ${timeout_s}s" "look at /var/log/cloud-init-output.log on the node" ;;

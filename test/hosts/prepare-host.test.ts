@@ -1,0 +1,163 @@
+/**
+ * prepare-host.sh, the host preparation of existing machines, run by real bash with exactly the
+ * settings the program sends, against fake system binaries in a temporary root.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { encodeSettings } from "../../k8s/bootstrap/scripts";
+import { DATA_MOUNT_POINT, dataVolumeScript, HOST_READY_MARKER, modulesFile, sysctlFile } from "../../node-prep";
+import { ROOT } from "../../scripts/mock-program";
+import { HOST_RESOLV_CONF } from "../../hosts";
+import { calls, fakeBin, requireRoot, requireTool, run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
+
+const LIB = fs.readFileSync(path.join(ROOT, "k8s", "bootstrap", "scripts", "lib.sh"), "utf8");
+const SCRIPT = fs.readFileSync(path.join(ROOT, "hosts", "scripts", "prepare-host.sh"), "utf8");
+
+interface Machine {
+  readonly os?: string;
+  readonly resolved?: string;
+  readonly resolvConf?: string;
+  readonly timeSync?: boolean;
+  readonly installed?: string[];
+  /** blkid -p: 0 when the disk holds a filesystem. */
+  readonly diskHasFs?: boolean;
+}
+
+function machine(m: Machine = {}) {
+  const root = tempDir("prepare-host");
+  const bin = path.join(root, "fake-bin");
+  fs.mkdirSync(bin);
+  const write = (file: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  };
+  write("etc/os-release", m.os ?? 'ID=ubuntu\nVERSION_ID="24.04"\n');
+  write("etc/fstab", "UUID=abc / ext4 defaults 0 1\n/swap.img none swap sw 0 0\n");
+  if (m.resolved !== undefined) write("run/systemd/resolve/resolv.conf", m.resolved);
+  write("etc/resolv.conf", m.resolvConf ?? "nameserver 127.0.0.53\noptions edns0\n");
+  for (const name of ["modprobe", "sysctl", "swapoff", "apt-get", "lsblk"]) fakeBin(bin, name);
+  fakeBin(bin, "systemctl", m.timeSync === false ? '[[ "$1" == is-active ]] && exit 3\nexit 0' : "exit 0");
+  fakeBin(bin, "dpkg", `case " ${(m.installed ?? []).join(" ")} " in *" $2 "*) exit 0 ;; esac\nexit 1`);
+  fakeBin(bin, "blkid", m.diskHasFs ? "exit 0" : "exit 2");
+  const env = { PATH: `${bin}:${systemTools(SCRIPT_TOOLS)}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0" };
+  return { root, bin, env, read: (file: string) => fs.readFileSync(path.join(root, file), "utf8") };
+}
+
+/** The settings hosts/index.ts sends, with the test's own additions. */
+const settings = (extra: Record<string, string> = {}) =>
+  encodeSettings({
+    MODULES: modulesFile(),
+    SYSCTLS: sysctlFile(),
+    DATA_VOLUME_SCRIPT: dataVolumeScript(),
+    DATA_MOUNT_POINT,
+    RESOLV_CONF: HOST_RESOLV_CONF,
+    READY_MARKER: HOST_READY_MARKER,
+    ...extra,
+  });
+
+const prepare = (t: ReturnType<typeof machine>, input = settings()) =>
+  run("bash", ["-c", `${LIB}\n${SCRIPT}`, "prepare-host"], { env: t.env, input });
+
+describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
+  it("prepares an Ubuntu host: modules, sysctls, swap off, the resolved upstream for the kubelet, the marker last", () => {
+    const t = machine({ resolved: "nameserver 10.0.0.2\nnameserver 10.0.0.3\n" });
+    const r = prepare(t);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(t.read("etc/modules-load.d/oci-k8s.conf"), modulesFile());
+    assert.equal(t.read("etc/sysctl.d/90-oci-k8s.conf"), sysctlFile());
+    assert.equal(t.read(HOST_RESOLV_CONF.slice(1)), "nameserver 10.0.0.2\nnameserver 10.0.0.3\n");
+    assert.match(t.read("etc/fstab"), /^# disabled by oci-k8s: \/swap.img none swap sw 0 0$/m);
+    assert.ok(fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    const log = calls(t.bin);
+    for (const c of ["modprobe overlay", "modprobe br_netfilter", "sysctl --system", "swapoff -a"]) assert.ok(log.includes(c), c);
+    assert.ok(!log.some((c) => c.startsWith("apt-get")), "a host with time sync installs nothing");
+  });
+
+  it("changes nothing on a second run", () => {
+    const t = machine({ resolved: "nameserver 10.0.0.2\n" });
+    assert.equal(prepare(t).status, 0);
+    const fstab = t.read("etc/fstab");
+    const again = prepare(t);
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /kernel modules set|kernel settings set|kubelet resolvers from/);
+    assert.equal(t.read("etc/fstab"), fstab, "the swap line was commented twice");
+  });
+
+  it("refuses an operating system it does not know, and writes no marker", () => {
+    const t = machine({ os: 'ID=centos\nVERSION_ID="9"\n' });
+    const r = prepare(t);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /runs 'centos 9'; supported: ubuntu 22.04, ubuntu 24.04, debian 12/);
+    assert.ok(!fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+  });
+
+  it("accepts Debian 12 and takes a host's own non-loopback resolvers", () => {
+    const t = machine({ os: 'ID=debian\nVERSION_ID="12"\n', resolvConf: "nameserver 192.0.2.53\n" });
+    const r = prepare(t);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(t.read(HOST_RESOLV_CONF.slice(1)), "nameserver 192.0.2.53\n");
+  });
+
+  it("refuses a host with only the 127.0.0.53 stub unless upstreamDns names resolvers (the broken-DNS VPS)", () => {
+    const stub = machine();
+    const r = prepare(stub);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no upstream DNS resolver.*\n.*set upstreamDns/);
+    const fixed = machine();
+    const ok = prepare(fixed, settings({ UPSTREAM_DNS: "1.1.1.1 9.9.9.9" }));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(fixed.read(HOST_RESOLV_CONF.slice(1)), "nameserver 1.1.1.1\nnameserver 9.9.9.9\n");
+  });
+
+  it("installs chrony only where no time sync runs, and the storage's packages only where missing", () => {
+    const t = machine({ resolved: "nameserver 10.0.0.2\n", timeSync: false, installed: ["nfs-common"] });
+    const r = prepare(t, settings({ PACKAGES: "open-iscsi nfs-common" }));
+    assert.equal(r.status, 0, r.stderr);
+    const installs = calls(t.bin).filter((c) => c.includes("install"));
+    assert.ok(
+      installs.some((c) => /apt-get .*install -y -qq chrony$/.test(c)),
+      installs.join("\n"),
+    );
+    assert.ok(
+      installs.some((c) => /apt-get .*install -y -qq open-iscsi$/.test(c)),
+      installs.join("\n"),
+    );
+    assert.ok(!installs.some((c) => c.includes("nfs-common")));
+  });
+
+  describe("a raw disk for Rook-Ceph", () => {
+    before(function () {
+      requireRoot(this, "a block device node (mknod) stands in for the disk");
+      requireTool(this, "mknod");
+    });
+    const withDisk = (m: Machine) => {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n", ...m });
+      fs.mkdirSync(path.join(t.root, "dev"), { recursive: true });
+      run("mknod", [path.join(t.root, "dev", "sdb"), "b", "7", "240"]);
+      return t;
+    };
+
+    it("is left raw when empty", () => {
+      const t = withDisk({});
+      const r = prepare(t, settings({ DATA_DISK: "/dev/sdb", DATA_DISK_RAW: "yes" }));
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /\/dev\/sdb left raw for Rook-Ceph/);
+    });
+
+    it("is refused when it holds a filesystem, and nothing is wiped", () => {
+      const t = withDisk({ diskHasFs: true });
+      const r = prepare(t, settings({ DATA_DISK: "/dev/sdb", DATA_DISK_RAW: "yes" }));
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /holds a filesystem or partition table; Rook-Ceph takes only an empty disk/);
+      assert.ok(!calls(t.bin).some((c) => /wipefs|mkfs/.test(c)));
+    });
+
+    it("is refused when it is no block device", () => {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n" });
+      const r = prepare(t, settings({ DATA_DISK: "/dev/sdz", DATA_DISK_RAW: "yes" }));
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /\/dev\/sdz is not a block device/);
+    });
+  });
+});
