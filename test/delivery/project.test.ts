@@ -3,10 +3,10 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { CONFIG_KEYS } from "../config";
-import { pulumiConfigSection, renderPulumiYaml, GENERATED, renderPage } from "../scripts/docs";
-import { ROOT } from "../scripts/mock-program";
-import { loadLikePulumi } from "./tools";
+import { CONFIG_KEYS } from "../../config";
+import { pulumiConfigSection, renderPulumiYaml, GENERATED, renderPage } from "../../scripts/docs";
+import { ROOT } from "../../scripts/mock-program";
+import { loadLikePulumi } from "../tools";
 
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 

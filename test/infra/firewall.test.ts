@@ -9,8 +9,8 @@ import { strict as assert } from "assert";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "../scripts/mock-program";
-import { must, requireRoot, requireTool, tempDir } from "./tools";
+import { ROOT } from "../../scripts/mock-program";
+import { must, requireRoot, requireTool, tempDir } from "../tools";
 
 /** Oracle's Ubuntu image rules (a copy of shared/reference/oci-ubuntu-rules.v4, kept identical by a test). */
 const FIXTURE = path.join(ROOT, "test", "fixtures", "oci-ubuntu-rules.v4");

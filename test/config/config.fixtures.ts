@@ -1,17 +1,15 @@
-/** Bad configuration stops the program before any resource, with one message naming key, value and what is allowed. */
-import { strict as assert } from "assert";
-import { ConfigError, parseConfig } from "../config";
-import { MINIMAL_CONFIG, runProgram } from "../scripts/mock-program";
+/** Shared by the config tests: fixtures and helpers. */
+import { MINIMAL_CONFIG } from "../../scripts/mock-program";
 
-const server = { name: "server-1", role: "server", ocpus: 1 };
-const micro = (name: string, extra: Record<string, unknown> = {}) => ({
+export const server = { name: "server-1", role: "server", ocpus: 1 };
+export const micro = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   role: "agent",
   shape: "VM.Standard.E2.1.Micro",
   ...extra,
 });
 
-interface BadCase {
+export interface BadCase {
   readonly why: string;
   readonly config: Record<string, unknown>;
   /** The key the message must name. */
@@ -20,8 +18,8 @@ interface BadCase {
   readonly says: RegExp;
 }
 
-const base = MINIMAL_CONFIG;
-const BAD: BadCase[] = [
+export const base = MINIMAL_CONFIG;
+export const BAD: BadCase[] = [
   {
     why: "no compartment",
     config: { ...base, compartmentId: undefined },
@@ -392,102 +390,3 @@ const BAD: BadCase[] = [
     says: /250 GB +200 GB +50 GB/,
   },
 ];
-
-describe("config: bad values stop the program before any resource", () => {
-  it(`covers at least 25 distinct mistakes (has ${BAD.length})`, () => {
-    assert.ok(BAD.length >= 25);
-    assert.equal(new Set(BAD.map((b) => b.why)).size, BAD.length);
-  });
-
-  for (const bad of BAD) {
-    it(`rejects ${bad.why}`, async () => {
-      const config = Object.fromEntries(Object.entries(bad.config).filter(([, v]) => v !== undefined));
-      const r = await runProgram("bad", config);
-      assert.ok(r.error, "the program ran");
-      assert.ok(r.error!.message.includes(bad.key), `message does not name ${bad.key}:\n${r.error!.message}`);
-      assert.match(r.error!.message, bad.says);
-      assert.match(r.error!.message, /nothing was created/);
-      assert.deepEqual(
-        r.resources.map((x) => x.type),
-        [],
-        "resources were registered",
-      );
-    });
-  }
-
-  it("refuses a secret key given in plain text, naming it, and creates nothing", async () => {
-    const r = await runProgram(
-      "plain",
-      { ...base, gitopsRepoUrl: "https://github.com/example/c.git", gitopsRepoCredential: "ghp_plainTextToken" },
-      { plainSecrets: ["gitopsRepoCredential"] },
-    );
-    assert.ok(r.error);
-    assert.match(
-      r.error!.message,
-      /oci-k8s:gitopsRepoCredential: "\[plain text\]" must be encrypted: set it with pulumi config set --secret/,
-    );
-    assert.ok(!r.error!.message.includes("ghp_plainTextToken"), "the refusal prints the secret");
-    assert.deepEqual(r.resources, []);
-    // The same value set with --secret is taken.
-    const ok = await runProgram("secret", {
-      ...base,
-      gitopsRepoUrl: "https://github.com/example/c.git",
-      gitopsRepoCredential: "ghp_x",
-    });
-    assert.equal(ok.error, undefined);
-  });
-
-  it("reports every bad value of a stack in one message", () => {
-    try {
-      parseConfig({ compartmentId: "x", tier: "gold", adminCidrs: ["1.2.3.4/33"] }, "dev");
-      assert.fail("accepted");
-    } catch (e) {
-      assert.ok(e instanceof ConfigError);
-      assert.deepEqual(e.problems.map((p) => p.key).sort(), ["oci-k8s:compartmentId", "oci-k8s:tier"]);
-    }
-  });
-
-  it("fills every default for a minimal stack", () => {
-    const c = parseConfig({ compartmentId: "ocid1.compartment.oc1..aaaa", adminCidrs: ["203.0.113.10/32"] }, "Feature.Branch");
-    assert.equal(c.clusterName, "oci-k8s-feature-branch");
-    assert.equal(c.tier, "always-free");
-    assert.equal(c.distribution, "k3s");
-    assert.deepEqual(c.nodes, [
-      {
-        name: "server-1",
-        role: "server",
-        shape: "VM.Standard.A1.Flex",
-        arch: "arm64",
-        ocpus: 2,
-        memoryGb: 12,
-        bootVolumeGb: 50,
-        dataVolumeGb: 100,
-        availabilityDomain: undefined,
-        imageId: undefined,
-        subnet: "public",
-        ingress: true,
-        micro: false,
-      },
-    ]);
-  });
-
-  it("defaults a flex node's memory to 6 GB per OCPU and a NAT stack's nodes to the private subnet", () => {
-    const c = parseConfig(
-      {
-        compartmentId: "ocid1.compartment.oc1..aaaa",
-        adminCidrs: ["203.0.113.10/32"],
-        tier: "payg",
-        natGateway: true,
-        nodes: [
-          { name: "s", role: "server", ocpus: 3 },
-          { name: "j", role: "agent", shape: "VM.Standard.E2.1.Micro", subnet: "public" },
-        ],
-      },
-      "prd",
-    );
-    assert.equal(c.nodes[0].memoryGb, 18);
-    assert.equal(c.nodes[0].subnet, "private");
-    assert.equal(c.nodes[1].subnet, "public");
-    assert.equal(c.nodes[1].ingress, false);
-  });
-});

@@ -6,9 +6,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { ALERT_RULE_FILES, alertRules, shippedAlertRules } from "../k8s/platform/values/monitoring";
-import { ROOT, runOk, stackConfig } from "../scripts/mock-program";
-import { requireTool, run } from "./tools";
+import { ALERT_RULE_FILES, alertRules, shippedAlertRules } from "../../k8s/platform/values/monitoring";
+import { ROOT, runOk, stackConfig } from "../../scripts/mock-program";
+import { requireTool, run } from "../tools";
 
 const ALERTS = path.join(ROOT, "k8s", "platform", "values", "alerts");
 

@@ -1,8 +1,8 @@
 /** The outputs contract and the budget shared with another stack. */
 import { strict as assert } from "assert";
-import { CONTRACT_VERSION, OUTPUT_NAMES } from "../outputs";
+import { CONTRACT_VERSION, OUTPUT_NAMES } from "../../outputs";
 import * as path from "path";
-import { MINIMAL_CONFIG, ROOT, runOk, runProgram, stackConfig, stackConfigFrom } from "../scripts/mock-program";
+import { MINIMAL_CONFIG, ROOT, runOk, runProgram, stackConfig, stackConfigFrom } from "../../scripts/mock-program";
 
 describe("stack outputs contract", () => {
   it("every stack exports every output of the contract, with the kubeconfig secret", async () => {

@@ -7,8 +7,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { MINIMAL_CONFIG, MOCK_JOIN, ofType, runOk } from "../scripts/mock-program";
-import { fakeBin, run, tempDir } from "./tools";
+import { MINIMAL_CONFIG, MOCK_JOIN, ofType, runOk } from "../../scripts/mock-program";
+import { fakeBin, run, tempDir } from "../tools";
 
 const COMMAND = "command:remote:Command";
 

@@ -1,7 +1,7 @@
 /** Version changes a running cluster can take, checked against the stack's own previous outputs. */
 import { strict as assert } from "assert";
-import { refuseVersionChange } from "../k8s/bootstrap/versions";
-import { runOk, runProgram, stackConfig } from "../scripts/mock-program";
+import { refuseVersionChange } from "../../k8s/bootstrap/versions";
+import { runOk, runProgram, stackConfig } from "../../scripts/mock-program";
 
 const from = (version: string, distribution = "k3s") => ({ distribution, version });
 

@@ -3,9 +3,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { HOST_READY_MARKER, KERNEL_MODULES, renderCloudConfig, SYSCTLS } from "../infra/cloud-init";
-import { ROOT } from "../scripts/mock-program";
-import { calls, fakeBin, must, requireTool, run, tempDir } from "./tools";
+import { HOST_READY_MARKER, KERNEL_MODULES, renderCloudConfig, SYSCTLS } from "../../infra/cloud-init";
+import { ROOT } from "../../scripts/mock-program";
+import { calls, fakeBin, must, requireTool, run, tempDir } from "../tools";
 
 const SCRIPTS = path.join(ROOT, "infra", "scripts");
 const SHARED_SCRIPTS = path.join(ROOT, "node-prep", "scripts");

@@ -4,9 +4,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { diagramPath, planStack, renderDiagram, renderSnapshot, snapshotPath, STACKS } from "../scripts/plan";
-import { ROOT, runOk, stackConfig } from "../scripts/mock-program";
-import { tempDir } from "./tools";
+import { diagramPath, planStack, renderDiagram, renderSnapshot, snapshotPath, STACKS } from "../../scripts/plan";
+import { ROOT, runOk, stackConfig } from "../../scripts/mock-program";
+import { tempDir } from "../tools";
 
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 

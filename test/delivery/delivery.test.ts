@@ -4,10 +4,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { KUBEADM, K3S, RKE2 } from "../k8s/bootstrap/distributions";
-import { CATALOG } from "../k8s/platform/catalog";
-import { ROOT } from "../scripts/mock-program";
-import { missing, tempDir } from "./tools";
+import { KUBEADM, K3S, RKE2 } from "../../k8s/bootstrap/distributions";
+import { CATALOG } from "../../k8s/platform/catalog";
+import { ROOT } from "../../scripts/mock-program";
+import { missing, tempDir } from "../tools";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const workflowFiles = () => fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
-import { ALLOWANCE, HOURS_PER_MONTH, RESOURCE_KEYS, Tier } from "../infra/allowance";
+import { ALLOWANCE, HOURS_PER_MONTH, RESOURCE_KEYS, Tier } from "../../infra/allowance";
 import {
   BudgetError,
   checkBudget,
@@ -12,11 +12,11 @@ import {
   overBudget,
   Plan,
   totalMonthlyCost,
-} from "../infra/budget";
-import { parseConfig } from "../config";
-import { freeTierPlan } from "../infra";
-import { A1_FLEX, E2_MICRO } from "../infra/shapes";
-import { ROOT, stackConfig } from "../scripts/mock-program";
+} from "../../infra/budget";
+import { parseConfig } from "../../config";
+import { freeTierPlan } from "../../infra";
+import { A1_FLEX, E2_MICRO } from "../../infra/shapes";
+import { ROOT, stackConfig } from "../../scripts/mock-program";
 
 const a1Node = fc.record({
   shape: fc.constant(A1_FLEX),

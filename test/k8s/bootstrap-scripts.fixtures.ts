@@ -1,0 +1,81 @@
+/** Shared by the bootstrap-scripts tests: fixtures and helpers. */
+import * as fs from "fs";
+import * as path from "path";
+import { encodeSettings, scriptText, ScriptName } from "../../k8s/bootstrap/scripts";
+import { calls, fakeBin, Run, run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
+
+// Fakes first, then only the named system tools: a real etcdctl (or kubectl, curl ...) on the
+// test machine is never found by a script under test.
+export let systemDir = "";
+export const systemPath = () => (systemDir ||= systemTools(SCRIPT_TOOLS));
+
+export const TOKEN = "SecretClusterTokenThatMustNeverBePrinted0123456789";
+
+export interface Sandbox {
+  readonly root: string;
+  readonly bin: string;
+  readonly state: string;
+  run(name: ScriptName, args: string[], settings?: Record<string, string>, env?: Record<string, string>): Run;
+  calls(): string[];
+}
+
+export function sandbox(): Sandbox {
+  const dir = tempDir("bootstrap");
+  const root = path.join(dir, "root");
+  const bin = path.join(dir, "bin");
+  const state = path.join(dir, "state");
+  for (const d of [root, bin, state]) fs.mkdirSync(d);
+  // systemctl: enable/restart make a service active; is-active answers from that state.
+  fakeBin(
+    bin,
+    "systemctl",
+    `case "$1" in
+  restart) touch "${state}/active-$2" ;;
+  is-active) [[ -e "${state}/active-\${@: -1}" ]] ;;
+  *) exit 0 ;;
+esac`,
+  );
+  return {
+    root,
+    bin,
+    state,
+    run: (name, args, settings = {}, env = {}) =>
+      run("bash", ["-c", scriptText(name), name, ...args], {
+        input: encodeSettings(settings),
+        env: { PATH: `${bin}:${systemPath()}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0", FAKE_STATE: state, ...env },
+      }),
+    calls: () => calls(bin),
+  };
+}
+
+/** curl that "downloads" an installer which installs a fake k3s/rke2 binary. */
+export function fakeRancher(s: Sandbox, dist: "k3s" | "rke2") {
+  const versionVar = dist === "k3s" ? "INSTALL_K3S_VERSION" : "INSTALL_RKE2_VERSION";
+  fakeBin(
+    s.bin,
+    "curl",
+    `out=""; while [[ $# -gt 0 ]]; do [[ "$1" == -o ]] && out="$2"; shift; done
+cat > "$out" <<'INSTALLER'
+echo "installer $${versionVar}" >> "$FAKE_STATE/installs"
+if [ -n "\${FAKE_INSTALL_FAIL:-}" ]; then echo "downloading binary failed" >&2; exit 7; fi
+cat > "${s.bin}/${dist}" <<BINARY
+#!/usr/bin/env bash
+echo "${dist} \\$*" >> "${s.bin}/calls.log"
+if [[ "\\$1" == --version ]]; then echo "${dist} version $${versionVar} (fake)"; exit 0; fi
+if [[ "\\$*" == *readyz* ]]; then
+  n=\\$(( \\$(cat "$FAKE_STATE/readyz" 2>/dev/null || echo 0) + 1 )); echo \\$n > "$FAKE_STATE/readyz"
+  [[ \\$n -ge \\\${FAKE_READY_AFTER:-1} ]]
+fi
+BINARY
+chmod +x "${s.bin}/${dist}"
+INSTALLER`.replace(/\$\$\{versionVar\}/g, `$${versionVar}`),
+  );
+}
+
+export const installs = (s: Sandbox) =>
+  fs.existsSync(path.join(s.state, "installs")) ? fs.readFileSync(path.join(s.state, "installs"), "utf8").trim().split("\n") : [];
+export const k3sServer = (version = "v1.34.9+k3s1", config = `token: ${TOKEN}\nnode-name: server-1\ncluster-init: true`) => ({
+  VERSION: version,
+  CONFIG: config,
+  KUBECTL: "k3s kubectl",
+});
