@@ -48,6 +48,24 @@ export interface HostsSpec {
   readonly firewall?: Omit<FirewallPlan, "hosts">;
 }
 
+/** The settings prepare-host.sh gets on stdin for a host. */
+export function prepareSettings(
+  h: Pick<ExistingHost, "dataDisk" | "rawDisk">,
+  spec: Pick<HostsSpec, "upstreamDns" | "packages">,
+): Record<string, string> {
+  return {
+    MODULES: modulesFile(),
+    SYSCTLS: sysctlFile(),
+    DATA_VOLUME_SCRIPT: dataVolumeScript(),
+    DATA_MOUNT_POINT,
+    RESOLV_CONF: HOST_RESOLV_CONF,
+    READY_MARKER: HOST_READY_MARKER,
+    ...(h.dataDisk ? { DATA_DISK: h.dataDisk, DATA_DISK_RAW: h.rawDisk ? "yes" : "no" } : {}),
+    ...(spec.upstreamDns.length > 0 ? { UPSTREAM_DNS: spec.upstreamDns.join(" ") } : {}),
+    ...(spec.packages.length > 0 ? { PACKAGES: spec.packages.join(" ") } : {}),
+  };
+}
+
 /** What a host's machine is, for the rollout: existing machines are never resized by the program. */
 const machineOf = (h: ExistingHost) => `existing ${h.arch} ${h.memoryGb} GB`;
 
@@ -64,17 +82,7 @@ export function prepareHosts(spec: HostsSpec): Host[] {
     const prepared = remoteCommand(`${h.name}-prepare`, {
       connection,
       create: libScriptCommand("prepare-host", script("prepare-host")),
-      stdin: encodeSettings({
-        MODULES: modulesFile(),
-        SYSCTLS: sysctlFile(),
-        DATA_VOLUME_SCRIPT: dataVolumeScript(),
-        DATA_MOUNT_POINT,
-        RESOLV_CONF: HOST_RESOLV_CONF,
-        READY_MARKER: HOST_READY_MARKER,
-        ...(h.dataDisk ? { DATA_DISK: h.dataDisk, DATA_DISK_RAW: h.rawDisk ? "yes" : "no" } : {}),
-        ...(spec.upstreamDns.length > 0 ? { UPSTREAM_DNS: spec.upstreamDns.join(" ") } : {}),
-        ...(spec.packages.length > 0 ? { PACKAGES: spec.packages.join(" ") } : {}),
-      }),
+      stdin: encodeSettings(prepareSettings(h, spec)),
       triggers: [machineId(h)],
     });
     const ready: pulumi.Resource[] = [prepared];

@@ -136,48 +136,31 @@ describe("host firewall: nftables for real", function () {
       fakeBin(bin, "systemctl");
       const root = tempDir("fw-root");
       const script = `${fs.readFileSync(path.join(ROOT, "k8s/bootstrap/scripts/lib.sh"), "utf8")}\n${fs.readFileSync(path.join(ROOT, "hosts/scripts/host-firewall.sh"), "utf8")}`;
-      const r = spawnSync(
-        "ip",
-        [
-          "netns",
-          "exec",
-          NS.host,
-          "env",
-          `PATH=${bin}:${process.env.PATH}`,
-          `OCI_K8S_ROOT=${root}`,
-          "bash",
-          "-c",
-          script,
-          "host-firewall",
-          "apply",
-        ],
-        {
-          input: encodeSettings({ RULESET: renderRuleset(planFor("k3s"), hosts[2]) }),
-          encoding: "utf8",
-        },
-      );
+      const firewall = (action: "apply" | "remove", input?: string) =>
+        spawnSync(
+          "ip",
+          [
+            "netns",
+            "exec",
+            NS.host,
+            "env",
+            `PATH=${bin}:${process.env.PATH}`,
+            `OCI_K8S_ROOT=${root}`,
+            "bash",
+            "-c",
+            script,
+            "host-firewall",
+            action,
+          ],
+          { input, encoding: "utf8" },
+        );
+      const r = firewall("apply", encodeSettings({ RULESET: renderRuleset(planFor("k3s"), hosts[2]) }));
       assert.equal(r.status, 0, r.stderr);
       assert.ok(fs.existsSync(path.join(root, "etc/oci-k8s/firewall.nft")));
       // The peer is cp-1 (a server): it reaches the kubelet; SSH comes from admins only; a worker runs no etcd or API.
       assert.deepEqual([22, 10250, 2379, 6443].map(probe), ["blocked", "open", "blocked", "blocked"], "after the firewall");
 
-      const removed = spawnSync(
-        "ip",
-        [
-          "netns",
-          "exec",
-          NS.host,
-          "env",
-          `PATH=${bin}:${process.env.PATH}`,
-          `OCI_K8S_ROOT=${root}`,
-          "bash",
-          "-c",
-          script,
-          "host-firewall",
-          "remove",
-        ],
-        { encoding: "utf8" },
-      );
+      const removed = firewall("remove");
       assert.equal(removed.status, 0, removed.stderr);
       assert.deepEqual([22, 2379].map(probe), ["open", "open"], "after remove");
     });

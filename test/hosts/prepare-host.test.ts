@@ -6,9 +6,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { encodeSettings } from "../../k8s/bootstrap/scripts";
-import { DATA_MOUNT_POINT, dataVolumeScript, HOST_READY_MARKER, modulesFile, sysctlFile } from "../../node-prep";
+import { HOST_READY_MARKER, modulesFile, sysctlFile } from "../../node-prep";
 import { ROOT } from "../../scripts/mock-program";
-import { HOST_RESOLV_CONF } from "../../hosts";
+import { HOST_RESOLV_CONF, prepareSettings } from "../../hosts";
 import { calls, fakeBin, requireRoot, requireTool, run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
 
 const LIB = fs.readFileSync(path.join(ROOT, "k8s", "bootstrap", "scripts", "lib.sh"), "utf8");
@@ -44,17 +44,14 @@ function machine(m: Machine = {}) {
   return { root, bin, env, read: (file: string) => fs.readFileSync(path.join(root, file), "utf8") };
 }
 
-/** The settings hosts/index.ts sends, with the test's own additions. */
-const settings = (extra: Record<string, string> = {}) =>
-  encodeSettings({
-    MODULES: modulesFile(),
-    SYSCTLS: sysctlFile(),
-    DATA_VOLUME_SCRIPT: dataVolumeScript(),
-    DATA_MOUNT_POINT,
-    RESOLV_CONF: HOST_RESOLV_CONF,
-    READY_MARKER: HOST_READY_MARKER,
-    ...extra,
-  });
+/** The settings hosts/index.ts sends for a host with these parts. */
+const settings = (o: { DATA_DISK?: string; DATA_DISK_RAW?: string; UPSTREAM_DNS?: string; PACKAGES?: string } = {}) =>
+  encodeSettings(
+    prepareSettings(
+      { dataDisk: o.DATA_DISK, rawDisk: o.DATA_DISK_RAW === "yes" },
+      { upstreamDns: o.UPSTREAM_DNS?.split(" ") ?? [], packages: o.PACKAGES?.split(" ") ?? [] },
+    ),
+  );
 
 const prepare = (t: ReturnType<typeof machine>, input = settings()) =>
   run("bash", ["-c", `${LIB}\n${SCRIPT}`, "prepare-host"], { env: t.env, input });

@@ -1,8 +1,7 @@
 /** Values of kube-prometheus-stack, sized for a small cluster and its data volume. */
 import type { Placement, PlatformContext } from "../context";
 import type { Workloads } from "../resources";
-import { NODE_EXPORTER_EXTRA_ARGS } from "./etcd-drill-alerts";
-import { alertRules, claim, lokiDatasource, UNREACHABLE_CONTROL_PLANE } from "./monitoring";
+import { alertRules, claim, lokiDatasource, exporters } from "./monitoring";
 import { shareOfDisk, tlsIngress } from "./shared";
 import { grafanaSso } from "./sso";
 
@@ -32,13 +31,6 @@ export function kubePrometheusStackValues(ctx: PlatformContext, w: Workloads, pl
     prometheusOperator: { resources: w.operator.resources },
     // Rendered as PrometheusRule objects by the chart.
     additionalPrometheusRulesMap: alertRules(),
-    "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
-    // node-exporter is the one part that runs on micro nodes too.
-    "prometheus-node-exporter": {
-      resources: w.nodeExporter.resources,
-      tolerations: place.tolerations,
-      extraArgs: NODE_EXPORTER_EXTRA_ARGS,
-    },
-    ...UNREACHABLE_CONTROL_PLANE,
+    ...exporters(w, place),
   };
 }

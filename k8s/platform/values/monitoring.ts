@@ -2,9 +2,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import type { PlatformContext } from "../context";
+import type { Placement, PlatformContext } from "../context";
+import type { Workloads } from "../resources";
 import { LOKI_URL } from "./shared";
-import { ETCD_DRILL_RULES } from "./etcd-drill-alerts";
+import { ETCD_DRILL_RULES, NODE_EXPORTER_EXTRA_ARGS } from "./etcd-drill-alerts";
 
 export const claim = (storageClassName: string, sizeGi: number) => ({
   storageClassName,
@@ -42,3 +43,19 @@ export function alertRules(): Record<string, { groups: unknown[] }> {
 
 export const lokiDatasource = (ctx: PlatformContext) =>
   ctx.enabled.has("loki") ? [{ name: "Loki", type: "loki", access: "proxy", url: LOKI_URL }] : [];
+
+/**
+ * The exporters both stacks run the same way: kube-state-metrics, and node-exporter, the one part
+ * that runs on small nodes too (with the drill's textfile metrics); no control-plane targets.
+ */
+export function exporters(w: Workloads, place: Placement) {
+  return {
+    "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
+    "prometheus-node-exporter": {
+      resources: w.nodeExporter.resources,
+      tolerations: place.tolerations,
+      extraArgs: NODE_EXPORTER_EXTRA_ARGS,
+    },
+    ...UNREACHABLE_CONTROL_PLANE,
+  };
+}

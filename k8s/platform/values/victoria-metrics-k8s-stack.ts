@@ -1,8 +1,7 @@
 /** Values of victoria-metrics-k8s-stack, the lighter monitoring choice. */
 import type { Placement, PlatformContext } from "../context";
 import type { Workloads } from "../resources";
-import { NODE_EXPORTER_EXTRA_ARGS } from "./etcd-drill-alerts";
-import { alertRules, claim, lokiDatasource, UNREACHABLE_CONTROL_PLANE } from "./monitoring";
+import { alertRules, claim, lokiDatasource, exporters } from "./monitoring";
 import { shareOfDisk, tlsIngress } from "./shared";
 import { grafanaSso } from "./sso";
 
@@ -23,12 +22,6 @@ export function victoriaMetricsStackValues(ctx: PlatformContext, w: Workloads, p
     "victoria-metrics-operator": { resources: w.operator.resources },
     // Rendered as VMRule objects by the chart.
     additionalVictoriaMetricsMap: alertRules(),
-    "kube-state-metrics": { resources: w.kubeStateMetrics.resources },
-    "prometheus-node-exporter": {
-      resources: w.nodeExporter.resources,
-      tolerations: place.tolerations,
-      extraArgs: NODE_EXPORTER_EXTRA_ARGS,
-    },
-    ...UNREACHABLE_CONTROL_PLANE,
+    ...exporters(w, place),
   };
 }
