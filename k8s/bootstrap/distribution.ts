@@ -100,6 +100,8 @@ export interface Distribution {
    * config (k3s, RKE2), or the program's own snapshot tool on a cron schedule (kubeadm).
    */
   readonly etcdSnapshotsBy: "config" | "tool";
+  /** Where a server keeps its etcd snapshots (the restore drill reads the newest). */
+  readonly snapshotDir: string;
   /** The command that installs (or joins) a node; settings go on stdin. */
   installCommand(node: NodeFacts): string;
   /** The settings of that command, given the cluster (and, for kubeadm joins, fresh join material). */

@@ -40,6 +40,7 @@ export const KUBEADM: Distribution = {
   staticPodDir: "/etc/kubernetes/manifests",
   joinsWith: "material",
   etcdSnapshotsBy: "tool",
+  snapshotDir: "/var/lib/oci-k8s/etcd-snapshots",
   installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
   revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),

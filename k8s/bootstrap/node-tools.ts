@@ -7,12 +7,13 @@ import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { formatTaint } from "../labels";
 import type { Distribution, EtcdBackup } from "./distributions";
+import { ETCD_RELEASE, etcdTarballUrl } from "./etcd-release";
 import { remoteCommand } from "./remote";
 import { encodeSettings, scriptCommand, scriptText } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Turn } from "./turns";
 
-/** When the etcd restore drill runs on kubeadm servers (after the 00:00 snapshot of the default schedules). */
+/** When the etcd restore drill runs on servers (after the 00:00 snapshot of the default schedules). */
 export const ETCD_DRILL_SCHEDULE = "30 4 * * *";
 
 export interface NodeToolsArgs {
@@ -25,7 +26,7 @@ export interface NodeToolsArgs {
   readonly kernelHold: boolean;
 }
 
-/** The etcd restore tool on a server; on kubeadm, the program's snapshot tool on cron and its restore drill. */
+/** The etcd restore tool on a server, the restore drill, and on kubeadm the program's snapshot tool on cron. */
 export function etcdTools(a: NodeToolsArgs, t: Turn): void {
   const opts = { parent: a.parent, dependsOn: [t.install] };
   const on = { connection: a.connect(t.host), triggers: [t.host.machineId] };
@@ -35,28 +36,40 @@ export function etcdTools(a: NodeToolsArgs, t: Turn): void {
     { ...on, create: "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore", stdin: scriptText("etcd-restore") },
     opts,
   );
+  if (!a.etcdBackup) return;
   // kubeadm has no snapshot schedule of its own: the program's snapshot tool, on cron.
-  if (a.distribution.etcdSnapshotsBy !== "tool" || !a.etcdBackup) return;
-  remoteCommand(
-    `${t.host.name}-etcd-snapshots`,
-    {
-      ...on,
-      create: scriptCommand("etcd-snapshot", "install"),
-      // The bucket keys: stdin only, kept in a root-only file on the server.
-      stdin: pulumi.secret(pulumi.output(a.etcdBackup).apply((b) => encodeSettings(snapshotToolSettings(b)))),
-    },
-    opts,
-  );
+  if (a.distribution.etcdSnapshotsBy === "tool") {
+    remoteCommand(
+      `${t.host.name}-etcd-snapshots`,
+      {
+        ...on,
+        create: scriptCommand("etcd-snapshot", "install"),
+        // The bucket keys: stdin only, kept in a root-only file on the server.
+        stdin: pulumi.secret(pulumi.output(a.etcdBackup).apply((b) => encodeSettings(snapshotToolSettings(b)))),
+      },
+      opts,
+    );
+  }
   // The restore drill: the newest snapshot restored into a throwaway etcd, daily.
   remoteCommand(
     `${t.host.name}-etcd-drill`,
-    {
-      ...on,
-      create: scriptCommand("etcd-drill", "install"),
-      stdin: encodeSettings({ SCRIPT: scriptText("etcd-drill"), SCHEDULE: ETCD_DRILL_SCHEDULE }),
-    },
+    { ...on, create: scriptCommand("etcd-drill", "install"), stdin: encodeSettings(drillSettings(a.distribution, t.host.arch)) },
     opts,
   );
+}
+
+/** The drill's settings: on k3s and RKE2 also the etcd release to fetch (pinned by sha256) and where their snapshots are. */
+export function drillSettings(dist: Distribution, arch: string): Record<string, string> {
+  const base = { SCRIPT: scriptText("etcd-drill"), SCHEDULE: ETCD_DRILL_SCHEDULE };
+  if (dist.etcdSnapshotsBy === "tool") return base;
+  if (arch !== "arm64" && arch !== "amd64") throw new Error(`no etcd release is pinned for ${arch}`);
+  return {
+    ...base,
+    ETCD_URL: etcdTarballUrl(arch),
+    ETCD_SHA256: ETCD_RELEASE.sha256[arch],
+    ETCD_VERSION: ETCD_RELEASE.version,
+    SNAPSHOT_DIR: dist.snapshotDir,
+  };
 }
 
 /** The kernel held or released (after the install, which uses apt too): changing the setting re-runs only this. */

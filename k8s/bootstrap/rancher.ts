@@ -59,6 +59,7 @@ function rancher(options: {
     staticPodDir: `/var/lib/rancher/${options.name}/agent/pod-manifests`,
     joinsWith: "token",
     etcdSnapshotsBy: "config",
+    snapshotDir: `/var/lib/rancher/${options.name}/server/db/snapshots`,
     installCommand: (node) => scriptCommand("rancher", options.name, node.role),
     installSettings: (node, cluster) => {
       if (!cluster.token) throw new Error(`${options.name} needs the cluster token`);

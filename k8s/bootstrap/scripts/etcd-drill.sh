@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Restore drill for kubeadm servers: proves, on a schedule, that the newest local snapshot
-# restores into a working etcd.
+# Restore drill for servers: proves, on a schedule, that the newest local snapshot restores into a
+# working etcd.
 #
 #   etcd-drill.sh install      from the bootstrap: this script as /usr/local/sbin/oci-k8s-etcd-drill
-#                              and a cron entry on SCHEDULE (settings on stdin: SCRIPT, SCHEDULE)
+#                              and a cron entry on SCHEDULE (settings on stdin: SCRIPT, SCHEDULE).
+#                              k3s and RKE2 embed etcd and ship no etcd tools: their settings add
+#                              ETCD_URL, ETCD_SHA256, ETCD_VERSION and SNAPSHOT_DIR, and the release
+#                              tarball is downloaded, checked against ETCD_SHA256 and installed under
+#                              /usr/local/lib/oci-k8s (a wrong sum installs and schedules nothing)
 #   oci-k8s-etcd-drill run     from cron, or by hand: restores the newest snapshot into a temporary
 #                              directory, starts a throwaway etcd from it on loopback ports, checks
 #                              that it answers with the snapshot's revision and holds KEY
@@ -11,8 +15,9 @@
 #
 # The result goes to node-exporter's textfile collector (etcd_drill.prom): success, revision,
 # duration and the time of the last run and last success; the EtcdRestoreDrill alerts read them.
-# The restore uses the etcd version the cluster runs (from the etcd static pod manifest): etcdutl
-# and etcd of that version from PATH, OCI_K8S_ETCDUTL / OCI_K8S_ETCD, or copied out of the etcd image.
+# The restore uses the etcd version the cluster runs: on kubeadm, from the etcd static pod manifest,
+# with etcdutl and etcd of that version from PATH, OCI_K8S_ETCDUTL / OCI_K8S_ETCD, or copied out of
+# the etcd image; on k3s and RKE2, the release installed with the drill (/etc/oci-k8s/etcd-drill.env).
 set -euo pipefail
 
 action="${1:?usage: etcd-drill.sh install | run}"
@@ -25,6 +30,18 @@ address="${OCI_K8S_DRILL_ADDRESS:-127.0.0.1}"
 client="http://$address:${OCI_K8S_DRILL_CLIENT_PORT:-23790}"
 peer="http://$address:${OCI_K8S_DRILL_PEER_PORT:-23800}"
 key="${OCI_K8S_DRILL_KEY:-/registry/namespaces/kube-system}"
+drill_env="$root/etc/oci-k8s/etcd-drill.env"
+glob='etcd-snapshot-*.db'
+etcdctl_bin=etcdctl
+# k3s and RKE2: where their snapshots are, and the etcd release installed for the drill.
+if [[ -f "$drill_env" ]]; then
+  # shellcheck source=/dev/null
+  source "$drill_env"
+  dir="$root$SNAPSHOT_DIR"
+  glob='etcd-snapshot-*'
+  export OCI_K8S_ETCD="${OCI_K8S_ETCD:-$root$ETCD_BIN_DIR/etcd}" OCI_K8S_ETCDUTL="${OCI_K8S_ETCDUTL:-$root$ETCD_BIN_DIR/etcdutl}"
+  etcdctl_bin="$root$ETCD_BIN_DIR/etcdctl"
+fi
 
 # report SUCCESS REVISION: writes the metrics (atomically: a .prom file is never read half-written).
 report() {
@@ -80,10 +97,32 @@ binary() {
   [[ -x "$work/$name" ]] && echo "$work/$name"
 }
 
+# fetch_release: downloads ETCD_URL, checks ETCD_SHA256, installs etcd, etcdctl and etcdutl under
+# /usr/local/lib/oci-k8s/etcd-v$ETCD_VERSION and records where the drill finds them and the snapshots.
+fetch_release() {
+  require_settings ETCD_SHA256 ETCD_VERSION SNAPSHOT_DIR
+  local bin_dir="/usr/local/lib/oci-k8s/etcd-v$ETCD_VERSION" tmp
+  tmp="$(mktemp -d)"
+  retry 5 curl -fsSL --max-time 300 -o "$tmp/etcd.tar.gz" "$ETCD_URL" || { rm -rf "$tmp"; die "could not download $ETCD_URL" "check the server's access to github.com, then run pulumi up again"; }
+  if ! sha256sum -c - <<<"$ETCD_SHA256  $tmp/etcd.tar.gz" >/dev/null 2>&1; then
+    rm -rf "$tmp"
+    die "$ETCD_URL does not match its pinned sha256 $ETCD_SHA256; nothing was installed" "the download was altered, or the pinned sum is wrong (k8s/bootstrap/etcd-release.ts)"
+  fi
+  tar -xzf "$tmp/etcd.tar.gz" -C "$tmp" --strip-components=1
+  mkdir -p "$root$bin_dir"
+  for name in etcd etcdctl etcdutl; do install -m 0755 "$tmp/$name" "$root$bin_dir/$name"; done
+  rm -rf "$tmp"
+  write_file "$drill_env" 644 "SNAPSHOT_DIR=$SNAPSHOT_DIR
+ETCD_BIN_DIR=$bin_dir
+ETCD_MINOR=${ETCD_VERSION%.*}" || true
+  log "etcd $ETCD_VERSION installed for the drill (sha256 checked)"
+}
+
 case "$action" in
   install)
     read_settings
     require_settings SCRIPT SCHEDULE
+    if [[ -n "${ETCD_URL:-}" ]]; then fetch_release; fi
     write_file "$tool" 755 "$SCRIPT" || true
     write_file "$root/etc/cron.d/oci-k8s-etcd-drill" 644 "$SCHEDULE root /usr/local/sbin/oci-k8s-etcd-drill run 2>&1 | logger -t oci-k8s-etcd-drill" || true
     log "etcd restore drill scheduled ($SCHEDULE); run it by hand: sudo oci-k8s-etcd-drill run"
@@ -103,10 +142,10 @@ case "$action" in
       rm -rf "$work"
     }
     trap cleanup EXIT
-    snapshot="$(find "$dir" -maxdepth 1 -name 'etcd-snapshot-*.db' 2>/dev/null | sort | tail -n 1)"
+    snapshot="$(find "$dir" -maxdepth 1 -type f -name "$glob" ! -name '*.tmp*' ! -name '*.part' 2>/dev/null | sort | tail -n 1)"
     [[ -n "$snapshot" ]] || fail "no snapshot in $dir" "take one: sudo oci-k8s-etcd-snapshot run"
-    version="$(grep -o 'image: *[^ ]*etcd:[0-9]*\.[0-9]*' "$manifests/etcd.yaml" 2>/dev/null | head -n 1 | sed 's/.*etcd://')"
-    version="${OCI_K8S_ETCD_VERSION:-$version}"
+    version="$(grep -o 'image: *[^ ]*etcd:[0-9]*\.[0-9]*' "$manifests/etcd.yaml" 2>/dev/null | head -n 1 | sed 's/.*etcd://')" || true
+    version="${OCI_K8S_ETCD_VERSION:-${ETCD_MINOR:-$version}}"
     [[ -n "$version" ]] || fail "cannot read etcd's version from $manifests/etcd.yaml" "set OCI_K8S_ETCD_VERSION (e.g. 3.6)"
     etcd="$(binary etcd "$version")" || fail "no etcd $version binary" "set OCI_K8S_ETCD or check that containerd has the etcd image"
     log "drill: restoring $snapshot (etcd $version) into $work"
@@ -123,7 +162,7 @@ case "$action" in
     "$etcd" --name drill --data-dir "$work/data" --listen-client-urls "$client" --advertise-client-urls "$client" \
       --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "drill=$peer" >"$work/etcd.log" 2>&1 &
     pid=$!
-    ctl=(env ETCDCTL_API=3 etcdctl --endpoints="$client" --dial-timeout=2s --command-timeout=5s)
+    ctl=(env ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$client" --dial-timeout=2s --command-timeout=5s)
     for _ in $(seq 1 "${OCI_K8S_DRILL_WAIT:-30}"); do
       kill -0 "$pid" 2>/dev/null || fail "the restored etcd exited: $(tail -n 3 "$work/etcd.log")" "read the log above"
       "${ctl[@]}" endpoint health >/dev/null 2>&1 && break
