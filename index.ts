@@ -69,7 +69,7 @@ export = async (): Promise<ClusterOutputs> => {
       components,
       overrides: config.componentValues,
       gitops: config.gitops,
-      after: [cluster.allNodesReady],
+      installAfter: [cluster.allNodesReady],
     },
     { dependsOn: [cluster.allNodesReady] },
   );

@@ -110,7 +110,7 @@ export function createInfrastructure(config: InfraSpec, needs: ClusterNeeds): In
       nsgIds: nsgs.map((n) => network.nsgIds[n]),
       sshPublicKey,
       tags,
-      after: needs.instanceAfter?.(spec.name),
+      changeAfter: needs.instanceAfter?.(spec.name),
     });
     return { spec, node };
   });

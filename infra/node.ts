@@ -32,7 +32,7 @@ export interface ClusterNodeArgs {
   /** Freeform tags put on every resource. */
   readonly tags: Record<string, string>;
   /** What the instance waits for before it is created or changed (the node's drain before a resize). */
-  readonly after?: pulumi.Input<pulumi.Resource>;
+  readonly changeAfter?: pulumi.Input<pulumi.Resource>;
 }
 
 /** One instance with its boot volume, optional data volume and cloud-init host preparation. */
@@ -100,7 +100,7 @@ export class ClusterNode extends pulumi.ComponentResource {
       {
         parent: this,
         ignoreChanges: keptPicks(args),
-        dependsOn: args.after ? [args.after] : [],
+        dependsOn: args.changeAfter ? [args.changeAfter] : [],
         // A replaced node leaves first: its guards (k8s/bootstrap/cluster.ts) take it out of the
         // cluster, a server's etcd member included, before the new instance joins under its name.
         deleteBeforeReplace: true,

@@ -20,7 +20,7 @@ export interface PreviousCluster {
 export interface Rollout {
   /** The version change, if any. */
   readonly upgrade?: { readonly from: string; readonly to: string };
-  /** Existing nodes whose machine changes in place (Oracle reboots them to resize). */
+  /** Existing nodes whose machine changes in place (a resize reboots them). */
   readonly resized: readonly { readonly name: string; readonly from: string; readonly to: string }[];
 }
 

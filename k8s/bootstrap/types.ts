@@ -21,7 +21,7 @@ export interface Host {
   readonly taints: readonly Taint[];
   /** Changes when the machine is replaced (an instance ID): the bootstrap of the host runs again. */
   readonly machineId: pulumi.Input<string>;
-  /** What the machine is (shape and size): a change of it is rolled out like an upgrade, drained first. */
+  /** What the machine is (its type and size): a change of it is rolled out like an upgrade, drained first. */
   readonly machine: string;
   /** Resources the host's bootstrap waits for (volume attachments...). */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];

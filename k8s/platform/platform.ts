@@ -27,7 +27,7 @@ export interface PlatformArgs {
   readonly overrides: Readonly<Record<string, Record<string, unknown>>>;
   readonly gitops?: GitOpsSource;
   /** What must exist before anything is installed (every node Ready). */
-  readonly after: readonly pulumi.Resource[];
+  readonly installAfter: readonly pulumi.Resource[];
 }
 
 /** Where an entry's pods may go: onto the small nodes only when the entry says it runs there. */
@@ -87,8 +87,8 @@ export class Platform extends pulumi.ComponentResource {
     const installed = new Map<string, pulumi.Resource>();
     const enabled = new Set(args.components.map((c) => c.name));
     for (const entry of installOrder(args.components)) {
-      const after = entry.needs.filter((n) => enabled.has(n)).map((n) => installed.get(n)!);
-      const opts = { parent: this, provider: args.provider, dependsOn: [...args.after, ...after] };
+      const needed = entry.needs.filter((n) => enabled.has(n)).map((n) => installed.get(n)!);
+      const opts = { parent: this, provider: args.provider, dependsOn: [...args.installAfter, ...needed] };
       if (entry.helm) {
         const release = new k8s.helm.v3.Release(
           entry.name,

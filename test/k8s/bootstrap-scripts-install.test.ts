@@ -157,7 +157,7 @@ describe("bootstrap scripts: wait-host.sh", () => {
   it("fails when host preparation left no marker", () => {
     const r = setup(0, false);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /host preparation did not complete.*\n.*oci-k8s-host-prep/);
+    assert.match(r.stderr, /host preparation did not complete.*\n.*prepare step of pulumi up/);
   });
 });
 

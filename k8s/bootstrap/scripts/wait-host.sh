@@ -17,5 +17,5 @@ case "$status" in
   124) die "cloud-init did not finish within ${timeout_s}s" "look at /var/log/cloud-init-output.log on the node" ;;
   *) die "cloud-init failed (status $status)" "look at /var/log/cloud-init-output.log on the node; replace the node if the image is broken" ;;
 esac
-[[ -f "$marker" ]] || die "host preparation did not complete: $marker is missing" "run /usr/local/sbin/oci-k8s-host-prep on the node and read its error"
+[[ -f "$marker" ]] || die "host preparation did not complete: $marker is missing" "read the host preparation's error: on a cloud node, /var/log/cloud-init-output.log; on an existing host, the prepare step of pulumi up"
 log "host ready since $(cat "$marker")"

@@ -64,7 +64,7 @@ export const ALLOY_STATE_PATH = "/var/lib/alloy";
 
 export function alloyValues(_ctx: PlatformContext, w: Workloads, place: Placement) {
   return {
-    // One Alloy per node, micro nodes included, reading that node's pod logs.
+    // One Alloy per node, small nodes included, reading that node's pod logs.
     controller: {
       type: "daemonset",
       tolerations: place.tolerations,
