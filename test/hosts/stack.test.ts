@@ -129,6 +129,9 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     // MetalLB: its settings become its own objects, never Helm values.
     const metallb = named(r, "kubernetes:helm.sh/v3:Release", "metallb");
     for (const key of ["addresses", "mode", "peers", "myAsn"]) assert.equal(metallb.inputs.values[key], undefined, key);
+    // Native BGP: no frr-k8s DaemonSet the capacity check would not count.
+    assert.equal(metallb.inputs.values.frrk8s.enabled, false);
+    assert.equal(metallb.inputs.values.speaker.frr.enabled, false);
     const peers = r.resources.filter((x) => x.type === "kubernetes:metallb.io/v1beta2:BGPPeer");
     assert.deepEqual(
       peers.map((p) => [p.inputs.spec.peerAddress, p.inputs.spec.peerASN, p.inputs.spec.myASN]),

@@ -61,9 +61,13 @@ export const METALLB: CatalogEntry = {
     controller: { resources: res(10, 64, 200, 128), replicas: 1 },
     speaker: { resources: res(20, 64, 200, 128), replicas: "allNodes" },
   },
+  // MetalLB's native implementation (L2 and BGP, no FRR): the chart's default since 0.16 is the
+  // frr-k8s subchart, a DaemonSet of its own on every node with no resources set, which the
+  // capacity check would not count. Its installation docs name exactly these two values for it.
   values: (_ctx, w) => ({
     controller: { resources: w.controller.resources },
-    speaker: { resources: w.speaker.resources },
+    speaker: { resources: w.speaker.resources, frr: { enabled: false } },
+    frrk8s: { enabled: false },
   }),
   requiredValues: ["addresses"],
   settings: METALLB_SETTINGS as unknown as z.ZodObject,
