@@ -7,7 +7,9 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { decodeSettings } from "../../k8s/bootstrap/scripts";
+import { parse } from "yaml";
 import { KUBE_VIP_IMAGE } from "../../k8s/bootstrap/kube-vip";
+import { importEsm } from "../k8s/platform.fixtures";
 import { named, ofType, Registered, ROOT, RunResult, runOk, runProgram, stackConfigFrom } from "../../scripts/mock-program";
 
 const COMMAND = "command:remote:Command";
@@ -109,7 +111,7 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     assert.equal(longhorn.inputs.values.defaultSettings.defaultReplicaCount, 3);
   });
 
-  it("onprem-ha: kube-vip holds the VIP on every server; agents join through it; MetalLB peers over BGP; Ceph gets raw disks", () => {
+  it("onprem-ha: kube-vip holds the VIP on every server; agents join through it; MetalLB peers over BGP; Ceph gets raw disks", async () => {
     const r = results.get("onprem-ha")!;
     assert.equal(r.outputs.apiUrl, "https://10.10.0.10:6443");
     const vips = commandsOf(r, "-kube-vip");
@@ -120,6 +122,9 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
       assert.match(v.inputs.stdin, /name: address\n\s+value: 10\.10\.0\.10/);
       assert.match(v.inputs.stdin, /name: vip_interface\n\s+value: eno1/);
     }
+    // The manifest is a valid Pod by Kubernetes' own schema (kubernetes-models).
+    const { Pod } = await importEsm("kubernetes-models/v1/Pod");
+    for (const v of vips) new Pod(parse(v.inputs.stdin) as never).validate();
     const cp1Vip = vips.find((v) => v.name === "cp-1-kube-vip")!;
     for (const agent of ["worker-1", "worker-2", "worker-3"]) {
       const install = named(r, COMMAND, `${agent}-install`);
