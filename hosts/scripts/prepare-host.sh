@@ -77,9 +77,18 @@ dns() {
   if write_file "$root$RESOLV_CONF" 0644 "$(awk '{ print "nameserver " $0 }' <<<"$servers")"; then log "kubelet resolvers from $source"; fi
 }
 
-# A raw disk for Ceph: it must exist, be a block device, and hold no filesystem or partition.
+# A raw disk for Ceph: it must exist, be a block device, and hold no filesystem or partition, or
+# already be Ceph's (a later run, after Rook made an OSD of it: BlueStore, or LVM in Rook's LVM mode).
 raw_disk() {
+  local type
   [[ -b "$root$DATA_DISK" ]] || die "$DATA_DISK is not a block device on this host" "name the data disk by a path that exists (lsblk; /dev/disk/by-id/...)"
+  type="$(blkid -p -s TYPE -o value "$root$DATA_DISK" 2>/dev/null || true)"
+  case "$type" in
+    ceph_bluestore | LVM2_member)
+      log "$DATA_DISK already holds Ceph's data ($type); left as it is"
+      return 0
+      ;;
+  esac
   if blkid -p "$root$DATA_DISK" >/dev/null 2>&1; then
     die "$DATA_DISK holds a filesystem or partition table; Rook-Ceph takes only an empty disk" "wipe it yourself if its data is not needed (wipefs -a $DATA_DISK), then run pulumi up again"
   fi

@@ -20,8 +20,8 @@ interface Machine {
   readonly resolvConf?: string;
   readonly timeSync?: boolean;
   readonly installed?: string[];
-  /** blkid -p: 0 when the disk holds a filesystem. */
-  readonly diskHasFs?: boolean;
+  /** blkid -p: 0 when the disk holds a filesystem, of this type (ext4 when only true). */
+  readonly diskHasFs?: boolean | string;
 }
 
 function machine(m: Machine = {}) {
@@ -39,7 +39,8 @@ function machine(m: Machine = {}) {
   for (const name of ["modprobe", "sysctl", "swapoff", "apt-get", "lsblk"]) fakeBin(bin, name);
   fakeBin(bin, "systemctl", m.timeSync === false ? '[[ "$1" == is-active ]] && exit 3\nexit 0' : "exit 0");
   fakeBin(bin, "dpkg", `case " ${(m.installed ?? []).join(" ")} " in *" $2 "*) exit 0 ;; esac\nexit 1`);
-  fakeBin(bin, "blkid", m.diskHasFs ? "exit 0" : "exit 2");
+  const fsType = m.diskHasFs === true ? "ext4" : m.diskHasFs;
+  fakeBin(bin, "blkid", fsType ? `[[ " $* " == *" TYPE "* ]] && echo ${fsType}\nexit 0` : "exit 2");
   const env = { PATH: `${bin}:${systemTools(SCRIPT_TOOLS)}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0" };
   return { root, bin, env, read: (file: string) => fs.readFileSync(path.join(root, file), "utf8") };
 }
@@ -148,6 +149,16 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
       assert.equal(r.status, 1);
       assert.match(r.stderr, /holds a filesystem or partition table; Rook-Ceph takes only an empty disk/);
       assert.ok(!calls(t.bin).some((c) => /wipefs|mkfs/.test(c)));
+    });
+
+    it("is left as it is on a later run, once Rook made an OSD of it (BlueStore or LVM)", () => {
+      for (const type of ["ceph_bluestore", "LVM2_member"]) {
+        const t = withDisk({ diskHasFs: type });
+        const r = prepare(t, settings({ DATA_DISK: "/dev/sdb", DATA_DISK_RAW: "yes" }));
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`already holds Ceph's data \\(${type}\\); left as it is`));
+        assert.ok(!calls(t.bin).some((c) => /wipefs|mkfs/.test(c)));
+      }
     });
 
     it("is refused when it is no block device", () => {
