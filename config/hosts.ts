@@ -6,9 +6,8 @@
  */
 import { z } from "zod";
 import { NODE_ROLES } from "../k8s/bootstrap/types";
-import { allowed, Bad, bool, str, Values } from "./keys";
+import { allowed, Bad, bool, nodeName, str, Values } from "./keys";
 
-const NODE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
 const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;
 const DNS_NAME = /^(?=.{1,253}$)((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
@@ -21,7 +20,7 @@ export const isIpv4 = (text: string) => IPV4.test(text);
 const address = () => z.string().refine((a) => IPV4.test(a) || DNS_NAME.test(a), "must be an IPv4 address or a DNS name");
 
 export const hostSchema = z.strictObject({
-  name: z.string().regex(NODE_NAME, "must be a lowercase DNS label of 1-30 characters (a-z, 0-9, -) starting with a letter"),
+  name: nodeName(),
   role: z.enum(NODE_ROLES, { error: allowed(NODE_ROLES) }),
   address: address(),
   privateIp: z.string().regex(IPV4, "must be an IPv4 address").optional(),
@@ -124,7 +123,7 @@ export const HOSTS_KEYS = {
 
 export type HostsValues = Values<typeof HOSTS_KEYS>;
 
-export function checkHosts(c: HostsValues & { nodesGiven: boolean; distribution: string; storage: string }, bad: Bad): void {
+export function checkHosts(c: HostsValues & { nodesGiven: boolean; distribution: string }, bad: Bad): void {
   if (!c.hosts) {
     for (const key of ["apiVip", "apiAddress", "jumpHost"] as const) if (c[key]) bad(key, c[key], "applies to hosts stacks only");
     if (c.hostFirewall) bad("hostFirewall", true, "applies to hosts stacks only (Oracle Cloud nodes are firewalled by NSGs)");
@@ -174,9 +173,6 @@ export function checkHosts(c: HostsValues & { nodesGiven: boolean; distribution:
       c.hosts.map((h) => h.name),
       "must include a host that takes ingress traffic",
     );
-  const rawDisks = c.hosts.filter((h) => h.dataDisk && h.role !== "etcd").length;
-  if (c.storage === "longhorn" && rawDisks < 2)
-    bad("storage", c.storage, `needs a dataDisk on two or more hosts to replicate (this stack has ${rawDisks}); use local-path`);
 }
 
 export const isHostIngress = (h: RawHost) => h.ingress ?? h.role !== "etcd";

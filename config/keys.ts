@@ -32,6 +32,12 @@ export const bool = (def: boolean, description: string) => ({
   description,
 });
 
+/** A node's (or host's) name: its hostname, Kubernetes node name and resource name. */
+export const nodeName = () =>
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,29}$/, "must be a lowercase DNS label of 1-30 characters (a-z, 0-9, -) starting with a letter");
+
 /** A secret string key: never declared in Pulumi.yaml, refused when the stack holds it in plain text. */
 export const secret = <S extends z.ZodType>(schema: S, description: string) => ({
   schema,

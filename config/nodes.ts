@@ -3,13 +3,11 @@ import { z } from "zod";
 import { A1_FLEX, BLOCK_VOLUME_GB, DEFAULT_MEMORY_PER_OCPU_GB, MIN_BOOT_VOLUME_GB, SHAPE_NAMES, SHAPES } from "../infra/shapes";
 import { NODE_ROLES } from "../k8s/bootstrap/types";
 import { ClusterValues } from "./cluster";
-import { allowed, Bad, str, Values } from "./keys";
+import { allowed, Bad, nodeName, str, Values } from "./keys";
 import { adName, NetworkValues } from "./network";
 
-const NODE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
-
 export const nodeSchema = z.strictObject({
-  name: z.string().regex(NODE_NAME, "must be a lowercase DNS label of 1-30 characters (a-z, 0-9, -) starting with a letter"),
+  name: nodeName(),
   role: z.enum(NODE_ROLES, { error: allowed(NODE_ROLES) }),
   shape: z.enum(SHAPE_NAMES, { error: allowed(SHAPE_NAMES) }).default(A1_FLEX),
   ocpus: z.number({ error: "must be a number" }).optional(),

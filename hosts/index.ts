@@ -67,18 +67,16 @@ export function prepareSettings(
 }
 
 /** What a host's machine is, for the rollout: existing machines are never resized by the program. */
-const machineOf = (h: ExistingHost) => `existing ${h.arch} ${h.memoryGb} GB`;
+export const existingMachine = (h: { arch?: string; memoryGb: number }) => `existing ${h.arch} ${h.memoryGb} GB`;
 
 /** Prepares every host and returns them as the bootstrap's hosts. */
 export function prepareHosts(spec: HostsSpec): Host[] {
-  const base = spec.hosts.map((h) => ({ ...h, viaBastion: spec.ssh.bastion !== undefined }));
-  const connect = connector(
-    spec.ssh,
-    base.map((h) => ({ ...asHost(h, []), viaBastion: h.viaBastion })),
-  );
+  const viaBastion = spec.ssh.bastion !== undefined;
+  const hosts = spec.hosts.map((h) => ({ ...asHost(h, []), viaBastion }));
+  const connect = connector(spec.ssh, hosts);
   const firewall: FirewallPlan | undefined = spec.firewall && { ...spec.firewall, hosts: spec.hosts };
-  return base.map((h) => {
-    const connection = connect({ ...asHost(h, []), viaBastion: h.viaBastion });
+  return spec.hosts.map((h, i) => {
+    const connection = connect(hosts[i]);
     const prepared = remoteCommand(`${h.name}-prepare`, {
       connection,
       create: libScriptCommand("prepare-host", script("prepare-host")),
@@ -101,7 +99,7 @@ export function prepareHosts(spec: HostsSpec): Host[] {
         ),
       );
     }
-    return { ...asHost(h, ready), viaBastion: h.viaBastion };
+    return { ...hosts[i], dependsOn: ready };
   });
 }
 
@@ -119,7 +117,7 @@ function asHost(h: ExistingHost, ready: pulumi.Resource[]): Omit<Host, "viaBasti
     labels: h.labels,
     taints: h.taints,
     machineId: machineId(h),
-    machine: machineOf(h),
+    machine: existingMachine(h),
     dependsOn: ready,
     hostKey: h.hostKey,
     user: h.user,

@@ -77,14 +77,16 @@ export const EXISTING_HOSTS = {
         .join("\n")}`,
     );
     const existing: ExistingHost[] = specs.map((h) => ({ ...h, ...placement(h), rawDisk: rawDisks(config) }));
+    // The stack's key (secret) or the agent, through the jump host where one is set.
+    const ssh = {
+      user: config.hostUser,
+      privateKey: config.sshPrivateKey ? pulumi.secret(config.sshPrivateKey) : undefined,
+      bastion: config.jumpHost?.address,
+      bastionHostKey: config.jumpHost?.hostKey,
+    };
     const hosts = prepareHosts({
       hosts: existing,
-      ssh: {
-        user: config.hostUser,
-        privateKey: config.sshPrivateKey ? pulumi.secret(config.sshPrivateKey) : undefined,
-        bastion: config.jumpHost?.address,
-        bastionHostKey: config.jumpHost?.hostKey,
-      },
+      ssh,
       upstreamDns: config.upstreamDns,
       packages: [
         ...(config.components.includes("longhorn") ? ["open-iscsi", "nfs-common"] : []),
@@ -97,12 +99,7 @@ export const EXISTING_HOSTS = {
     const ingress = specs.find((h) => h.ingress)!;
     return {
       hosts,
-      ssh: {
-        user: config.hostUser,
-        privateKey: config.sshPrivateKey,
-        bastion: config.jumpHost?.address,
-        bastionHostKey: config.jumpHost?.hostKey,
-      },
+      ssh,
       apiEndpoint: endpoint,
       // kubeadm: agents reach the control plane at the VIP or the named load balancer.
       ...(config.distribution === "kubeadm" && (config.apiVip || config.apiAddress)

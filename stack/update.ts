@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec, StackConfig } from "../config";
+import { existingMachine } from "../hosts";
 import { DrainGate } from "../k8s/bootstrap/drain-gate";
 import { describeRollout, isRolling, planRollout, PreviousCluster } from "../k8s/bootstrap/rollout";
 import { refuseVersionChange } from "../k8s/bootstrap/versions";
@@ -21,7 +22,7 @@ export interface UpdatePlan {
  * Cloud, "existing arm64 4 GB" for a machine the stack does not create.
  */
 export function machineOf(m: { shape?: string; ocpus?: number; arch?: string; memoryGb: number }): string {
-  return m.shape ? `${m.shape} ${m.ocpus} OCPU ${m.memoryGb} GB` : `existing ${m.arch} ${m.memoryGb} GB`;
+  return m.shape ? `${m.shape} ${m.ocpus} OCPU ${m.memoryGb} GB` : existingMachine(m);
 }
 
 /** The stack's machines, by name and role, in order (the first server first). */
