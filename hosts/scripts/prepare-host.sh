@@ -112,7 +112,8 @@ data_disk() {
   if [[ "${DATA_DISK_RAW:-no}" == yes ]]; then
     raw_disk
   else
-    OCI_K8S_DATA_DEVICE="$root$DATA_DISK" OCI_K8S_FSTAB="$root/etc/fstab" bash -c "$DATA_VOLUME_SCRIPT" data-volume "$root$DATA_MOUNT_POINT"
+    # Exactly DATA_DISK, now: no search for another disk, no waiting for one to appear.
+    OCI_K8S_DATA_EXACT=yes OCI_K8S_DATA_DEVICE="$root$DATA_DISK" OCI_K8S_ROOT="$root" bash -c "$DATA_VOLUME_SCRIPT" data-volume "$DATA_MOUNT_POINT"
   fi
 }
 

@@ -124,6 +124,59 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
     assert.ok(!installs.some((c) => c.includes("nfs-common")));
   });
 
+  describe("a data disk to format (local-path, Longhorn)", () => {
+    before(function () {
+      requireRoot(this, "a block device node (mknod) stands in for the disk");
+      requireTool(this, "mknod");
+    });
+    const withDisk = () => {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n" });
+      fs.mkdirSync(path.join(t.root, "dev"), { recursive: true });
+      run("mknod", [path.join(t.root, "dev", "sdb"), "b", "7", "240"]);
+      // The disk holds no filesystem until mkfs (faked) made one; then blkid reads it back.
+      fakeBin(
+        t.bin,
+        "blkid",
+        `made="${t.root}/made-fs"; case " $* " in *" -L "*) exit 2 ;; *" -p "*) [[ -e "$made" ]] ;; *" UUID "*) echo 6f1c2a9e-0d1b-4c8e-9f6a-2b3c4d5e6f70 ;; *" TYPE "*) echo ext4 ;; esac`,
+      );
+      fakeBin(t.bin, "mkfs.ext4", `touch "${t.root}/made-fs"`);
+      fakeBin(t.bin, "mount");
+      fakeBin(t.bin, "mountpoint", "exit 1");
+      fakeBin(t.bin, "findmnt", "echo /dev/sda1");
+      fs.symlinkSync("/usr/bin/readlink", path.join(t.bin, "readlink"));
+      return t;
+    };
+
+    it("formats exactly dataDisk, mounts it by UUID, and makes the distributions' services require the mount", () => {
+      const t = withDisk();
+      const r = prepare(t, settings({ DATA_DISK: "/dev/sdb" }));
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(calls(t.bin).includes(`mkfs.ext4 -q -L k8s-data -m 0 ${t.root}/dev/sdb`), calls(t.bin).join("\n"));
+      assert.match(t.read("etc/fstab"), /^UUID=6f1c2a9e-0d1b-4c8e-9f6a-2b3c4d5e6f70 \/var\/mnt\/k8s-data ext4 defaults,nofail,/m);
+      // A nofail mount that fails leaves an empty directory on the root filesystem: the services
+      // that keep data there must not start on it (systemd.unit(5): RequiresMountsFor=).
+      for (const service of ["k3s", "k3s-agent", "rke2-server", "rke2-agent", "kubelet"])
+        assert.equal(
+          t.read(`etc/systemd/system/${service}.service.d/oci-k8s-data.conf`),
+          "[Unit]\nRequiresMountsFor=/var/mnt/k8s-data\n",
+        );
+    });
+
+    it("fails at once when dataDisk is missing, never looking for another disk, and writes no marker", () => {
+      const t = withDisk();
+      const r = run("bash", ["-c", `${LIB}\n${SCRIPT}`, "prepare-host"], {
+        env: t.env,
+        input: settings({ DATA_DISK: "/dev/sdc" }),
+        timeout: 20_000,
+      });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /\/dev\/sdc is not a block device on this host/);
+      const made = calls(t.bin);
+      assert.ok(!made.some((c) => /^(mkfs|lsblk|mount )/.test(c)), made.join("\n"));
+      assert.ok(!fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    });
+  });
+
   describe("a raw disk for Rook-Ceph", () => {
     before(function () {
       requireRoot(this, "a block device node (mknod) stands in for the disk");
