@@ -22,7 +22,7 @@ root="${OCI_K8S_ROOT:-}"
 fstab="${OCI_K8S_FSTAB:-$root/etc/fstab}"
 timeout_s="${OCI_K8S_DATA_VOLUME_TIMEOUT:-900}"
 exact="${OCI_K8S_DATA_EXACT:-no}"
-unit_dir="$root/etc/systemd/system"
+unit_dir="${OCI_K8S_UNIT_DIR:-$root/etc/systemd/system}"
 # The services whose data lives on the volume: k3s, RKE2 and kubeadm's kubelet (local-path, Longhorn).
 data_services=(k3s.service k3s-agent.service rke2-server.service rke2-agent.service kubelet.service)
 
