@@ -40,10 +40,12 @@ kernel() {
   sysctl --system >/dev/null
 }
 
-# Kubernetes wants no swap: off now, and commented out of fstab for good.
+# Kubernetes wants no swap: off now, commented out of fstab, and swap.target masked, so no swap
+# unit (a swap file's, zram's, one another package adds) comes back at boot.
 no_swap() {
   swapoff -a
   sed -ri '/^[^#].*\sswap\s/s/^/# disabled by oci-k8s: /' "$root/etc/fstab"
+  systemctl mask swap.target >/dev/null
 }
 
 # A running time sync is kept (timesyncd, chrony); with none, chrony is installed.

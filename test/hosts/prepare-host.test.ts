@@ -68,7 +68,9 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
     assert.match(t.read("etc/fstab"), /^# disabled by oci-k8s: \/swap.img none swap sw 0 0$/m);
     assert.ok(fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
     const log = calls(t.bin);
-    for (const c of ["modprobe overlay", "modprobe br_netfilter", "sysctl --system", "swapoff -a"]) assert.ok(log.includes(c), c);
+    // swap.target masked too: a swap unit that is not in fstab (a swap file's, zram's) stays off after a reboot.
+    for (const c of ["modprobe overlay", "modprobe br_netfilter", "sysctl --system", "swapoff -a", "systemctl mask swap.target"])
+      assert.ok(log.includes(c), c);
     assert.ok(!log.some((c) => c.startsWith("apt-get")), "a host with time sync installs nothing");
   });
 
