@@ -20,6 +20,9 @@ interface Machine {
   readonly resolvConf?: string;
   readonly timeSync?: boolean;
   readonly installed?: string[];
+  /** Another firewall manager on the host: ufw active (or enabled at boot), firewalld running. */
+  readonly ufw?: "active" | "enabled-at-boot" | "inactive";
+  readonly firewalld?: boolean;
   /** blkid -p: 0 when the disk holds a filesystem, of this type (ext4 when only true). */
   readonly diskHasFs?: boolean | string;
 }
@@ -37,7 +40,16 @@ function machine(m: Machine = {}) {
   if (m.resolved !== undefined) write("run/systemd/resolve/resolv.conf", m.resolved);
   write("etc/resolv.conf", m.resolvConf ?? "nameserver 127.0.0.53\noptions edns0\n");
   for (const name of ["modprobe", "sysctl", "swapoff", "apt-get", "lsblk"]) fakeBin(bin, name);
-  fakeBin(bin, "systemctl", m.timeSync === false ? '[[ "$1" == is-active ]] && exit 3\nexit 0' : "exit 0");
+  fakeBin(
+    bin,
+    "systemctl",
+    `case "$*" in *firewalld*) exit ${m.firewalld ? 0 : 3} ;; esac\n${m.timeSync === false ? '[[ "$1" == is-active ]] && exit 3\n' : ""}exit 0`,
+  );
+  if (m.ufw) {
+    // The first line of `ufw status`: "Status: active" or "Status: inactive"; ufw.conf's ENABLED=yes loads it at boot.
+    fakeBin(bin, "ufw", `echo "Status: ${m.ufw === "active" ? "active" : "inactive"}"`);
+    write("etc/ufw/ufw.conf", `ENABLED=${m.ufw === "inactive" ? "no" : "yes"}\nLOGLEVEL=low\n`);
+  }
   fakeBin(bin, "dpkg", `case " ${(m.installed ?? []).join(" ")} " in *" $2 "*) exit 0 ;; esac\nexit 1`);
   const fsType = m.diskHasFs === true ? "ext4" : m.diskHasFs;
   fakeBin(bin, "blkid", fsType ? `[[ " $* " == *" TYPE "* ]] && echo ${fsType}\nexit 0` : "exit 2");
@@ -124,6 +136,29 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
       installs.join("\n"),
     );
     assert.ok(!installs.some((c) => c.includes("nfs-common")));
+  });
+
+  it("refuses a host where ufw or firewalld would drop the cluster's traffic, before changing anything", () => {
+    for (const [m, says] of [
+      [
+        { ufw: "active" },
+        /FAILED: ufw is active .*\n.*try: turn it off for good \(sudo ufw disable\) and set hostFirewall: true/,
+      ],
+      [{ ufw: "enabled-at-boot" }, /FAILED: ufw is active \(or enabled at boot\)/],
+      [
+        { firewalld: true },
+        /FAILED: firewalld is running .*\n.*try: stop and disable it \(sudo systemctl disable --now firewalld\)/,
+      ],
+    ] as const) {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n", ...m });
+      const r = prepare(t);
+      assert.equal(r.status, 1, JSON.stringify(m));
+      assert.match(r.stderr, says);
+      assert.ok(!fs.existsSync(path.join(t.root, "etc/sysctl.d/90-oci-k8s.conf")), "changed the host before refusing");
+      assert.ok(!fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    }
+    const inactive = machine({ resolved: "nameserver 10.0.0.2\n", ufw: "inactive" });
+    assert.equal(prepare(inactive).status, 0, "an installed but inactive ufw is no obstacle");
   });
 
   describe("a data disk to format (local-path, Longhorn)", () => {
