@@ -71,27 +71,34 @@ function rancher(options: {
         "protect-kernel-defaults": true,
         "kubelet-arg": kubeletFlags(node),
         ...(node.taints.length > 0 ? { "node-taint": node.taints.map(formatTaint) } : {}),
+        // Every server-kind node (API servers and etcd-only members) carries the cluster-wide
+        // server settings: k3s compares its critical control values (secrets-encryption, the
+        // servicelb of `disable`, ...) on every joining server and refuses a mismatch, and RKE2
+        // adds its `cni` selection to them.
+        ...(node.role !== "agent"
+          ? {
+              // The platform installs its own ingress, load balancing, storage and metrics.
+              disable: options.disable(cluster.version),
+              ...options.serverExtras,
+              ...(node.first ? { "cluster-init": true } : {}),
+              ...etcdBackupConfig(cluster.etcdBackup),
+            }
+          : {}),
         ...(node.role === "server"
           ? {
               "advertise-address": node.privateIp,
               "tls-san": apiSans(cluster, node),
               "write-kubeconfig-mode": "0600",
-              // The platform installs its own ingress, load balancing, storage and metrics.
-              disable: options.disable(cluster.version),
-              ...(node.first ? { "cluster-init": true } : {}),
-              ...options.serverExtras,
-              ...etcdBackupConfig(cluster.etcdBackup),
             }
           : {}),
         // An etcd-only member: a server with no API server, scheduler or controller manager
-        // (k3s and RKE2 both take these keys); it joins through the first server and keeps
-        // taking the cluster's etcd snapshots like any member.
+        // (k3s and RKE2 both take these keys); it joins like any server and keeps taking the
+        // cluster's etcd snapshots like any member.
         ...(node.role === "etcd"
           ? {
               "disable-apiserver": true,
               "disable-controller-manager": true,
               "disable-scheduler": true,
-              ...etcdBackupConfig(cluster.etcdBackup),
             }
           : {}),
       };
