@@ -139,6 +139,9 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     // Native BGP: no frr-k8s DaemonSet the capacity check would not count.
     assert.equal(metallb.inputs.values.frrk8s.enabled, false);
     assert.equal(metallb.inputs.values.speaker.frr.enabled, false);
+    // kubeadm's servers carry node.kubernetes.io/exclude-from-external-load-balancers; their speakers
+    // announce all the same (metallb v0.16.1 charts/metallb/templates/speaker.yaml: --ignore-exclude-lb).
+    assert.equal(metallb.inputs.values.speaker.ignoreExcludeLB, true);
     const peers = r.resources.filter((x) => x.type === "kubernetes:metallb.io/v1beta2:BGPPeer");
     assert.deepEqual(
       peers.map((p) => [p.inputs.spec.peerAddress, p.inputs.spec.peerASN, p.inputs.spec.myASN]),
