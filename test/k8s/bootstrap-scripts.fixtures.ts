@@ -80,3 +80,27 @@ export const k3sServer = (version = "v1.34.9+k3s1", config = `token: ${TOKEN}\nn
   CONFIG: config,
   KUBECTL: "k3s kubectl",
 });
+
+/** Splits a POSIX command line as k8s/bootstrap/scripts.ts quotes it (bare words and '...' words). */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === " ") {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error("unclosed quote");
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (c === "\\") {
+      word = (word ?? "") + line[++i];
+    } else {
+      word = (word ?? "") + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}

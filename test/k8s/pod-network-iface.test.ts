@@ -16,10 +16,11 @@ import * as path from "path";
 import { parse } from "yaml";
 import { RKE2 } from "../../k8s/bootstrap/rancher";
 import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
+import { kubeVipCommand, kubeVipManifest } from "../../k8s/bootstrap/kube-vip";
 import { ClusterFacts, NodeFacts } from "../../k8s/bootstrap/distribution";
 import { decodeSettings, encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
 import { fakeBin, requireRoot, requireTool, run } from "../tools";
-import { fakeRancher, k3sServer, sandbox, Sandbox, systemPath } from "./bootstrap-scripts.fixtures";
+import { fakeRancher, k3sServer, sandbox, Sandbox, shellWords, systemPath } from "./bootstrap-scripts.fixtures";
 
 const NS = `oci-k8s-iface-${process.pid}`;
 const PRIVATE_IP = "10.77.0.5";
@@ -159,5 +160,59 @@ describe("the pod network leaves by the interface holding privateIp (a real netw
     assert.deepEqual(json.spec.template.spec.containers[0].env, [
       { name: "FLANNELD_IFACE", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
     ]);
+  });
+
+  /** Runs the registered kube-vip placement (its command line's script and arguments) in the namespace. */
+  function placeKubeVip(s: Sandbox, vipInterface?: string) {
+    const vip = { address: "10.77.0.100", ...(vipInterface ? { interface: vipInterface } : {}) };
+    const [, , , script, ...args] = shellWords(kubeVipCommand(vip, "/etc/kubernetes/manifests/kube-vip.yaml", PRIVATE_IP));
+    const r = run("ip", ["netns", "exec", NS, "bash", "-c", script, ...args], {
+      input: kubeVipManifest(vip, "/etc/kubernetes/admin.conf", 6443, "cp-1"),
+      env: { PATH: `${s.bin}:${systemPath()}`, OCI_K8S_ROOT: s.root },
+    });
+    const file = path.join(s.root, "etc/kubernetes/manifests/kube-vip.yaml");
+    const env = fs.existsSync(file)
+      ? Object.fromEntries(
+          (parse(fs.readFileSync(file, "utf8")).spec.containers[0].env as { name: string; value: string }[]).map((e) => [
+            e.name,
+            e.value,
+          ]),
+        )
+      : undefined;
+    return { r, env };
+  }
+
+  it("kube-vip: without apiVipInterface, the VIP goes on the interface holding privateIp, not the default route's; the lease is the node's", () => {
+    const { r, env } = placeKubeVip(sandbox());
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(env?.vip_interface, "priv1");
+    assert.equal(env?.vip_nodename, "cp-1");
+  });
+
+  it("kube-vip: a named apiVipInterface is used when the server has it, and refused, naming what it has, when not", () => {
+    const given = placeKubeVip(sandbox(), "pub0");
+    assert.equal(given.r.status, 0, given.r.stderr);
+    assert.equal(given.env?.vip_interface, "pub0");
+    const missing = placeKubeVip(sandbox(), "eth0");
+    assert.notEqual(missing.r.status, 0);
+    assert.match(missing.r.stderr, /apiVipInterface eth0: this server has no such network interface \(it has: lo pub0p? /);
+    assert.equal(missing.env, undefined, "no manifest written");
+  });
+
+  it("a server's install checks apiVipInterface before anything is installed", () => {
+    const s = sandbox();
+    fakeRancher(s, "k3s");
+    const r = inNamespace(s, "rancher", ["k3s", "server"], { ...k3sServer(), NODE_IP: PRIVATE_IP, VIP_INTERFACE: "eth0" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /FAILED: apiVipInterface eth0: this server has no such network interface/);
+    assert.ok(!fs.existsSync(path.join(s.root, "etc/rancher/k3s")), "nothing written");
+    const kubeadm = sandbox();
+    const joined = inNamespace(kubeadm, "kubeadm", ["join"], {
+      VERSION: "v1.34.9",
+      CONFIG: "kind: JoinConfiguration",
+      NODE_IP: PRIVATE_IP,
+      VIP_INTERFACE: "eth0",
+    });
+    assert.match(joined.stderr, /FAILED: apiVipInterface eth0/);
   });
 });

@@ -16,7 +16,8 @@
 # join-material reads none. With a control-plane endpoint name, init and join also get API_NAME
 # and API_ADDRESS (what the name resolves to here, pinned in /etc/hosts), and a joining server
 # API_ADDRESS_JOINED (itself, once it serves the API). init and join also get NODE_IP (the
-# node's privateIp, which must be on one of its interfaces: flannel's VXLAN leaves by it).
+# node's privateIp, which must be on one of its interfaces: flannel's VXLAN leaves by it) and,
+# on servers with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here).
 set -euo pipefail
 
 action="${1:?usage: kubeadm.sh init|join|join-material|revoke}"
@@ -34,6 +35,7 @@ check_private_iface() {
   local iface
   iface="$(private_iface "$NODE_IP")"
   log "the pod network leaves by $iface, which holds $NODE_IP"
+  check_vip_interface
 }
 
 package() { printf '%s=%s-1.1' "$1" "${VERSION#v}"; }

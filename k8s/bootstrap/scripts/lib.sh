@@ -92,6 +92,14 @@ private_iface() {
   printf '%s\n' "$found"
 }
 
+# check_vip_interface : the interface apiVipInterface names (VIP_INTERFACE, when set) exists on
+# this server, where kube-vip must announce the API address; checked before the install.
+check_vip_interface() {
+  [[ -n "${VIP_INTERFACE:-}" ]] || return 0
+  ip -o link show dev "$VIP_INTERFACE" >/dev/null 2>&1 ||
+    die "apiVipInterface $VIP_INTERFACE: this server has no such network interface (it has: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }'))" "set apiVipInterface to the servers' interface on the VIP's network, or leave it unset for the one holding privateIp"
+}
+
 # Runs the distribution's kubectl (KUBECTL holds the command and its arguments).
 kctl() {
   local -a cmd

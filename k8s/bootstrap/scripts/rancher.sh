@@ -5,7 +5,8 @@
 # scheduler and controller manager, so it is ready when its service is, not its (absent) API.
 # Settings (stdin): VERSION, CONFIG (the distribution's config.yaml, with the token), NODE_IP
 # (the node's privateIp: the pod network leaves by the interface holding it), for servers
-# KUBECTL, and for RKE2 servers optionally CANAL_CONFIG (a HelmChartConfig for rke2-canal). A second run with the same settings changes nothing; a changed config
+# KUBECTL, and for RKE2 servers optionally CANAL_CONFIG (a HelmChartConfig for rke2-canal);
+# with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here). A second run with the same settings changes nothing; a changed config
 # restarts the service; another version runs the pinned installer again (an in-place upgrade).
 set -euo pipefail
 
@@ -29,6 +30,7 @@ config_file="${OCI_K8S_ROOT:-}/etc/rancher/$dist/config.yaml"
 # RKE2's Canal is told on the servers (CANAL_CONFIG), so here it is only checked.
 iface="$(private_iface "$NODE_IP")"
 log "the pod network leaves by $iface, which holds $NODE_IP"
+check_vip_interface
 if [[ "$dist" == k3s ]]; then CONFIG="$CONFIG"$'\n'"flannel-iface: $iface"; fi
 
 installed_version() {
