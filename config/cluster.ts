@@ -30,6 +30,10 @@ export const CLUSTER_KEYS = {
     false,
     "Hold every node's kernel packages at the kernel it runs, so unattended upgrades leave them alone; false lets kernel updates in.",
   ),
+  rolloutForce: bool(
+    false,
+    "Let a rolling change (upgrade, resize) go on past a node whose drain does not finish in 10 minutes (the pods a PodDisruptionBudget protects restart with the node) or whose storage (Ceph, Longhorn) is not healthy again; false stops the rollout there, the node cordoned.",
+  ),
 };
 
 export type ClusterValues = Values<typeof CLUSTER_KEYS>;
@@ -48,5 +52,6 @@ export function resolveCluster(c: ClusterValues, stack: string) {
     distribution: c.distribution,
     distributionVersion: c.distributionVersion || DISTRIBUTIONS[c.distribution].defaultVersion,
     kernelHold: c.kernelHold,
+    rolloutForce: c.rolloutForce,
   };
 }

@@ -54,6 +54,11 @@ export interface ClusterArgs {
    * time after the servers, instead of joining in parallel.
    */
   readonly rolling?: boolean;
+  /**
+   * A drain that does not finish, or storage not healthy again, lets the rollout go on (with a
+   * warning) instead of stopping it with the node cordoned (rollout.sh).
+   */
+  readonly rolloutForce?: boolean;
   /** Hold every node's kernel packages at the running kernel (false releases them). */
   readonly kernelHold?: boolean;
   /** Machines that wait for their node's drain: the cluster opens it with the drains it makes. */
@@ -96,6 +101,7 @@ export class Cluster extends pulumi.ComponentResource {
         cluster: this.facts(name, args),
         internalApiReady: args.internalApi?.ready,
         rolling: args.rolling ?? false,
+        rolloutForce: args.rolloutForce ?? false,
         kubeVip: args.apiVip,
       });
       const tools: NodeToolsArgs = {

@@ -34,6 +34,8 @@ export interface TurnsArgs {
   readonly internalApiReady?: pulumi.Input<pulumi.Resource>;
   /** Agents, too, take their turns one at a time (a rollout). */
   readonly rolling: boolean;
+  /** A drain that times out, or storage not healthy, does not stop the rollout (rollout.sh FORCE). */
+  readonly rolloutForce?: boolean;
   /** A virtual IP for the API, held by kube-vip on the servers (machines with no load balancer). */
   readonly kubeVip?: ApiVip;
 }
@@ -109,6 +111,7 @@ export class Turns {
       NODE_NAME: h.name,
       VERSION: this.a.version,
       MACHINE: h.machine,
+      FORCE: this.a.rolloutForce ? "true" : "false",
     });
   }
 

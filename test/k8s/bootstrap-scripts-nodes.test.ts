@@ -147,6 +147,9 @@ describe("bootstrap scripts: rollout.sh (drain, change, uncordon, one node at a 
 case "$1" in
   get)
     [[ "$2" == --raw=/readyz ]] && exit 0
+    # Storage: CRDs installed when state/crd.<name> exists; the objects' status lines from state/storage.<resource>.
+    if [[ "$2" == crd ]]; then [[ -e "${s.state}/crd.$3" ]] && echo "customresourcedefinition.apiextensions.k8s.io/$3"; exit 0; fi
+    if [[ "$2" == *.* ]]; then n="${s.state}/n.$2"; echo $(( $(cat "$n" 2>/dev/null || echo 0) + 1 )) > "$n"; f="${s.state}/storage.$2.$(cat "$n")"; [[ -e "$f" ]] || f="${s.state}/storage.$2"; cat "$f" 2>/dev/null; exit 0; fi
     [[ -d "$d" ]] || exit 0
     q="\${@: -1}"
     case "$q" in
@@ -179,14 +182,21 @@ esac`,
       version: string,
       machine: string,
       env: Record<string, string> = {},
+      force = "false",
     ) =>
       s.run(
         "rollout",
         [action],
-        { KUBECTL: "kubectl", KUBECONFIG_PATH, NODE_NAME: name, VERSION: version, MACHINE: machine },
-        { OCI_K8S_READY_ATTEMPTS: "3", ...env },
+        { KUBECTL: "kubectl", KUBECONFIG_PATH, NODE_NAME: name, VERSION: version, MACHINE: machine, FORCE: force },
+        { OCI_K8S_READY_ATTEMPTS: "3", OCI_K8S_STORAGE_ATTEMPTS: "3", ...env },
       );
-    return { s, node, read, step };
+    /** A storage system installed: its CRD, and what `kubectl get <resource> -A` prints (per call: "<n>" keys). */
+    const storage = (resource: string, lines: string | Record<number, string>) => {
+      fs.writeFileSync(path.join(s.state, `crd.${resource}`), "");
+      if (typeof lines === "string") fs.writeFileSync(path.join(s.state, `storage.${resource}`), lines);
+      else for (const [n, text] of Object.entries(lines)) fs.writeFileSync(path.join(s.state, `storage.${resource}.${n}`), text);
+    };
+    return { s, node, read, step, storage };
   }
   const A1 = "VM.Standard.A1.Flex 2 OCPU 12 GB";
   const OLD = "v1.34.9+k3s1";
@@ -238,15 +248,90 @@ esac`,
     assert.equal(c.read("agent-1", "ann.oci-k8s.io/drained"), undefined);
   });
 
-  it("keeps a node cordoned by hand cordoned, and goes on when a drain cannot finish", () => {
+  it("keeps a node cordoned by hand cordoned; with rolloutForce, goes on when a drain cannot finish", () => {
     const c = cluster();
     c.node("agent-1", { ...running(), unschedulable: "true" });
-    const r = c.step("drain", "agent-1", NEW, A1, { FAKE_DRAIN_STATUS: "1" });
+    const r = c.step("drain", "agent-1", NEW, A1, { FAKE_DRAIN_STATUS: "1" }, "true");
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /WARNING: draining agent-1 did not finish within 600s; the pods left restart with the node/);
+    assert.match(
+      r.stderr,
+      /WARNING: draining agent-1 did not finish within 600s; going on because rolloutForce is true: the pods left restart with the node/,
+    );
     c.node("agent-1", { version: NEW });
     assert.equal(c.step("uncordon", "agent-1", NEW, A1).status, 0);
     assert.equal(c.read("agent-1", "unschedulable"), "true", "a node cordoned by hand was uncordoned");
+  });
+
+  // Kubespray fails the upgrade of a node whose drain fails, by default: roles/upgrade/pre-upgrade/
+  // defaults/main.yml (kubespray commit 1ac8259) sets upgrade_node_fail_if_drain_fails: true.
+  it("a drain that times out stops the rollout with the node cordoned; the rerun drains it again and goes on", () => {
+    const c = cluster();
+    c.node("agent-1", running());
+    const r = c.step("drain", "agent-1", NEW, A1, { FAKE_DRAIN_STATUS: "1" });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /FAILED: draining agent-1 did not finish within 600s; the rollout stops here and the node stays cordoned/,
+    );
+    assert.match(r.stderr, /try: .*kubectl get pdb -A.*pulumi up resumes with this node.*rolloutForce: true/);
+    assert.equal(c.read("agent-1", "unschedulable"), "true");
+    assert.equal(c.read("agent-1", "ann.oci-k8s.io/drained"), "true", "the rerun would not uncordon it");
+    // The budget lets go (replicas moved): pulumi up runs the drain again, then the uncordon undoes our cordon.
+    assert.equal(c.step("drain", "agent-1", NEW, A1).status, 0);
+    c.node("agent-1", { version: NEW });
+    assert.equal(c.step("uncordon", "agent-1", NEW, A1).status, 0);
+    assert.equal(c.read("agent-1", "unschedulable"), undefined);
+  });
+
+  // Field paths: Rook's CephCluster .status.ceph.health (rook Documentation/Upgrade/health-verification.md:
+  // begin with HEALTH_OK; Argo CD's ceph.rook.io/CephCluster health check reads obj.status.ceph.health),
+  // Longhorn's Volume .status.state / .status.robustness (longhorn-manager k8s/pkg/apis/longhorn/v1beta2/volume.go).
+  it("waits for Ceph HEALTH_OK and healthy attached Longhorn volumes after a node is back and before the next drains", () => {
+    const c = cluster();
+    c.node("agent-1", running());
+    c.storage("cephclusters.ceph.rook.io", {
+      1: "rook-ceph/ceph HEALTH_OK\n",
+      2: "rook-ceph/ceph HEALTH_WARN\n",
+      3: "rook-ceph/ceph HEALTH_OK\n",
+    });
+    c.storage("volumes.longhorn.io", "longhorn-system/pvc-1 attached healthy\nlonghorn-system/pvc-2 detached unknown\n");
+    assert.equal(c.step("drain", "agent-1", NEW, A1).status, 0);
+    c.node("agent-1", { version: NEW });
+    // Ceph recovers on the second look after the node is back.
+    const back = c.step("uncordon", "agent-1", NEW, A1);
+    assert.equal(back.status, 0, back.stderr);
+    assert.match(
+      back.stderr,
+      /waiting for the storage to be healthy after node agent-1 came back: CephCluster rook-ceph\/ceph is HEALTH_WARN/,
+    );
+    assert.equal(c.read("agent-1", "unschedulable"), undefined, "replicas rebuild on an uncordoned node");
+    // A degraded Longhorn volume that never recovers: the next node is not drained, the rollout stops.
+    c.node("agent-2", running());
+    c.storage("volumes.longhorn.io", "longhorn-system/pvc-1 attached degraded\n");
+    const next = c.step("drain", "agent-2", NEW, A1);
+    assert.equal(next.status, 1);
+    assert.match(
+      next.stderr,
+      /FAILED: the storage is not healthy before node agent-2 is drained \(Longhorn volume longhorn-system\/pvc-1 is degraded\); the rollout stops here/,
+    );
+    assert.match(next.stderr, /try: .*once healthy, pulumi up resumes with node agent-2/);
+    assert.ok(!c.s.calls().some((x) => x.startsWith("kubectl cordon agent-2") || x.startsWith("kubectl drain agent-2")));
+    // The same after the node is back: its uncordon fails and the next turn never starts.
+    assert.equal(c.step("uncordon", "agent-1", NEW, A1).status, 1);
+    // rolloutForce goes on with a warning.
+    const forced = c.step("drain", "agent-2", NEW, A1, {}, "true");
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.match(
+      forced.stderr,
+      /WARNING: the storage is not healthy before node agent-2 is drained .*going on because rolloutForce is true/,
+    );
+  });
+
+  it("a stack without Rook or Longhorn is not waited for", () => {
+    const c = cluster();
+    c.node("agent-1", running());
+    assert.equal(c.step("drain", "agent-1", NEW, A1).status, 0);
+    assert.ok(!c.s.calls().some((x) => x.includes("cephclusters.ceph.rook.io -A") || x.includes("volumes.longhorn.io -A")));
   });
 
   it("after a machine change, waits for the node to have rebooted before uncordoning it", () => {

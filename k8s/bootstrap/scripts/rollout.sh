@@ -10,14 +10,23 @@
 #             MACHINE. A node that never comes back stops the rollout here, still cordoned;
 #             `pulumi up` again resumes with this node.
 #
+# A drain that does not finish within its timeout (a PodDisruptionBudget that allows no eviction:
+# Rook's OSDs and mons, Longhorn's instance managers, CloudNativePG's primary) stops the rollout
+# there, the node cordoned, as Kubespray does by default (upgrade_node_fail_if_drain_fails: true),
+# unless FORCE is true (the stack's rolloutForce). Before a node is drained and after it is back,
+# the storage must be healthy: every CephCluster at HEALTH_OK, every attached Longhorn volume
+# healthy; a storage system that is not installed is not waited for.
+#
 # Settings (stdin): KUBECTL, KUBECONFIG_PATH (the admin kubeconfig, whose absence means no
-# cluster yet), NODE_NAME, VERSION, MACHINE.
+# cluster yet), NODE_NAME, VERSION, MACHINE, FORCE (true|false).
 set -euo pipefail
 
 action="${1:?usage: rollout.sh drain|uncordon}"
 read_settings
-require_settings KUBECTL KUBECONFIG_PATH NODE_NAME VERSION MACHINE
+require_settings KUBECTL KUBECONFIG_PATH NODE_NAME VERSION MACHINE FORCE
+[[ "$FORCE" == true || "$FORCE" == false ]] || die "setting FORCE is '$FORCE', not true or false" "this is a bug in oci-k8s; report it"
 attempts="${OCI_K8S_READY_ATTEMPTS:-120}"
+storage_attempts="${OCI_K8S_STORAGE_ATTEMPTS:-120}"
 drain_timeout="${OCI_K8S_DRAIN_TIMEOUT:-600s}"
 # Annotations this script keeps on the node.
 drained="oci-k8s.io/drained"
@@ -26,6 +35,47 @@ machine_key="oci-k8s.io/machine"
 
 field() { kctl get node "$NODE_NAME" --ignore-not-found -o "jsonpath=$1"; }
 annotation() { field "{.metadata.annotations.${1//./\\.}}"; }
+
+# storage_problems: one line per storage system that is not healthy (nothing when all are, or
+# none is installed). Rook: CephCluster .status.ceph.health (HEALTH_OK, HEALTH_WARN, HEALTH_ERR);
+# Longhorn: Volume .status.state and .status.robustness (healthy, degraded, faulted, unknown; a
+# detached volume has no robustness to check).
+storage_problems() {
+  local line
+  if [[ -n "$(kctl get crd cephclusters.ceph.rook.io --ignore-not-found -o name)" ]]; then
+    while IFS=' ' read -r line; do
+      [[ -z "$line" ]] && continue
+      [[ "${line#* }" == HEALTH_OK ]] || echo "CephCluster ${line% *} is ${line#* }"
+    done < <(kctl get cephclusters.ceph.rook.io -A -o 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.ceph.health}{"\n"}{end}')
+  fi
+  if [[ -n "$(kctl get crd volumes.longhorn.io --ignore-not-found -o name)" ]]; then
+    local name state robustness
+    while IFS=' ' read -r name state robustness; do
+      [[ -z "$name" || "$state" != attached ]] && continue
+      [[ "$robustness" == healthy ]] || echo "Longhorn volume $name is ${robustness:-unknown}"
+    done < <(kctl get volumes.longhorn.io -A -o 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.state} {.status.robustness}{"\n"}{end}')
+  fi
+}
+
+# storage_healthy WHEN: waits until the storage is healthy; otherwise the rollout stops (FORCE:
+# goes on with a warning).
+storage_problems_now=""
+storage_clear() {
+  storage_problems_now="$(storage_problems)" || storage_problems_now="its status could not be read"
+  [[ -z "$storage_problems_now" ]]
+}
+storage_healthy() {
+  storage_clear && return 0
+  log "waiting for the storage to be healthy $1: ${storage_problems_now//$'\n'/; }"
+  retry "$storage_attempts" storage_clear && return 0
+  local problems="${storage_problems_now//$'\n'/; }"
+  if [[ "$FORCE" == true ]]; then
+    log "WARNING: the storage is not healthy $1 ($problems); going on because rolloutForce is true"
+    return 0
+  fi
+  die "the storage is not healthy $1 ($problems); the rollout stops here" \
+    "check it (Rook: kubectl get cephclusters -A, the HEALTH column and its message; Longhorn: kubectl -n longhorn-system get volumes.longhorn.io); once healthy, pulumi up resumes with node $NODE_NAME"
+}
 
 api_ready() {
   retry 60 kctl get --raw=/readyz >/dev/null ||
@@ -53,6 +103,7 @@ case "$action" in
       exit 0
     fi
     log "node $NODE_NAME changes (${reasons[*]}); draining it"
+    storage_healthy "before node $NODE_NAME is drained"
     # A node somebody cordoned by hand stays cordoned afterwards.
     if [[ "$(field '{.spec.unschedulable}')" != true ]]; then
       kctl annotate node "$NODE_NAME" --overwrite "$drained=true" >&2
@@ -62,9 +113,12 @@ case "$action" in
     fi
     kctl cordon "$NODE_NAME" >&2
     if ! kctl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="$drain_timeout" >&2; then
-      # Pods whose PodDisruptionBudget allows no eviction (or that no other node can take)
-      # would block forever; they restart with the node instead.
-      log "WARNING: draining $NODE_NAME did not finish within $drain_timeout; the pods left restart with the node"
+      # Pods whose PodDisruptionBudget allows no eviction (or that no other node can take) keep
+      # the node: their budget is the point, so the rollout stops unless the stack forces it.
+      [[ "$FORCE" == true ]] ||
+        die "draining $NODE_NAME did not finish within $drain_timeout; the rollout stops here and the node stays cordoned" \
+          "see what holds it: kubectl get pods -A --field-selector spec.nodeName=$NODE_NAME and kubectl get pdb -A (Rook, Longhorn and CloudNativePG block evictions until their data is safe elsewhere); once those pods can move, pulumi up resumes with this node; to go on regardless, set rolloutForce: true"
+      log "WARNING: draining $NODE_NAME did not finish within $drain_timeout; going on because rolloutForce is true: the pods left restart with the node"
     fi
     log "node $NODE_NAME drained"
     ;;
@@ -85,6 +139,8 @@ case "$action" in
     fi
     kctl annotate node "$NODE_NAME" --overwrite "$machine_key=$MACHINE" "$drained-" "$reboot_from-" >&2
     log "node $NODE_NAME is Ready on $VERSION ($MACHINE)"
+    # Replicas the node held rebuild once it is back: the next node waits for them.
+    storage_healthy "after node $NODE_NAME came back"
     ;;
   *) die "unknown action $action" "use drain or uncordon" ;;
 esac
