@@ -11,6 +11,7 @@
 #   UPSTREAM_DNS            optional resolvers (space-separated) when the host has none but a local stub
 #   PACKAGES                optional packages the storage needs (open-iscsi for Longhorn, lvm2 for Ceph)
 #   READY_MARKER            written last: the bootstrap waits for it
+#   DISTRIBUTION            k3s, rke2 or kubeadm (kubeadm installs Debian's containerd)
 #
 # OCI_K8S_ROOT prefixes every path it reads and writes (tests point it at a temporary root).
 set -euo pipefail
@@ -45,6 +46,19 @@ other_firewalls() {
     die "firewalld is running (or enabled at boot) on this host: its zones drop the cluster's ports and the pod network's forwarded traffic" \
       "stop and disable it (sudo systemctl disable --now firewalld) and set hostFirewall: true so the program's nftables table guards the host with exactly the ports the plan prints; then run pulumi up again"
   fi
+}
+
+installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
+
+# kubeadm's node runs Debian's containerd package with its own config.toml: apt would remove
+# Docker's containerd.io, and docker-ce with it, to install it. k3s and RKE2 bring their own
+# containerd and leave Docker alone.
+no_docker() {
+  [[ "${DISTRIBUTION:-}" == kubeadm ]] || return 0
+  local pkg found=()
+  for pkg in docker-ce containerd.io; do if installed "$pkg"; then found+=("$pkg"); fi; done
+  ((${#found[@]} == 0)) || die "this host runs Docker (${found[*]} installed); kubeadm's node would replace its containerd and stop Docker" \
+    "use a host without Docker, or distribution: k3s or rke2 (their own containerd leaves Docker alone)"
 }
 
 kernel() {
@@ -136,6 +150,7 @@ data_disk() {
 
 check_os
 other_firewalls
+no_docker
 kernel
 no_swap
 time_sync

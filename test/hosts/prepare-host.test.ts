@@ -50,6 +50,11 @@ function machine(m: Machine = {}) {
     fakeBin(bin, "ufw", `echo "Status: ${m.ufw === "active" ? "active" : "inactive"}"`);
     write("etc/ufw/ufw.conf", `ENABLED=${m.ufw === "inactive" ? "no" : "yes"}\nLOGLEVEL=low\n`);
   }
+  fakeBin(
+    bin,
+    "dpkg-query",
+    `case " ${(m.installed ?? []).join(" ")} " in *" \${@: -1} "*) echo -n "install ok installed"; exit 0 ;; esac\nexit 1`,
+  );
   fakeBin(bin, "dpkg", `case " ${(m.installed ?? []).join(" ")} " in *" $2 "*) exit 0 ;; esac\nexit 1`);
   const fsType = m.diskHasFs === true ? "ext4" : m.diskHasFs;
   fakeBin(bin, "blkid", fsType ? `[[ " $* " == *" TYPE "* ]] && echo ${fsType}\nexit 0` : "exit 2");
@@ -58,11 +63,23 @@ function machine(m: Machine = {}) {
 }
 
 /** The settings hosts/index.ts sends for a host with these parts. */
-const settings = (o: { DATA_DISK?: string; DATA_DISK_RAW?: string; UPSTREAM_DNS?: string; PACKAGES?: string } = {}) =>
+const settings = (
+  o: {
+    DATA_DISK?: string;
+    DATA_DISK_RAW?: string;
+    UPSTREAM_DNS?: string;
+    PACKAGES?: string;
+    DISTRIBUTION?: "k3s" | "rke2" | "kubeadm";
+  } = {},
+) =>
   encodeSettings(
     prepareSettings(
       { dataDisk: o.DATA_DISK, rawDisk: o.DATA_DISK_RAW === "yes" },
-      { upstreamDns: o.UPSTREAM_DNS?.split(" ") ?? [], packages: o.PACKAGES?.split(" ") ?? [] },
+      {
+        upstreamDns: o.UPSTREAM_DNS?.split(" ") ?? [],
+        packages: o.PACKAGES?.split(" ") ?? [],
+        distribution: o.DISTRIBUTION ?? "k3s",
+      },
     ),
   );
 
@@ -159,6 +176,22 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
     }
     const inactive = machine({ resolved: "nameserver 10.0.0.2\n", ufw: "inactive" });
     assert.equal(prepare(inactive).status, 0, "an installed but inactive ufw is no obstacle");
+  });
+
+  it("kubeadm: refuses a host with Docker (docker-ce or containerd.io) before changing anything; k3s and RKE2 take it", () => {
+    for (const pkg of ["docker-ce", "containerd.io"]) {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n", installed: [pkg] });
+      const r = prepare(t, settings({ DISTRIBUTION: "kubeadm" }));
+      assert.equal(r.status, 1, pkg);
+      assert.match(r.stderr, new RegExp(`FAILED: this host runs Docker \\(${pkg.replace(".", "\\.")} installed\\)`));
+      assert.match(r.stderr, /try: use a host without Docker, or distribution: k3s or rke2/);
+      assert.ok(!calls(t.bin).some((c) => c.startsWith("apt-get")), "touched packages before refusing");
+      assert.ok(!fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    }
+    for (const distribution of ["k3s", "rke2"] as const) {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n", installed: ["docker-ce", "containerd.io"] });
+      assert.equal(prepare(t, settings({ DISTRIBUTION: distribution })).status, 0, distribution);
+    }
   });
 
   describe("a data disk to format (local-path, Longhorn)", () => {
