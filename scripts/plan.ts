@@ -3,7 +3,7 @@
  * credentials, no cloud) and renders what it would create.
  *
  *   npm run plan -- dev                  report: nodes, free-tier usage, open ports, platform
- *   npm run plan -- dev --file x.yaml    the same for another stack file
+ *   npm run plan -- dev --file x.yaml    the same for another stack file (its diagram is written beside it)
  *   npm run snapshot:update              rewrites test/snapshots/<stack>.plan.yaml and docs/topology-<stack>.mmd
  *
  * Exits 1 (printing the budget table) when the stack is over its free allowance.
@@ -17,7 +17,7 @@ import { catalogEntry } from "../k8s/platform/catalog";
 import { INGRESS_LABEL } from "../k8s/labels";
 import { NodeOutput } from "../outputs";
 import { formatTable } from "../table";
-import { Registered, ROOT, RunResult, runProgram, stackConfigFrom } from "./mock-program";
+import { readStackFile, Registered, ROOT, RunResult, runProgram, stackConfigFrom } from "./mock-program";
 
 export const STACKS = ["dev", "prd"] as const;
 export const snapshotPath = (stack: string) => path.join(ROOT, "test", "snapshots", `${stack}.plan.yaml`);
@@ -222,16 +222,27 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const fileAt = argv.indexOf("--file");
-  const result = await planStack(stack, fileAt >= 0 ? path.resolve(argv[fileAt + 1]) : undefined);
+  const file = fileAt >= 0 ? path.resolve(argv[fileAt + 1]) : path.join(ROOT, `Pulumi.${stack}.yaml`);
+  const stackFile = readStackFile(file, { stack });
+  if (stackFile.encrypted.length > 0) {
+    console.log(
+      stackFile.decrypted
+        ? `Encrypted values decrypted with the Pulumi CLI: ${stackFile.encrypted.join(", ")}`
+        : `Encrypted values not decrypted (${stackFile.note}); each is taken as a valid secret of its key, unchecked: ${stackFile.encrypted.join(", ")}`,
+    );
+  }
+  const result = await runProgram(stack, stackFile.config);
   if (result.error) {
     console.error(result.error.message);
     return 1;
   }
   process.stdout.write(renderReport(stack, result));
   if (result.outputs.freeTierUsage === undefined) return 0;
-  fs.mkdirSync(path.dirname(diagramPath(stack)), { recursive: true });
-  fs.writeFileSync(diagramPath(stack), renderDiagram(stack, result));
-  console.log(`Topology diagram: ${path.relative(ROOT, diagramPath(stack))}`);
+  // A stack file of the user's own gets its diagram beside it, never in the checkout's docs/.
+  const diagram = fileAt >= 0 ? path.join(path.dirname(file), `topology-${stack}.mmd`) : diagramPath(stack);
+  fs.mkdirSync(path.dirname(diagram), { recursive: true });
+  fs.writeFileSync(diagram, renderDiagram(stack, result));
+  console.log(`Topology diagram: ${path.relative(process.cwd(), diagram)}`);
   return 0;
 }
 

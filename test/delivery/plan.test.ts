@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { diagramPath, planStack, renderDiagram, renderSnapshot, snapshotPath, STACKS } from "../../scripts/plan";
-import { ROOT, runOk, stackConfig } from "../../scripts/mock-program";
+import { readStackFile, ROOT, runOk, SECRET_PLACEHOLDERS, stackConfig } from "../../scripts/mock-program";
 import { tempDir } from "../tools";
 
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -49,6 +49,32 @@ describe("offline plan", () => {
       assert.match(r.stdout, /traefik +41\.3\.0 +ingress/);
     });
   }
+
+  it("a secret set the documented way (pulumi config set --secret: a secure: value) plans, and the plan says it was not decrypted", function () {
+    this.timeout(120_000);
+    const file = path.join(tempDir("plan-secure"), "Pulumi.dev.yaml");
+    const config = {
+      ...stackConfig("dev"),
+      "oci-k8s:sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOwnKeyOfTheOperatorOnly0123456789abcdefghij op@laptop",
+      "oci-k8s:sshPrivateKey": { secure: "v1:Zm9vYmFy:c2VjcmV0LW5vdC1yZWFsbHktZGVjcnlwdGFibGU=" },
+    };
+    fs.writeFileSync(file, stringify({ encryptionsalt: "v1:c2FsdA==:v1:bm9uY2U=:Y2lwaGVy", config }));
+    const read = readStackFile(file);
+    assert.deepEqual(read.encrypted, ["oci-k8s:sshPrivateKey"]);
+    assert.equal(read.config["oci-k8s:sshPrivateKey"], SECRET_PLACEHOLDERS.sshPrivateKey);
+    const env = { ...process.env };
+    delete env.PULUMI_CONFIG_PASSPHRASE;
+    delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    const docsDiagramTime = fs.statSync(diagramPath("dev")).mtimeMs;
+    const r = spawnSync(TSX, ["scripts/plan.ts", "dev", "--file", file], { cwd: ROOT, encoding: "utf8", env });
+    assert.doesNotMatch(r.stderr, /must be a PEM or OpenSSH private key/);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Encrypted values not decrypted \(PULUMI_CONFIG_PASSPHRASE is not set\).*oci-k8s:sshPrivateKey/);
+    assert.doesNotMatch(r.stdout + r.stderr, /placeholder-for-the-encrypted-value|v1:Zm9vYmFy/);
+    // The user's own file gets its diagram beside it; the checkout's docs/ are left alone.
+    assert.ok(fs.existsSync(path.join(path.dirname(file), "topology-dev.mmd")));
+    assert.equal(fs.statSync(diagramPath("dev")).mtimeMs, docsDiagramTime);
+  });
 
   it("a stack over its allowance makes npm run plan exit 1 with the same table, and a payg one names its monthly cost", function () {
     this.timeout(120_000);
