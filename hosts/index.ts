@@ -122,5 +122,7 @@ function asHost(h: ExistingHost, ready: pulumi.Resource[]): Omit<Host, "viaBasti
     hostKey: h.hostKey,
     user: h.user,
     resolvConf: HOST_RESOLV_CONF,
+    // Prepared over SSH by prepare-host.sh: its marker alone says the host is ready.
+    cloudInit: false,
   };
 }

@@ -41,7 +41,8 @@ esac`,
     state,
     run: (name, args, settings = {}, env = {}) =>
       run("bash", ["-c", scriptText(name), name, ...args], {
-        input: encodeSettings(settings),
+        // The node's privateIp must be on one of its interfaces: loopback's, unless a test says otherwise.
+        input: encodeSettings({ NODE_IP: "127.0.0.1", ...settings }),
         env: { PATH: `${bin}:${systemPath()}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0", FAKE_STATE: state, ...env },
       }),
     calls: () => calls(bin),

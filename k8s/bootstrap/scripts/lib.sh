@@ -82,6 +82,16 @@ write_file() {
   mv "$tmp" "$path"
 }
 
+# private_iface ADDRESS : prints the network interface that holds ADDRESS (the node's privateIp).
+# The pod network's VXLAN (8472/udp) must leave by it: the host firewall admits it from the
+# hosts' privateIps only, and flannel would otherwise take the default route's interface.
+private_iface() {
+  local found
+  found="$(ip -o -4 addr show | awk -v ip="$1" '{ split($4, a, "/"); if (a[1] == ip) { sub(/@.*/, "", $2); print $2; exit } }')"
+  [[ -n "$found" ]] || die "no network interface of this host holds its privateIp $1 (ip -o -4 addr show lists none)" "set the host's privateIp to an IPv4 address it has, or give one of its interfaces that address"
+  printf '%s\n' "$found"
+}
+
 # Runs the distribution's kubectl (KUBECTL holds the command and its arguments).
 kctl() {
   local -a cmd
