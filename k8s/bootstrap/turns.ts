@@ -10,7 +10,7 @@ import type { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./dist
 import { ApiVip, kubeVipManifest } from "./kube-vip";
 import { remoteCommand } from "./remote";
 import { UPSTREAM_RESOLV_CONF } from "./reserved";
-import { decodeSettings, encodeSettings, scriptCommand } from "./scripts";
+import { decodeSettings, encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Host } from "./types";
 
@@ -92,20 +92,28 @@ export class Turns {
   private waitFor(h: Host): command.remote.Command {
     return remoteCommand(
       `${h.name}-wait`,
-      { connection: this.a.connect(h), create: scriptCommand("wait-host", this.a.readyMarker), triggers: [h.machineId] },
+      {
+        connection: this.a.connect(h),
+        create: scriptCommand("wait-host", this.a.readyMarker),
+        stdin: scriptStdin("wait-host"),
+        triggers: [h.machineId],
+      },
       { parent: this.a.parent, dependsOn: h.dependsOn },
     );
   }
 
-  /** Settings of the node's turn in a rollout (rollout.sh), run on the first server. */
+  /** The stdin of the node's turn in a rollout (rollout.sh and its settings), run on the first server. */
   private rolloutSettings(h: Host): string {
-    return encodeSettings({
-      KUBECTL: this.a.distribution.kubectl,
-      KUBECONFIG_PATH: this.a.distribution.kubeconfigPath,
-      NODE_NAME: h.name,
-      VERSION: this.a.version,
-      MACHINE: h.machine,
-    });
+    return scriptStdin(
+      "rollout",
+      encodeSettings({
+        KUBECTL: this.a.distribution.kubectl,
+        KUBECONFIG_PATH: this.a.distribution.kubeconfigPath,
+        NODE_NAME: h.name,
+        VERSION: this.a.version,
+        MACHINE: h.machine,
+      }),
+    );
   }
 
   /** One node's turn, after `previous` (the turn it waits for). */
@@ -122,13 +130,13 @@ export class Turns {
     const nodeFacts = this.facts(h);
     const settings = pulumi
       .all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)])
-      .apply(([n, c, m]) => encodeSettings(dist.installSettings(n, c, m)));
+      .apply(([n, c, m]) => scriptStdin(dist.script, encodeSettings(dist.installSettings(n, c, m))));
     const install = remoteCommand(
       `${h.name}-install`,
       {
         connection: this.a.connect(h),
         create: nodeFacts.apply((n) => dist.installCommand(n)),
-        // The cluster token or join material: stdin only, never a command line or a log.
+        // The script, then the cluster token or join material: stdin only, never a command line or a log.
         stdin: pulumi.secret(settings),
         triggers: [h.machineId],
       },
@@ -187,6 +195,7 @@ export class Turns {
       {
         connection: this.onFirst,
         create: this.facts(h).apply((n) => dist.joinMaterialCommand!(n)),
+        stdin: scriptStdin(dist.script),
         logging: "none",
         triggers: [h.machineId],
       },
@@ -204,7 +213,9 @@ export class Turns {
       {
         connection: this.onFirst,
         create: dist.revokeJoinMaterialCommand,
-        stdin: pulumi.secret(material.apply((m) => encodeSettings({ KUBECTL: dist.kubectl, JOIN_TOKEN: m.JOIN_TOKEN }))),
+        stdin: pulumi.secret(
+          material.apply((m) => scriptStdin(dist.script, encodeSettings({ KUBECTL: dist.kubectl, JOIN_TOKEN: m.JOIN_TOKEN }))),
+        ),
         triggers: [h.machineId],
       },
       { parent: this.a.parent, dependsOn: [joined] },
