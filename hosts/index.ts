@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { remoteCommand } from "../k8s/bootstrap/remote";
-import { encodeSettings, libScriptCommand } from "../k8s/bootstrap/scripts";
+import { encodeSettings, libScriptCommand, libScriptStdin } from "../k8s/bootstrap/scripts";
 import { connector } from "../k8s/bootstrap/ssh";
 import type { Host, SshAccess } from "../k8s/bootstrap/types";
 import type { Taint } from "../k8s/labels";
@@ -83,7 +83,7 @@ export function prepareHosts(spec: HostsSpec): Host[] {
     const prepared = remoteCommand(`${h.name}-prepare`, {
       connection,
       create: libScriptCommand("prepare-host", script("prepare-host")),
-      stdin: encodeSettings(prepareSettings(h, spec)),
+      stdin: libScriptStdin(script("prepare-host"), encodeSettings(prepareSettings(h, spec))),
       triggers: [machineId(h)],
     });
     const ready: pulumi.Resource[] = [prepared];
@@ -95,7 +95,8 @@ export function prepareHosts(spec: HostsSpec): Host[] {
             connection,
             create: libScriptCommand("host-firewall", script("host-firewall"), "apply"),
             delete: libScriptCommand("host-firewall", script("host-firewall"), "remove"),
-            stdin: encodeSettings({ RULESET: renderRuleset(firewall, h) }),
+            // apply and remove run the same script; the delete gets the stdin kept in the state.
+            stdin: libScriptStdin(script("host-firewall"), encodeSettings({ RULESET: renderRuleset(firewall, h) })),
             triggers: [machineId(h)],
           },
           { dependsOn: [prepared] },

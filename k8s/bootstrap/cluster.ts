@@ -18,7 +18,7 @@ import type { ApiVip } from "./kube-vip";
 import { adminKubeconfig } from "./kubeconfig";
 import { etcdTools, kernelHold, labels, NodeToolsArgs, retirement, uninstall } from "./node-tools";
 import { remoteCommand } from "./remote";
-import { encodeSettings, scriptCommand } from "./scripts";
+import { encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import { connector } from "./ssh";
 import { Turns } from "./turns";
 import { Host, SshAccess } from "./types";
@@ -122,7 +122,10 @@ export class Cluster extends pulumi.ComponentResource {
         {
           connection: turns.onFirst,
           create: scriptCommand("wait-ready"),
-          stdin: encodeSettings({ KUBECTL: args.distribution.kubectl, NODES: args.hosts.map((h) => h.name).join("\n") }),
+          stdin: scriptStdin(
+            "wait-ready",
+            encodeSettings({ KUBECTL: args.distribution.kubectl, NODES: args.hosts.map((h) => h.name).join("\n") }),
+          ),
           triggers: args.hosts.map((h) => h.machineId),
         },
         { parent: this, dependsOn: [...labelled, ...turns.all.map((t) => t.uncordon)] },
@@ -192,6 +195,7 @@ export class Cluster extends pulumi.ComponentResource {
       {
         connection: turns.onFirst,
         create: scriptCommand("kubeconfig", args.distribution.kubeconfigPath),
+        stdin: scriptStdin("kubeconfig"),
         logging: "none",
         triggers: [turns.first.machineId],
       },

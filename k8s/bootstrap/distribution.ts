@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import type { Taint } from "../labels";
 import type { PortRule } from "../ports";
 import { reservations } from "./reserved";
+import type { ScriptName } from "./scripts";
 import type { NodeRole } from "./types";
 
 export const DISTRIBUTION_NAMES = ["k3s", "kubeadm", "rke2"] as const;
@@ -107,7 +108,9 @@ export interface Distribution {
   readonly etcdSnapshotsBy: "config" | "tool";
   /** Where a server keeps its etcd snapshots (the restore drill reads the newest). */
   readonly snapshotDir: string;
-  /** The command that installs (or joins) a node; settings go on stdin. */
+  /** The script its install, join-material and revoke commands run (sent on their stdin, ahead of the settings). */
+  readonly script: ScriptName;
+  /** The command that installs (or joins) a node; the script and its settings go on stdin. */
   installCommand(node: NodeFacts): string;
   /** The settings of that command, given the cluster (and, for kubeadm joins, fresh join material). */
   installSettings(node: NodeFacts, cluster: ClusterFacts, material?: JoinMaterial): Record<string, string>;

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { libScriptCommand } from "./scripts";
+import { libScriptCommand, libScriptStdin } from "./scripts";
 
 // Renovate bumps it with the other images pinned in code.
 export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v1.0.4";
@@ -75,4 +75,9 @@ const SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "kube-vip.sh"), "
 /** The command that places the manifest (on stdin) at `manifestPath`, on the server with `nodeIp`. */
 export function kubeVipCommand(vip: ApiVip, manifestPath: string, nodeIp: string): string {
   return libScriptCommand("kube-vip", SCRIPT, manifestPath, nodeIp, ...(vip.interface ? [vip.interface] : []));
+}
+
+/** The stdin of kubeVipCommand: the script (its loader checks it), then the manifest it places. */
+export function kubeVipStdin(manifest: string): string {
+  return libScriptStdin(SCRIPT, manifest);
 }

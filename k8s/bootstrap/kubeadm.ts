@@ -41,6 +41,7 @@ export const KUBEADM: Distribution = {
   joinsWith: "material",
   etcdSnapshotsBy: "tool",
   snapshotDir: "/var/lib/oci-k8s/etcd-snapshots",
+  script: "kubeadm",
   installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
   revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),

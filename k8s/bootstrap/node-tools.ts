@@ -9,7 +9,7 @@ import { formatTaint } from "../labels";
 import type { Distribution, EtcdBackup } from "./distributions";
 import { ETCD_RELEASE, etcdTarballUrl } from "./etcd-release";
 import { remoteCommand } from "./remote";
-import { encodeSettings, scriptCommand, scriptText } from "./scripts";
+import { encodeSettings, scriptCommand, scriptStdin, scriptText } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Turn } from "./turns";
 
@@ -45,7 +45,9 @@ export function etcdTools(a: NodeToolsArgs, t: Turn): void {
         ...on,
         create: scriptCommand("etcd-snapshot", "install"),
         // The bucket keys: stdin only, kept in a root-only file on the server.
-        stdin: pulumi.secret(pulumi.output(a.etcdBackup).apply((b) => encodeSettings(snapshotToolSettings(b)))),
+        stdin: pulumi.secret(
+          pulumi.output(a.etcdBackup).apply((b) => scriptStdin("etcd-snapshot", encodeSettings(snapshotToolSettings(b)))),
+        ),
       },
       opts,
     );
@@ -53,7 +55,11 @@ export function etcdTools(a: NodeToolsArgs, t: Turn): void {
   // The restore drill: the newest snapshot restored into a throwaway etcd, daily.
   remoteCommand(
     `${t.host.name}-etcd-drill`,
-    { ...on, create: scriptCommand("etcd-drill", "install"), stdin: encodeSettings(drillSettings(a.distribution, t.host.arch)) },
+    {
+      ...on,
+      create: scriptCommand("etcd-drill", "install"),
+      stdin: scriptStdin("etcd-drill", encodeSettings(drillSettings(a.distribution, t.host.arch))),
+    },
     opts,
   );
 }
@@ -79,6 +85,7 @@ export function kernelHold(a: NodeToolsArgs, t: Turn): void {
     {
       connection: a.connect(t.host),
       create: scriptCommand("kernel-hold", a.kernelHold ? "hold" : "release"),
+      stdin: scriptStdin("kernel-hold"),
       triggers: [t.host.machineId],
     },
     { parent: a.parent, dependsOn: [t.install] },
@@ -92,14 +99,17 @@ export function labels(a: NodeToolsArgs, t: Turn): command.remote.Command {
     {
       connection: a.onFirst,
       create: scriptCommand("label-node"),
-      stdin: encodeSettings({
-        KUBECTL: a.distribution.kubectl,
-        NODE_NAME: t.host.name,
-        LABELS: Object.entries(t.host.labels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join("\n"),
-        TAINTS: t.host.taints.map(formatTaint).join("\n"),
-      }),
+      stdin: scriptStdin(
+        "label-node",
+        encodeSettings({
+          KUBECTL: a.distribution.kubectl,
+          NODE_NAME: t.host.name,
+          LABELS: Object.entries(t.host.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join("\n"),
+          TAINTS: t.host.taints.map(formatTaint).join("\n"),
+        }),
+      ),
       triggers: [t.host.machineId],
     },
     { parent: a.parent, dependsOn: [t.install] },
@@ -111,7 +121,8 @@ export function labels(a: NodeToolsArgs, t: Turn): command.remote.Command {
  * server (a server's etcd member first), then the distribution is removed from it. Their trigger
  * is the machine, so replacing an instance (delete before replace) replaces them first, which runs
  * their delete before the old instance goes and before the new one joins. Their connection and
- * scripts are never diffed: no change of key or script can run a delete.
+ * scripts (the delete's loader and the script on its stdin) are never diffed: no change of key or
+ * script can run a delete, and the delete always runs the script its loader was written for.
  */
 export function retirement(a: NodeToolsArgs, t: Turn): void {
   const dist = a.distribution;
@@ -124,9 +135,11 @@ export function retirement(a: NodeToolsArgs, t: Turn): void {
       delete: pulumi
         .output(t.host.privateIp)
         .apply((ip) => scriptCommand("remove-node", t.host.name, ip, t.host.role, dist.name, ...dist.kubectl.split(" "))),
+      // The delete's script: pulumi-command sends the stdin kept in the state to the delete too.
+      stdin: scriptStdin("remove-node"),
       triggers: [t.host.machineId],
     },
-    { parent: a.parent, dependsOn: [removed], ignoreChanges: ["connection", "delete"] },
+    { parent: a.parent, dependsOn: [removed], ignoreChanges: ["connection", "delete", "stdin"] },
   );
 }
 
@@ -138,9 +151,10 @@ export function uninstall(a: NodeToolsArgs, t: Turn): command.remote.Command {
       connection: a.connect(t.host),
       create: "true",
       delete: scriptCommand("uninstall", a.distribution.name),
+      stdin: scriptStdin("uninstall"),
       triggers: [t.host.machineId],
     },
-    { parent: a.parent, dependsOn: [t.install], ignoreChanges: ["connection", "delete"] },
+    { parent: a.parent, dependsOn: [t.install], ignoreChanges: ["connection", "delete", "stdin"] },
   );
 }
 

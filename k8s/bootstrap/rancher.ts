@@ -80,6 +80,7 @@ function rancher(options: {
     joinsWith: "token",
     etcdSnapshotsBy: "config",
     snapshotDir: `/var/lib/rancher/${options.name}/server/db/snapshots`,
+    script: "rancher",
     installCommand: (node) => scriptCommand("rancher", options.name, node.role),
     installSettings: (node, cluster) => {
       if (!cluster.token) throw new Error(`${options.name} needs the cluster token`);

@@ -7,10 +7,10 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./distributions";
-import { ApiVip, kubeVipCommand, kubeVipManifest } from "./kube-vip";
+import { ApiVip, kubeVipCommand, kubeVipManifest, kubeVipStdin } from "./kube-vip";
 import { remoteCommand } from "./remote";
 import { UPSTREAM_RESOLV_CONF } from "./reserved";
-import { decodeSettings, encodeSettings, scriptCommand } from "./scripts";
+import { decodeSettings, encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Host } from "./types";
 
@@ -97,22 +97,26 @@ export class Turns {
       {
         connection: this.a.connect(h),
         create: scriptCommand("wait-host", this.a.readyMarker, ...(h.cloudInit === false ? ["marker-only"] : [])),
+        stdin: scriptStdin("wait-host"),
         triggers: [h.machineId],
       },
       { parent: this.a.parent, dependsOn: h.dependsOn },
     );
   }
 
-  /** Settings of the node's turn in a rollout (rollout.sh), run on the first server. */
+  /** The stdin of the node's turn in a rollout (rollout.sh and its settings), run on the first server. */
   private rolloutSettings(h: Host): string {
-    return encodeSettings({
-      KUBECTL: this.a.distribution.kubectl,
-      KUBECONFIG_PATH: this.a.distribution.kubeconfigPath,
-      NODE_NAME: h.name,
-      VERSION: this.a.version,
-      MACHINE: h.machine,
-      FORCE: this.a.rolloutForce ? "true" : "false",
-    });
+    return scriptStdin(
+      "rollout",
+      encodeSettings({
+        KUBECTL: this.a.distribution.kubectl,
+        KUBECONFIG_PATH: this.a.distribution.kubeconfigPath,
+        NODE_NAME: h.name,
+        VERSION: this.a.version,
+        MACHINE: h.machine,
+        FORCE: this.a.rolloutForce ? "true" : "false",
+      }),
+    );
   }
 
   /** One node's turn, after `previous` (the turn it waits for). */
@@ -128,18 +132,21 @@ export class Turns {
     const material = h === this.first ? undefined : this.joinMaterial(h, [drain]);
     const nodeFacts = this.facts(h);
     const settings = pulumi.all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)]).apply(([n, c, m]) =>
-      encodeSettings({
-        ...dist.installSettings(n, c, m),
-        // A named apiVipInterface must exist on every server before its install.
-        ...(this.a.kubeVip?.interface && h.role === "server" ? { VIP_INTERFACE: this.a.kubeVip.interface } : {}),
-      }),
+      scriptStdin(
+        dist.script,
+        encodeSettings({
+          ...dist.installSettings(n, c, m),
+          // A named apiVipInterface must exist on every server before its install.
+          ...(this.a.kubeVip?.interface && h.role === "server" ? { VIP_INTERFACE: this.a.kubeVip.interface } : {}),
+        }),
+      ),
     );
     const install = remoteCommand(
       `${h.name}-install`,
       {
         connection: this.a.connect(h),
         create: nodeFacts.apply((n) => dist.installCommand(n)),
-        // The cluster token or join material: stdin only, never a command line or a log.
+        // The script, then the cluster token or join material: stdin only, never a command line or a log.
         stdin: pulumi.secret(settings),
         triggers: [h.machineId],
       },
@@ -180,7 +187,7 @@ export class Turns {
         connection: this.a.connect(h),
         create: pulumi.output(h.privateIp).apply((ip) => kubeVipCommand(kubeVip, `${dist.staticPodDir}/kube-vip.yaml`, ip)),
         delete: `sudo rm -f ${dist.staticPodDir}/kube-vip.yaml`,
-        stdin: kubeVipManifest(kubeVip, dist.kubeconfigPath, dist.apiPort, h.name),
+        stdin: kubeVipStdin(kubeVipManifest(kubeVip, dist.kubeconfigPath, dist.apiPort, h.name)),
         triggers: [h.machineId],
       },
       { parent: this.a.parent, dependsOn: [install] },
@@ -198,6 +205,7 @@ export class Turns {
       {
         connection: this.onFirst,
         create: this.facts(h).apply((n) => dist.joinMaterialCommand!(n)),
+        stdin: scriptStdin(dist.script),
         logging: "none",
         triggers: [h.machineId],
       },
@@ -215,7 +223,9 @@ export class Turns {
       {
         connection: this.onFirst,
         create: dist.revokeJoinMaterialCommand,
-        stdin: pulumi.secret(material.apply((m) => encodeSettings({ KUBECTL: dist.kubectl, JOIN_TOKEN: m.JOIN_TOKEN }))),
+        stdin: pulumi.secret(
+          material.apply((m) => scriptStdin(dist.script, encodeSettings({ KUBECTL: dist.kubectl, JOIN_TOKEN: m.JOIN_TOKEN }))),
+        ),
         triggers: [h.machineId],
       },
       { parent: this.a.parent, dependsOn: [joined] },

@@ -1,8 +1,10 @@
 /**
- * Every remote command, run with exactly what the program registers: its command line and its
- * stdin (nothing when the program sets none, as pulumi-command then sends none). A script that
+ * Every remote command, run with exactly what the program registers: its command line, through
+ * `sh -c` as sshd runs it, and its stdin (nothing when the program sets none, as pulumi-command
+ * then sends none; a `delete` gets the same stdin as `create`, from the state). A script that
  * requires a setting its command does not send dies with "setting X is missing" on a real node;
- * here it dies the same way under bash, against permissive fakes of the node's tools.
+ * here it dies the same way, against permissive fakes of the node's tools (sudo runs its
+ * arguments as they are).
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -21,9 +23,10 @@ function permissiveNode(): { bin: string; root: string } {
   fs.mkdirSync(bin);
   fs.mkdirSync(root);
   const tools = ["k3s", "rke2", "kubectl", "systemctl", "curl", "apt-get", "apt-mark", "dpkg", "cloud-init", "crictl"];
-  for (const tool of [...tools, "etcdctl", "gpg", "containerd", "logger", "journalctl", "sudo", "sleep", "fuser", "flock"]) {
+  for (const tool of [...tools, "etcdctl", "gpg", "containerd", "logger", "journalctl", "sleep", "fuser", "flock"]) {
     fakeBin(bin, tool);
   }
+  fakeBin(bin, "sudo", 'exec "$@"');
   fakeBin(
     bin,
     "kubeadm",
@@ -75,8 +78,8 @@ describe("every remote command with exactly its registered stdin", function () {
           for (const phase of ["create", "update", "delete"] as const) {
             const line = c.inputs[phase];
             if (typeof line !== "string" || !line.startsWith("sudo bash -c ")) continue;
-            const [, , , script, ...args] = shellWords(line);
-            const result = run("bash", ["-c", script, ...args], {
+            const [, , , , ...args] = shellWords(line);
+            const result = run("sh", ["-c", line], {
               input: typeof c.inputs.stdin === "string" ? c.inputs.stdin : "",
               env: { PATH: `${node.bin}:${process.env.PATH}`, OCI_K8S_ROOT: node.root, OCI_K8S_RETRY_DELAY: "0" },
             });
