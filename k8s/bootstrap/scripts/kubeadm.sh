@@ -122,7 +122,10 @@ case "$action" in
     else
       install_packages
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
-      kubeadm init --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" --upload-certs >&2 ||
+      # Its output reaches the deploy log: no join token, no certificate key in it (joins get
+      # their own, made just before and deleted just after).
+      kubeadm init --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" --upload-certs \
+        --skip-token-print --skip-certificate-key-print >&2 ||
         die "kubeadm init failed" "read its output above; 'kubeadm reset -f' on the node starts over"
     fi
     retry 60 kctl get --raw=/readyz >/dev/null || die "the Kubernetes API did not become ready" "read 'journalctl -u kubelet' on the node"
