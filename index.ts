@@ -38,6 +38,7 @@ export = async (): Promise<ClusterOutputs> => {
     apiEndpoint: machines.apiEndpoint,
     internalApi: machines.internalApi,
     apiVip: machines.apiVip,
+    registrationAddress: machines.registrationAddress,
     hosts: machines.hosts,
     ssh: machines.ssh,
     readyMarker: HOST_READY_MARKER,

@@ -5,6 +5,7 @@
  * name the stack names.
  */
 import { z } from "zod";
+import { refuseEtcdMember } from "../k8s/bootstrap/reserved";
 import { NODE_ROLES } from "../k8s/bootstrap/types";
 import { allowed, Bad, bool, nodeName, str, Values } from "./keys";
 
@@ -140,6 +141,8 @@ export function checkHosts(c: HostsValues & { nodesGiven: boolean; distribution:
       bad(`hosts[${i}].privateIp`, undefined, "must be set when address is a DNS name (it is the node's IP)");
     if (h.role === "etcd" && c.distribution === "kubeadm")
       bad(`hosts[${i}].role`, h.role, "needs k3s or rke2: kubeadm's stacked etcd runs only on control-plane servers");
+    const etcdRefusal = refuseEtcdMember(c.distribution, h.role, h.memoryGb);
+    if (etcdRefusal) bad(`hosts[${i}].role`, h.role, etcdRefusal);
     if (h.role === "etcd" && h.ingress) bad(`hosts[${i}].ingress`, true, "is not allowed on an etcd-only host");
   });
   const servers = c.hosts.filter((h) => h.role === "server").length;

@@ -1,6 +1,7 @@
 /** Nodes: the machines of the cluster, their shapes and sizes, volumes, placement and image. */
 import { z } from "zod";
 import { A1_FLEX, BLOCK_VOLUME_GB, DEFAULT_MEMORY_PER_OCPU_GB, MIN_BOOT_VOLUME_GB, SHAPE_NAMES, SHAPES } from "../infra/shapes";
+import { refuseEtcdMember } from "../k8s/bootstrap/reserved";
 import { NODE_ROLES } from "../k8s/bootstrap/types";
 import { ClusterValues } from "./cluster";
 import { allowed, Bad, nodeName, str, Values } from "./keys";
@@ -124,6 +125,9 @@ function checkNode(n: RawNode, at: string, c: Context, bad: Bad): void {
       "needs k3s or rke2: kubeadm's stacked etcd runs only on control-plane servers (three A1 servers, billed beyond 2 OCPU / 12 GB)",
     );
   }
+  const etcdRefusal =
+    n.role === "etcd" && SHAPES[n.shape] && refuseEtcdMember(c.distribution, n.role, resolveNode(n, c.natGateway).memoryGb);
+  if (etcdRefusal) bad(`${at}.role`, n.role, etcdRefusal);
   if (n.role === "etcd" && n.ingress) bad(`${at}.ingress`, true, "is not allowed on an etcd-only node: it runs no workloads");
   if (n.subnet === "private" && !c.natGateway) {
     bad(`${at}.subnet`, n.subnet, "needs natGateway: true (a private node has no other way to the internet)");

@@ -107,6 +107,7 @@ export const EXISTING_HOSTS = {
         ? { internalApi: { address: endpoint } }
         : {}),
       apiVip: config.apiVip,
+      ...(config.apiAddress ? { registrationAddress: config.apiAddress } : {}),
       ingressAddress: ingress.address,
       uninstallEverywhere: true,
       rolling: update.rolling,

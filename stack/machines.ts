@@ -18,6 +18,8 @@ export interface Machines {
   /** kubeadm: where agents reach the control plane, and what must exist before it answers. */
   readonly internalApi?: { readonly address: string; readonly ready?: pulumi.Input<pulumi.Resource> };
   readonly apiVip?: ApiVip;
+  /** An existing load balancer in front of the servers, where nodes join (apiAddress). */
+  readonly registrationAddress?: string;
   /** Where web traffic arrives: what every Ingress's status publishes, and the sslip.io domain. */
   readonly ingressAddress: pulumi.Input<string>;
   /** Existing machines outlive the stack: the distribution is removed from every one, the first server too. */

@@ -65,6 +65,8 @@ export interface ClusterArgs {
   readonly drainGate?: DrainGate;
   /** A virtual IP for the API that kube-vip holds on the servers (machines with no load balancer). */
   readonly apiVip?: ApiVip;
+  /** An existing load balancer in front of the servers (`apiAddress`): where nodes join (the VIP when there is one). */
+  readonly registrationAddress?: string;
   /**
    * Remove the distribution from every host when the stack is destroyed, the first server
    * included: existing machines outlive the stack (cloud instances are deleted instead).
@@ -171,6 +173,8 @@ export class Cluster extends pulumi.ComponentResource {
     const internalApi = args.internalApi
       ? { name: `kube-api.${args.clusterName}.internal`, address: args.internalApi.address }
       : undefined;
+    const registration = args.apiVip?.address ?? args.registrationAddress;
+    const otherServers = args.hosts.filter((h) => h.role !== "agent" && h !== first).map((h) => h.privateIp);
     const plainIps = args.hosts.map((h) => h.privateIp).filter((ip): ip is string => typeof ip === "string");
     return pulumi
       .all([args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined), args.etcdBackup ?? pulumi.output(undefined)])
@@ -183,6 +187,10 @@ export class Cluster extends pulumi.ComponentResource {
         ],
         internalApi,
         ...(plainIps.length === args.hosts.length ? { nodeIps: plainIps } : {}),
+        ...(registration ? { registrationAddress: registration } : {}),
+        ...(otherServers.length > 0 && otherServers.every((ip) => typeof ip === "string")
+          ? { otherServerIps: otherServers as string[] }
+          : {}),
         token: secret,
         etcdBackup: etcdBackup as EtcdBackup | undefined,
       }));

@@ -33,8 +33,16 @@ export interface NodeFacts {
 export interface ClusterFacts {
   readonly clusterName: string;
   readonly version: string;
-  /** Private IP of the first server: where other nodes join. */
+  /** Private IP of the first server: where other nodes join when there is no fixed registration address. */
   readonly firstServerIp: string;
+  /**
+   * A fixed registration address in front of the servers (the kube-vip VIP, or `apiAddress`):
+   * where nodes join, so no join depends on the first server, and a replaced first server can
+   * rejoin through it.
+   */
+  readonly registrationAddress?: string;
+  /** The other servers' private IPs, when known before any machine exists: where a replaced first server rejoins. */
+  readonly otherServerIps?: readonly string[];
   /** Names and addresses every server's API certificate must be valid for (the shared endpoints). */
   readonly tlsSans: readonly string[];
   /**
@@ -120,8 +128,9 @@ export interface Distribution {
   readonly revokeJoinMaterialCommand?: string;
 }
 
-export const kubeletFlags = (node: NodeFacts) => {
-  const r = reservations(node.memoryGb, node.role);
+/** The kubelet's reservations and resolv.conf; `reserveAs` sizes them for another role (RKE2's etcd member runs pods). */
+export const kubeletFlags = (node: NodeFacts, reserveAs: NodeRole = node.role) => {
+  const r = reservations(node.memoryGb, reserveAs);
   return [
     `system-reserved=${r.systemReserved}`,
     `kube-reserved=${r.kubeReserved}`,

@@ -48,9 +48,12 @@ export const KUBEADM: Distribution = {
   installSettings: (node, cluster, material): Record<string, string> => {
     // With an internal API, the endpoint is a name each node resolves through /etc/hosts
     // (kubeadm.sh pins it): kubelets follow it, not the first server, so the API survives the
-    // loss of any one server. Discovery still asks the first server, which runs the join.
+    // loss of any one server. Discovery goes through the fixed address in front of the servers
+    // when there is one: an agent's the internal API it waits for (the VIP, apiAddress or the load
+    // balancer), a server's the VIP or apiAddress (held or there before its turn), else the first server.
     const endpoint = `${cluster.internalApi?.name ?? cluster.firstServerIp}:${API_PORT}`;
-    const discovery = `${cluster.firstServerIp}:${API_PORT}`;
+    const fixed = node.role === "agent" ? cluster.internalApi?.address : cluster.registrationAddress;
+    const discovery = `${fixed ?? cluster.firstServerIp}:${API_PORT}`;
     const pin = cluster.internalApi
       ? {
           API_NAME: cluster.internalApi.name,
@@ -64,6 +67,11 @@ export const KUBEADM: Distribution = {
         kind: "InitConfiguration",
         localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
         nodeRegistration: kubeadmRegistration(node),
+        // The token kubeadm init makes (its value generated) lives 15 minutes, not 24 hours: no
+        // join uses it (each gets its own, kubeadm.sh join-material).
+        bootstrapTokens: [
+          { ttl: "15m0s", usages: ["signing", "authentication"], groups: ["system:bootstrappers:kubeadm:default-node-token"] },
+        ],
       };
       const clusterConfig = {
         apiVersion: KUBEADM_API,

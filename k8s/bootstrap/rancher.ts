@@ -86,11 +86,14 @@ function rancher(options: {
       if (!cluster.token) throw new Error(`${options.name} needs the cluster token`);
       const config: Record<string, unknown> = {
         token: cluster.token,
-        ...(node.first ? {} : { server: `https://${cluster.firstServerIp}:${options.joinPort}` }),
+        // Nodes join through the fixed registration address when there is one (k3s and RKE2 docs,
+        // "Cluster Load Balancer" / fixed registration address: RKE2 needs its 9345 there too).
+        ...(node.first ? {} : { server: `https://${cluster.registrationAddress ?? cluster.firstServerIp}:${options.joinPort}` }),
         "node-name": node.name,
         "node-ip": node.privateIp,
         "protect-kernel-defaults": true,
-        "kubelet-arg": kubeletFlags(node),
+        // RKE2's etcd member runs etcd and kube-proxy as static pods: its kubelet keeps room for pods.
+        "kubelet-arg": kubeletFlags(node, options.name === "rke2" && node.role === "etcd" ? "agent" : node.role),
         ...(node.taints.length > 0 ? { "node-taint": node.taints.map(formatTaint) } : {}),
         // Every server-kind node (API servers and etcd-only members) carries the cluster-wide
         // server settings: k3s compares its critical control values (secrets-encryption, the
@@ -123,6 +126,10 @@ function rancher(options: {
             }
           : {}),
       };
+      // A replaced first server finds the cluster it founded and joins it instead of starting anew.
+      const rejoin = node.first
+        ? [...(cluster.registrationAddress ? [cluster.registrationAddress] : []), ...(cluster.otherServerIps ?? [])]
+        : [];
       const canal = options.name === "rke2" && node.role === "server" ? canalConfig(cluster) : undefined;
       return {
         VERSION: cluster.version,
@@ -130,6 +137,7 @@ function rancher(options: {
         NODE_IP: node.privateIp,
         ...(node.role === "server" ? { KUBECTL: options.kubectl } : {}),
         ...(canal ? { CANAL_CONFIG: canal } : {}),
+        ...(rejoin.length > 0 ? { REJOIN_URLS: rejoin.map((a) => `https://${a}:${options.joinPort}`).join(" ") } : {}),
       };
     },
   };

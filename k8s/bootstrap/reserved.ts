@@ -44,5 +44,19 @@ export function reservations(memoryGb: number, role: "server" | "agent" | "etcd"
   };
 }
 
+/**
+ * RKE2 runs etcd (512Mi requested) and kube-proxy (128Mi) as static pods on an etcd-only member
+ * (rancher/rke2 v1.34.9+rke2r1 pkg/podtemplate/config.go, defaultResources), so their requests
+ * must fit what the kubelet offers pods, beside Canal and RKE2's own supervisor: 2 GB at least.
+ */
+export const RKE2_ETCD_MIN_GB = 2;
+
+/** Why a node of `role` with `memoryGb` cannot run the distribution's etcd member, or undefined. */
+export function refuseEtcdMember(distribution: string, role: string, memoryGb: number): string | undefined {
+  if (distribution !== "rke2" || role !== "etcd" || memoryGb >= RKE2_ETCD_MIN_GB) return undefined;
+  const left = reservations(memoryGb).allocatableMiB;
+  return `needs ${RKE2_ETCD_MIN_GB} GB or more with rke2: RKE2 runs etcd as a static pod (512 MiB requested) beside kube-proxy (128 MiB), and a ${memoryGb} GB node leaves ${left} MiB for pods after its reservations; use k3s (etcd inside its own process), or a larger node`;
+}
+
 /** Ubuntu's resolver stub (127.0.0.53) loops inside pods; the kubelet hands them the real upstream (the VCN resolver on Oracle Cloud). */
 export const UPSTREAM_RESOLV_CONF = "/run/systemd/resolve/resolv.conf";

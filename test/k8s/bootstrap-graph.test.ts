@@ -156,7 +156,9 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
             const join = parseAllDocuments(settingsOf(cmd(r, `${n.name}-install`)).CONFIG).map((d) => d.toJSON());
             assert.equal(join[0].kind, "JoinConfiguration");
             assert.equal(join[0].discovery.bootstrapToken.token, MOCK_JOIN.JOIN_TOKEN);
-            assert.equal(join[0].discovery.bootstrapToken.apiServerEndpoint, `${ipOf(r, servers[0])}:6443`);
+            // Servers discover at the first server; agents at the load balancer's private address they wait for.
+            const discovery = n.role === "agent" ? "10.0.0.254" : ipOf(r, servers[0]);
+            assert.equal(join[0].discovery.bootstrapToken.apiServerEndpoint, `${discovery}:6443`);
             assert.equal(join[0].controlPlane?.certificateKey, n.role === "server" ? MOCK_JOIN.CERTIFICATE_KEY : undefined);
             // Right after the join the token and uploaded certificates are deleted on the first server.
             const revoke = cmd(r, `${n.name}-revoke-join`);
@@ -249,7 +251,7 @@ describe("bootstrap: kubeadm's control-plane endpoint survives any one server", 
     assert.equal(pinned("agent-1").API_ADDRESS, "10.0.0.254");
     assert.equal(pinned("agent-1").API_ADDRESS_JOINED, undefined);
     const join = parse(pinned("agent-1").CONFIG);
-    assert.equal(join.discovery.bootstrapToken.apiServerEndpoint, `${ipOf(r, "server-1")}:6443`);
+    assert.equal(join.discovery.bootstrapToken.apiServerEndpoint, "10.0.0.254:6443");
     // Agents wait for the API listener; no server's install does (so a resize has no cycle).
     const listener = r.resources.find((x) => x.name === "kube-api-listener")!;
     assert.ok(dependsOn(cmd(r, "agent-1-install"), listener));
@@ -302,7 +304,8 @@ describe("bootstrap: an HA control plane at $0 (two A1 servers and an etcd-only 
     { name: "etcd-1", role: "etcd", shape: "VM.Standard.E2.1.Micro" },
     { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
   ];
-  for (const distribution of ["k3s", "rke2"]) {
+  // RKE2 cannot: its etcd is a static pod that a 1 GB micro cannot hold (test/k8s/etcd-member-memory.test.ts).
+  for (const distribution of ["k3s"]) {
     it(`${distribution}: the third etcd member joins in the servers' turn, with no API, scheduler, controller manager or pods`, async () => {
       const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution, nodes: freeHa });
       const usage = r.outputs.freeTierUsage as { excess: number }[];

@@ -40,19 +40,31 @@ check_private_iface() {
 
 package() { printf '%s=%s-1.1' "$1" "${VERSION#v}"; }
 
+# pin_line FILE LINE : LINE is the one line of FILE naming API_NAME as ours (replacing an older one).
+pin_line() {
+  local file=$1 line=$2
+  touch "$file"
+  if grep -qxF "$line" "$file"; then return 0; fi
+  grep -v " $API_NAME # oci-k8s control-plane endpoint$" "$file" >"$file.oci-k8s" || true
+  printf '%s\n' "$line" >>"$file.oci-k8s"
+  cat "$file.oci-k8s" >"$file"
+  rm -f "$file.oci-k8s"
+}
+
 # pin_api ADDRESS : the control-plane endpoint's name resolves to ADDRESS on this node (one
-# managed line in /etc/hosts); nothing happens without API_NAME.
+# managed line in /etc/hosts); nothing happens without API_NAME. cloud-init with
+# manage_etc_hosts: true renders /etc/hosts from /etc/cloud/templates/hosts.<os family>.tmpl at
+# every boot (cloud-init cc_update_etc_hosts, PER_ALWAYS), so the line goes into every hosts
+# template present too, and survives a reboot.
 pin_api() {
   [[ -n "${API_NAME:-}" ]] || return 0
   [[ -n "$1" ]] || die "setting API_ADDRESS is missing" "this is a bug in oci-k8s; report it"
-  local hosts="${OCI_K8S_ROOT:-}/etc/hosts" line="$1 $API_NAME # oci-k8s control-plane endpoint"
-  mkdir -p "$(dirname "$hosts")"
-  touch "$hosts"
-  if grep -qxF "$line" "$hosts"; then return 0; fi
-  grep -v " $API_NAME # oci-k8s control-plane endpoint$" "$hosts" >"$hosts.oci-k8s" || true
-  printf '%s\n' "$line" >>"$hosts.oci-k8s"
-  cat "$hosts.oci-k8s" >"$hosts"
-  rm -f "$hosts.oci-k8s"
+  local root="${OCI_K8S_ROOT:-}" line="$1 $API_NAME # oci-k8s control-plane endpoint" template
+  mkdir -p "$root/etc"
+  pin_line "$root/etc/hosts" "$line"
+  for template in "$root"/etc/cloud/templates/hosts.*.tmpl; do
+    if [[ -f "$template" ]]; then pin_line "$template" "$line"; fi
+  done
   log "$API_NAME resolves to $1"
 }
 
@@ -122,7 +134,10 @@ case "$action" in
     else
       install_packages
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
-      kubeadm init --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" --upload-certs >&2 ||
+      # Its output reaches the deploy log: no join token, no certificate key in it (joins get
+      # their own, made just before and deleted just after).
+      kubeadm init --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" --upload-certs \
+        --skip-token-print --skip-certificate-key-print >&2 ||
         die "kubeadm init failed" "read its output above; 'kubeadm reset -f' on the node starts over"
     fi
     retry 60 kctl get --raw=/readyz >/dev/null || die "the Kubernetes API did not become ready" "read 'journalctl -u kubelet' on the node"

@@ -6,7 +6,8 @@
 # Settings (stdin): VERSION, CONFIG (the distribution's config.yaml, with the token), NODE_IP
 # (the node's privateIp: the pod network leaves by the interface holding it), for servers
 # KUBECTL, and for RKE2 servers optionally CANAL_CONFIG (a HelmChartConfig for rke2-canal);
-# with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here). A second run with the same settings changes nothing; a changed config
+# with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here). The first server
+# also gets REJOIN_URLS: where the cluster answers if it already exists (this server replaced). A second run with the same settings changes nothing; a changed config
 # restarts the service; another version runs the pinned installer again (an in-place upgrade).
 set -euo pipefail
 
@@ -53,6 +54,28 @@ install() {
   rm -f "$installer"
   ((status == 0)) || die "the $dist $VERSION installer exited with status $status" "read its output above and 'journalctl -u $service' on the node, then run pulumi up again"
 }
+
+# rejoin_config : a first server that was replaced (no config yet) while the cluster it founded
+# still answers at one of REJOIN_URLS joins it through that address instead of starting a new
+# cluster (cluster-init); once joined it keeps joining there.
+rejoin_config() {
+  local current="" url
+  [[ -n "${REJOIN_URLS:-}" ]] || return 0
+  if [[ -f "$config_file" ]]; then
+    current="$(grep -m1 '^server: ' "$config_file" || true)"
+  else
+    for url in $REJOIN_URLS; do
+      if curl -sk --connect-timeout 5 --max-time 10 -o /dev/null "$url/cacerts"; then
+        current="server: $url"
+        log "the cluster already answers at $url: this replaced first server joins it"
+        break
+      fi
+    done
+  fi
+  [[ -n "$current" ]] || return 0
+  CONFIG="$(grep -vx 'cluster-init: true' <<<"$CONFIG")"$'\n'"$current"
+}
+rejoin_config
 
 changed=no
 if write_file "$config_file" 600 "$CONFIG"; then changed=yes; fi
