@@ -6,8 +6,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { fakeBin } from "../tools";
-import { Sandbox, sandbox } from "./bootstrap-scripts.fixtures";
+import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
+import { fakeBin, run, tempDir } from "../tools";
+import { Sandbox, sandbox, systemPath } from "./bootstrap-scripts.fixtures";
 
 describe("bootstrap scripts: labels, readiness, removal", () => {
   function kubectl(s: Sandbox, body: string) {
@@ -42,6 +43,39 @@ if [[ "$1" == annotate ]]; then v="\${@: -1}"; echo "\${v#oci-k8s.io/managed=}" 
     assert.ok(s.calls().includes("kubectl label node micro-1 oci-k8s.io/micro-"));
     assert.ok(s.calls().includes("kubectl taint node micro-1 oci-k8s.io/micro-"));
     assert.ok(!s.calls().includes("kubectl label node micro-1 oci-k8s.io/role-"));
+  });
+
+  // Issue 23.14: label values and the annotation read back from the cluster are never glob-expanded.
+  it("label-node passes a label value like * as it is, and never expands the annotation against the files of its directory", () => {
+    const s = sandbox();
+    const ann = path.join(s.state, "annotation");
+    // What somebody with access to the node object wrote into the annotation.
+    fs.writeFileSync(ann, "label:* label:oci-k8s.io/ro?e taint:[a-z]*\n");
+    kubectl(
+      s,
+      `if [[ "$1 $2" == "get node" && "$*" == *jsonpath* ]]; then cat "${ann}" 2>/dev/null; exit 0; fi
+if [[ "$1" == annotate ]]; then v="\${@: -1}"; echo "\${v#oci-k8s.io/managed=}" > "${ann}"; fi`,
+    );
+    const cwd = tempDir("label-cwd");
+    for (const f of ["label:a", "label:b", "label:oci-k8s.io", "taint:c"]) fs.mkdirSync(path.join(cwd, f));
+    fs.writeFileSync(path.join(cwd, "label:oci-k8s.io", "role"), "");
+    const r = run("bash", ["-c", scriptText("label-node"), "label-node"], {
+      input: encodeSettings({
+        KUBECTL: "kubectl",
+        NODE_NAME: "micro-1",
+        LABELS: "oci-k8s.io/role=*\noci-k8s.io/x=a*",
+        TAINTS: "",
+      }),
+      env: { PATH: `${s.bin}:${systemPath()}`, OCI_K8S_ROOT: s.root, OCI_K8S_RETRY_DELAY: "0" },
+      cwd,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const calls = s.calls();
+    assert.ok(calls.includes("kubectl label node micro-1 --overwrite oci-k8s.io/role=* oci-k8s.io/x=a*"), calls.join("\n"));
+    for (const expanded of ["a-", "b-", "c-", "oci-k8s.io/role-"])
+      assert.ok(!calls.some((c) => c.endsWith(` ${expanded}`)), `a glob matched a file: ${calls.join("\n")}`);
+    assert.ok(calls.includes("kubectl label node micro-1 *-"), "the stale key is removed by its own name");
+    assert.ok(calls.includes("kubectl label node micro-1 oci-k8s.io/ro?e-"));
   });
 
   it("wait-ready waits for each node and names the one that never becomes Ready", () => {

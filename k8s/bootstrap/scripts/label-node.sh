@@ -14,13 +14,25 @@ retry 60 kctl get node "$NODE_NAME" >/dev/null ||
 mapfile -t labels < <(printf '%s\n' "${LABELS:-}" | sed '/^$/d')
 mapfile -t taints < <(printf '%s\n' "${TAINTS:-}" | sed '/^$/d')
 
+# wanted KEY ENTRY...: whether one of the key=value entries has KEY (compared as text, never as a
+# pattern or a regular expression).
+wanted() {
+  local key=$1 entry
+  shift
+  for entry in "$@"; do [[ "${entry%%=*}" == "$key" ]] && return 0; done
+  return 1
+}
+
+# The annotation is read from the cluster: split on blanks only, never glob-expanded against the
+# files of the current directory.
 previous="$(kctl get node "$NODE_NAME" -o "jsonpath={.metadata.annotations.oci-k8s\.io/managed}")"
-for entry in $previous; do
+read -ra entries <<<"$previous"
+for entry in "${entries[@]}"; do
   kind="${entry%%:*}"
   key="${entry#*:}"
   case "$kind" in
-    label) printf '%s\n' "${labels[@]}" | grep -q "^$key=" || kctl label node "$NODE_NAME" "$key-" >&2 ;;
-    taint) printf '%s\n' "${taints[@]}" | grep -q "^$key=" || kctl taint node "$NODE_NAME" "$key-" >&2 || true ;;
+    label) wanted "$key" "${labels[@]}" || kctl label node "$NODE_NAME" "$key-" >&2 ;;
+    taint) wanted "$key" "${taints[@]}" || kctl taint node "$NODE_NAME" "$key-" >&2 || true ;;
   esac
 done
 
