@@ -44,6 +44,8 @@ export interface HostsSpec {
   readonly upstreamDns: readonly string[];
   /** Packages the chosen storage needs on every host (open-iscsi for Longhorn, lvm2 for Ceph). */
   readonly packages: readonly string[];
+  /** The distribution the hosts will run: kubeadm's containerd package conflicts with Docker's. */
+  readonly distribution: "k3s" | "rke2" | "kubeadm";
   /** The port table to apply with nftables on each host, or none. */
   readonly firewall?: Omit<FirewallPlan, "hosts">;
 }
@@ -51,9 +53,10 @@ export interface HostsSpec {
 /** The settings prepare-host.sh gets on stdin for a host. */
 export function prepareSettings(
   h: Pick<ExistingHost, "dataDisk" | "rawDisk">,
-  spec: Pick<HostsSpec, "upstreamDns" | "packages">,
+  spec: Pick<HostsSpec, "upstreamDns" | "packages" | "distribution">,
 ): Record<string, string> {
   return {
+    DISTRIBUTION: spec.distribution,
     MODULES: modulesFile(),
     SYSCTLS: sysctlFile(),
     DATA_VOLUME_SCRIPT: dataVolumeScript(),
@@ -122,5 +125,7 @@ function asHost(h: ExistingHost, ready: pulumi.Resource[]): Omit<Host, "viaBasti
     hostKey: h.hostKey,
     user: h.user,
     resolvConf: HOST_RESOLV_CONF,
+    // Prepared over SSH by prepare-host.sh: its marker alone says the host is ready.
+    cloudInit: false,
   };
 }

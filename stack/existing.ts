@@ -88,6 +88,7 @@ export const EXISTING_HOSTS = {
       hosts: existing,
       ssh,
       upstreamDns: config.upstreamDns,
+      distribution: config.distribution,
       packages: [
         ...(config.components.includes("longhorn") ? ["open-iscsi", "nfs-common"] : []),
         ...(rawDisks(config) ? ["lvm2"] : []),

@@ -25,21 +25,30 @@ apply() {
   # Checked before anything changes: a ruleset nft refuses leaves the running one in place.
   nft -c -f "$file.new" || die "nft refused the ruleset (kept the running one)" "this is a bug in oci-k8s; report it with $file.new"
   mv "$file.new" "$file"
+  # Written as Debian's own nftables.service is: no default dependencies (which would order it after
+  # sysinit.target, and so after cloud-init.service, while networking and cloud-init come after
+  # network-pre.target: an ordering cycle systemd breaks by deleting a boot job), before
+  # network-pre.target, wanted by sysinit.target.
   write_file "$unit" 0644 "[Unit]
 Description=oci-k8s host firewall (nftables table inet oci_k8s)
+Documentation=man:nft(8)
 Wants=network-pre.target
-Before=network-pre.target
+Before=network-pre.target shutdown.target
+Conflicts=shutdown.target
+DefaultDependencies=no
 
 [Service]
 Type=oneshot
 RemainAfterExit=yes
+StandardInput=null
 ExecStart=/usr/sbin/nft -f /etc/oci-k8s/firewall.nft
 ExecStop=/usr/sbin/nft delete table inet oci_k8s
 
 [Install]
-WantedBy=multi-user.target" || true
+WantedBy=sysinit.target" || true
   systemctl daemon-reload
-  systemctl enable oci-k8s-firewall.service >/dev/null
+  # reenable: a unit enabled by an earlier version under multi-user.target loses that link.
+  systemctl reenable oci-k8s-firewall.service >/dev/null
   # Atomic: the file declares, deletes and redefines the table in one transaction.
   nft -f "$file"
   log "host firewall applied"

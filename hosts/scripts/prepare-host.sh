@@ -11,6 +11,7 @@
 #   UPSTREAM_DNS            optional resolvers (space-separated) when the host has none but a local stub
 #   PACKAGES                optional packages the storage needs (open-iscsi for Longhorn, lvm2 for Ceph)
 #   READY_MARKER            written last: the bootstrap waits for it
+#   DISTRIBUTION            k3s, rke2 or kubeadm (kubeadm installs Debian's containerd)
 #
 # OCI_K8S_ROOT prefixes every path it reads and writes (tests point it at a temporary root).
 set -euo pipefail
@@ -32,6 +33,34 @@ check_os() {
   esac
 }
 
+# ufw and firewalld keep their own tables (iptables or nftables), with default-drop input and
+# forward chains: they drop what the cluster needs (the plan's port table, the pod network's
+# forwarded traffic) even where our table accepts it, since every base chain must accept a packet.
+# Refused before anything changes, never a half-open host.
+other_firewalls() {
+  if command -v ufw >/dev/null && { ufw status 2>/dev/null | grep -qx 'Status: active' || grep -qsx 'ENABLED=yes' "$root/etc/ufw/ufw.conf"; }; then
+    die "ufw is active (or enabled at boot) on this host: its default-drop rules block the cluster's ports and the pod network's forwarded traffic" \
+      "turn it off for good (sudo ufw disable) and set hostFirewall: true so the program's nftables table guards the host with exactly the ports the plan prints; then run pulumi up again"
+  fi
+  if systemctl is-active --quiet firewalld.service || systemctl is-enabled --quiet firewalld.service 2>/dev/null; then
+    die "firewalld is running (or enabled at boot) on this host: its zones drop the cluster's ports and the pod network's forwarded traffic" \
+      "stop and disable it (sudo systemctl disable --now firewalld) and set hostFirewall: true so the program's nftables table guards the host with exactly the ports the plan prints; then run pulumi up again"
+  fi
+}
+
+installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
+
+# kubeadm's node runs Debian's containerd package with its own config.toml: apt would remove
+# Docker's containerd.io, and docker-ce with it, to install it. k3s and RKE2 bring their own
+# containerd and leave Docker alone.
+no_docker() {
+  [[ "${DISTRIBUTION:-}" == kubeadm ]] || return 0
+  local pkg found=()
+  for pkg in docker-ce containerd.io; do if installed "$pkg"; then found+=("$pkg"); fi; done
+  ((${#found[@]} == 0)) || die "this host runs Docker (${found[*]} installed); kubeadm's node would replace its containerd and stop Docker" \
+    "use a host without Docker, or distribution: k3s or rke2 (their own containerd leaves Docker alone)"
+}
+
 kernel() {
   if write_file "$root/etc/modules-load.d/oci-k8s.conf" 0644 "${MODULES%$'\n'}"; then log "kernel modules set"; fi
   local module
@@ -40,10 +69,12 @@ kernel() {
   sysctl --system >/dev/null
 }
 
-# Kubernetes wants no swap: off now, and commented out of fstab for good.
+# Kubernetes wants no swap: off now, commented out of fstab, and swap.target masked, so no swap
+# unit (a swap file's, zram's, one another package adds) comes back at boot.
 no_swap() {
   swapoff -a
   sed -ri '/^[^#].*\sswap\s/s/^/# disabled by oci-k8s: /' "$root/etc/fstab"
+  systemctl mask swap.target >/dev/null
 }
 
 # A running time sync is kept (timesyncd, chrony); with none, chrony is installed.
@@ -112,11 +143,14 @@ data_disk() {
   if [[ "${DATA_DISK_RAW:-no}" == yes ]]; then
     raw_disk
   else
-    OCI_K8S_DATA_DEVICE="$root$DATA_DISK" OCI_K8S_FSTAB="$root/etc/fstab" bash -c "$DATA_VOLUME_SCRIPT" data-volume "$root$DATA_MOUNT_POINT"
+    # Exactly DATA_DISK, now: no search for another disk, no waiting for one to appear.
+    OCI_K8S_DATA_EXACT=yes OCI_K8S_DATA_DEVICE="$root$DATA_DISK" OCI_K8S_ROOT="$root" bash -c "$DATA_VOLUME_SCRIPT" data-volume "$DATA_MOUNT_POINT"
   fi
 }
 
 check_os
+other_firewalls
+no_docker
 kernel
 no_swap
 time_sync

@@ -92,7 +92,11 @@ export class Turns {
   private waitFor(h: Host): command.remote.Command {
     return remoteCommand(
       `${h.name}-wait`,
-      { connection: this.a.connect(h), create: scriptCommand("wait-host", this.a.readyMarker), triggers: [h.machineId] },
+      {
+        connection: this.a.connect(h),
+        create: scriptCommand("wait-host", this.a.readyMarker, ...(h.cloudInit === false ? ["marker-only"] : [])),
+        triggers: [h.machineId],
+      },
       { parent: this.a.parent, dependsOn: h.dependsOn },
     );
   }

@@ -31,6 +31,8 @@ export interface Host {
   readonly hostKey?: pulumi.Input<string>;
   /** Its own SSH user, when not the access's. */
   readonly user?: string;
+  /** Prepared by cloud-init (the default): its wait waits for cloud-init too; false for a host prepared over SSH. */
+  readonly cloudInit?: boolean;
   /** The resolv.conf with real upstream resolvers for the kubelet (default: systemd-resolved's upstream list). */
   readonly resolvConf?: string;
 }

@@ -6,15 +6,25 @@
 # The volume is attached after the instance starts, so this waits for it. A disk that already
 # holds a filesystem is never formatted again (a reinstalled or rebooted node keeps its data);
 # it is mounted by filesystem UUID through /etc/fstab with nofail, so a missing volume never
-# stops a boot.
+# stops a boot; the services that keep data there (the distribution's, the kubelet) get
+# RequiresMountsFor, so they never start on the root filesystem's empty mount point instead.
+#
+# OCI_K8S_DATA_EXACT=yes (existing hosts): the disk is exactly OCI_K8S_DATA_DEVICE, a block device
+# that must exist now: no search by label, no spare disk, no waiting.
 set -euo pipefail
 
 mount_point="${1:?usage: data-volume.sh MOUNT_POINT}"
 label="k8s-data"
 # The consistent device path Oracle's images provide for the attachment's `device`.
 device_link="${OCI_K8S_DATA_DEVICE:-/dev/oracleoci/oraclevdb}"
-fstab="${OCI_K8S_FSTAB:-/etc/fstab}"
+# OCI_K8S_ROOT prefixes the files and directories it writes (tests point it at a temporary root).
+root="${OCI_K8S_ROOT:-}"
+fstab="${OCI_K8S_FSTAB:-$root/etc/fstab}"
 timeout_s="${OCI_K8S_DATA_VOLUME_TIMEOUT:-900}"
+exact="${OCI_K8S_DATA_EXACT:-no}"
+unit_dir="${OCI_K8S_UNIT_DIR:-$root/etc/systemd/system}"
+# The services whose data lives on the volume: k3s, RKE2 and kubeadm's kubelet (local-path, Longhorn).
+data_services=(k3s.service k3s-agent.service rke2-server.service rke2-agent.service kubelet.service)
 
 log() { echo "data-volume: $*"; }
 
@@ -44,6 +54,14 @@ find_device() {
   fi
 }
 
+if [[ "$exact" == yes ]]; then
+  if [[ ! -b "$device_link" ]]; then
+    echo "data-volume: $device_link is not a block device on this host; name the data disk by a path that exists (lsblk; /dev/disk/by-id/...)" >&2
+    exit 1
+  fi
+  find_device() { readlink -f "$device_link"; }
+fi
+
 waited=0
 until device="$(find_device)"; do
   if ((waited >= timeout_s)); then
@@ -68,12 +86,28 @@ if [[ -z "$uuid" ]]; then
 fi
 fstype="$(blkid -s TYPE -o value "$device")"
 
-mkdir -p "$mount_point"
+mkdir -p "$root$mount_point"
 if ! grep -q "^UUID=$uuid " "$fstab"; then
   echo "UUID=$uuid $mount_point $fstype defaults,nofail,x-systemd.device-timeout=60s 0 2" >>"$fstab"
   log "added $mount_point to $fstab"
 fi
-if ! mountpoint -q "$mount_point"; then
-  mount "$mount_point"
+if ! mountpoint -q "$root$mount_point"; then
+  mount "$root$mount_point"
   log "mounted $device at $mount_point"
+fi
+
+changed=no
+for service in "${data_services[@]}"; do
+  dropin="$unit_dir/$service.d/oci-k8s-data.conf"
+  content="[Unit]
+RequiresMountsFor=$mount_point"
+  if [[ -f "$dropin" ]] && [[ "$(cat "$dropin")" == "$content" ]]; then continue; fi
+  mkdir -p "$(dirname "$dropin")"
+  printf '%s\n' "$content" >"$dropin"
+  changed=yes
+done
+if [[ "$changed" == yes ]]; then
+  log "${data_services[*]} require $mount_point"
+  # Only where systemd runs (not in a chroot or image build).
+  if [[ -d /run/systemd/system ]]; then systemctl daemon-reload; fi
 fi

@@ -20,6 +20,9 @@ interface Machine {
   readonly resolvConf?: string;
   readonly timeSync?: boolean;
   readonly installed?: string[];
+  /** Another firewall manager on the host: ufw active (or enabled at boot), firewalld running. */
+  readonly ufw?: "active" | "enabled-at-boot" | "inactive";
+  readonly firewalld?: boolean;
   /** blkid -p: 0 when the disk holds a filesystem, of this type (ext4 when only true). */
   readonly diskHasFs?: boolean | string;
 }
@@ -37,7 +40,21 @@ function machine(m: Machine = {}) {
   if (m.resolved !== undefined) write("run/systemd/resolve/resolv.conf", m.resolved);
   write("etc/resolv.conf", m.resolvConf ?? "nameserver 127.0.0.53\noptions edns0\n");
   for (const name of ["modprobe", "sysctl", "swapoff", "apt-get", "lsblk"]) fakeBin(bin, name);
-  fakeBin(bin, "systemctl", m.timeSync === false ? '[[ "$1" == is-active ]] && exit 3\nexit 0' : "exit 0");
+  fakeBin(
+    bin,
+    "systemctl",
+    `case "$*" in *firewalld*) exit ${m.firewalld ? 0 : 3} ;; esac\n${m.timeSync === false ? '[[ "$1" == is-active ]] && exit 3\n' : ""}exit 0`,
+  );
+  if (m.ufw) {
+    // The first line of `ufw status`: "Status: active" or "Status: inactive"; ufw.conf's ENABLED=yes loads it at boot.
+    fakeBin(bin, "ufw", `echo "Status: ${m.ufw === "active" ? "active" : "inactive"}"`);
+    write("etc/ufw/ufw.conf", `ENABLED=${m.ufw === "inactive" ? "no" : "yes"}\nLOGLEVEL=low\n`);
+  }
+  fakeBin(
+    bin,
+    "dpkg-query",
+    `case " ${(m.installed ?? []).join(" ")} " in *" \${@: -1} "*) echo -n "install ok installed"; exit 0 ;; esac\nexit 1`,
+  );
   fakeBin(bin, "dpkg", `case " ${(m.installed ?? []).join(" ")} " in *" $2 "*) exit 0 ;; esac\nexit 1`);
   const fsType = m.diskHasFs === true ? "ext4" : m.diskHasFs;
   fakeBin(bin, "blkid", fsType ? `[[ " $* " == *" TYPE "* ]] && echo ${fsType}\nexit 0` : "exit 2");
@@ -46,11 +63,23 @@ function machine(m: Machine = {}) {
 }
 
 /** The settings hosts/index.ts sends for a host with these parts. */
-const settings = (o: { DATA_DISK?: string; DATA_DISK_RAW?: string; UPSTREAM_DNS?: string; PACKAGES?: string } = {}) =>
+const settings = (
+  o: {
+    DATA_DISK?: string;
+    DATA_DISK_RAW?: string;
+    UPSTREAM_DNS?: string;
+    PACKAGES?: string;
+    DISTRIBUTION?: "k3s" | "rke2" | "kubeadm";
+  } = {},
+) =>
   encodeSettings(
     prepareSettings(
       { dataDisk: o.DATA_DISK, rawDisk: o.DATA_DISK_RAW === "yes" },
-      { upstreamDns: o.UPSTREAM_DNS?.split(" ") ?? [], packages: o.PACKAGES?.split(" ") ?? [] },
+      {
+        upstreamDns: o.UPSTREAM_DNS?.split(" ") ?? [],
+        packages: o.PACKAGES?.split(" ") ?? [],
+        distribution: o.DISTRIBUTION ?? "k3s",
+      },
     ),
   );
 
@@ -68,7 +97,9 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
     assert.match(t.read("etc/fstab"), /^# disabled by oci-k8s: \/swap.img none swap sw 0 0$/m);
     assert.ok(fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
     const log = calls(t.bin);
-    for (const c of ["modprobe overlay", "modprobe br_netfilter", "sysctl --system", "swapoff -a"]) assert.ok(log.includes(c), c);
+    // swap.target masked too: a swap unit that is not in fstab (a swap file's, zram's) stays off after a reboot.
+    for (const c of ["modprobe overlay", "modprobe br_netfilter", "sysctl --system", "swapoff -a", "systemctl mask swap.target"])
+      assert.ok(log.includes(c), c);
     assert.ok(!log.some((c) => c.startsWith("apt-get")), "a host with time sync installs nothing");
   });
 
@@ -122,6 +153,98 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
       installs.join("\n"),
     );
     assert.ok(!installs.some((c) => c.includes("nfs-common")));
+  });
+
+  it("refuses a host where ufw or firewalld would drop the cluster's traffic, before changing anything", () => {
+    for (const [m, says] of [
+      [
+        { ufw: "active" },
+        /FAILED: ufw is active .*\n.*try: turn it off for good \(sudo ufw disable\) and set hostFirewall: true/,
+      ],
+      [{ ufw: "enabled-at-boot" }, /FAILED: ufw is active \(or enabled at boot\)/],
+      [
+        { firewalld: true },
+        /FAILED: firewalld is running .*\n.*try: stop and disable it \(sudo systemctl disable --now firewalld\)/,
+      ],
+    ] as const) {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n", ...m });
+      const r = prepare(t);
+      assert.equal(r.status, 1, JSON.stringify(m));
+      assert.match(r.stderr, says);
+      assert.ok(!fs.existsSync(path.join(t.root, "etc/sysctl.d/90-oci-k8s.conf")), "changed the host before refusing");
+      assert.ok(!fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    }
+    const inactive = machine({ resolved: "nameserver 10.0.0.2\n", ufw: "inactive" });
+    assert.equal(prepare(inactive).status, 0, "an installed but inactive ufw is no obstacle");
+  });
+
+  it("kubeadm: refuses a host with Docker (docker-ce or containerd.io) before changing anything; k3s and RKE2 take it", () => {
+    for (const pkg of ["docker-ce", "containerd.io"]) {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n", installed: [pkg] });
+      const r = prepare(t, settings({ DISTRIBUTION: "kubeadm" }));
+      assert.equal(r.status, 1, pkg);
+      assert.match(r.stderr, new RegExp(`FAILED: this host runs Docker \\(${pkg.replace(".", "\\.")} installed\\)`));
+      assert.match(r.stderr, /try: use a host without Docker, or distribution: k3s or rke2/);
+      assert.ok(!calls(t.bin).some((c) => c.startsWith("apt-get")), "touched packages before refusing");
+      assert.ok(!fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    }
+    for (const distribution of ["k3s", "rke2"] as const) {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n", installed: ["docker-ce", "containerd.io"] });
+      assert.equal(prepare(t, settings({ DISTRIBUTION: distribution })).status, 0, distribution);
+    }
+  });
+
+  describe("a data disk to format (local-path, Longhorn)", () => {
+    before(function () {
+      requireRoot(this, "a block device node (mknod) stands in for the disk");
+      requireTool(this, "mknod");
+    });
+    const withDisk = () => {
+      const t = machine({ resolved: "nameserver 10.0.0.2\n" });
+      fs.mkdirSync(path.join(t.root, "dev"), { recursive: true });
+      run("mknod", [path.join(t.root, "dev", "sdb"), "b", "7", "240"]);
+      // The disk holds no filesystem until mkfs (faked) made one; then blkid reads it back.
+      fakeBin(
+        t.bin,
+        "blkid",
+        `made="${t.root}/made-fs"; case " $* " in *" -L "*) exit 2 ;; *" -p "*) [[ -e "$made" ]] ;; *" UUID "*) echo 6f1c2a9e-0d1b-4c8e-9f6a-2b3c4d5e6f70 ;; *" TYPE "*) echo ext4 ;; esac`,
+      );
+      fakeBin(t.bin, "mkfs.ext4", `touch "${t.root}/made-fs"`);
+      fakeBin(t.bin, "mount");
+      fakeBin(t.bin, "mountpoint", "exit 1");
+      fakeBin(t.bin, "findmnt", "echo /dev/sda1");
+      fs.symlinkSync("/usr/bin/readlink", path.join(t.bin, "readlink"));
+      return t;
+    };
+
+    it("formats exactly dataDisk, mounts it by UUID, and makes the distributions' services require the mount", () => {
+      const t = withDisk();
+      const r = prepare(t, settings({ DATA_DISK: "/dev/sdb" }));
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(calls(t.bin).includes(`mkfs.ext4 -q -L k8s-data -m 0 ${t.root}/dev/sdb`), calls(t.bin).join("\n"));
+      assert.match(t.read("etc/fstab"), /^UUID=6f1c2a9e-0d1b-4c8e-9f6a-2b3c4d5e6f70 \/var\/mnt\/k8s-data ext4 defaults,nofail,/m);
+      // A nofail mount that fails leaves an empty directory on the root filesystem: the services
+      // that keep data there must not start on it (systemd.unit(5): RequiresMountsFor=).
+      for (const service of ["k3s", "k3s-agent", "rke2-server", "rke2-agent", "kubelet"])
+        assert.equal(
+          t.read(`etc/systemd/system/${service}.service.d/oci-k8s-data.conf`),
+          "[Unit]\nRequiresMountsFor=/var/mnt/k8s-data\n",
+        );
+    });
+
+    it("fails at once when dataDisk is missing, never looking for another disk, and writes no marker", () => {
+      const t = withDisk();
+      const r = run("bash", ["-c", `${LIB}\n${SCRIPT}`, "prepare-host"], {
+        env: t.env,
+        input: settings({ DATA_DISK: "/dev/sdc" }),
+        timeout: 20_000,
+      });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /\/dev\/sdc is not a block device on this host/);
+      const made = calls(t.bin);
+      assert.ok(!made.some((c) => /^(mkfs|lsblk|mount )/.test(c)), made.join("\n"));
+      assert.ok(!fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    });
   });
 
   describe("a raw disk for Rook-Ceph", () => {

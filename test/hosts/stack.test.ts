@@ -83,6 +83,14 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     });
   }
 
+  it("every host's wait waits for the program's own marker only, not for a cloud-init the image may carry", () => {
+    for (const r of results.values()) {
+      assert.ok(commandsOf(r, "-wait").length > 0);
+      for (const wait of commandsOf(r, "-wait"))
+        assert.match(String(wait.inputs.create), / wait-host .*host-ready' 'marker-only'$|host-ready marker-only$/);
+    }
+  });
+
   it("vps-kubeadm: one server is the API endpoint; upstreamDns reaches prepare-host; the firewall is applied and removed on destroy", () => {
     const r = results.get("vps-kubeadm")!;
     assert.equal(r.outputs.apiUrl, "https://198.51.100.21:6443");

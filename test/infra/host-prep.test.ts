@@ -167,6 +167,8 @@ describe("data-volume.sh (a real ext4 image, fake mount)", () => {
       OCI_K8S_DATA_DEVICE: link,
       OCI_K8S_FSTAB: fstab,
       OCI_K8S_DATA_VOLUME_TIMEOUT: "0",
+      // The drop-ins it writes for the distributions' services go here, not into this machine's /etc.
+      OCI_K8S_UNIT_DIR: path.join(dir, "units"),
     };
     const script = () => run("bash", [path.join(SHARED_SCRIPTS, "data-volume.sh"), mountPoint], { env });
     const uuid = () => must("blkid", ["-s", "UUID", "-o", "value", image]).trim();

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Waits until the host's preparation has finished and left its ready marker: cloud-init's run on
 # a cloud instance; on an existing machine without cloud-init, the preparation over SSH, which
-# the bootstrap already waited for.
-# Usage: wait-host.sh MARKER
+# the bootstrap already waited for. With marker-only (existing hosts, prepared over SSH), the
+# marker alone decides: a cloud-init the image left behind is none of the program's.
+# Usage: wait-host.sh MARKER [marker-only]
 set -euo pipefail
 
-marker="${OCI_K8S_ROOT:-}${1:?usage: wait-host.sh MARKER}"
+marker="${OCI_K8S_ROOT:-}${1:?usage: wait-host.sh MARKER [marker-only]}"
+mode="${2:-cloud-init}"
 timeout_s="${OCI_K8S_HOST_TIMEOUT:-1200}"
 
 status=0
-if command -v cloud-init >/dev/null; then
+if [[ "$mode" != marker-only ]] && command -v cloud-init >/dev/null; then
   timeout "$timeout_s" cloud-init status --wait >/dev/null || status=$?
 fi
 case "$status" in
