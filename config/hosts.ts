@@ -97,9 +97,9 @@ export const HOSTS_KEYS = {
   apiVipInterface: str(
     z
       .string()
-      .regex(/^[A-Za-z0-9._-]{1,15}$/, "must be a network interface name like eth0")
-      .default("eth0"),
-    "hosts: the servers' network interface kube-vip announces apiVip on.",
+      .regex(/^([A-Za-z0-9._-]{1,15})?$/, "must be a network interface name like ens3, or empty")
+      .default(""),
+    "hosts: the servers' network interface kube-vip announces apiVip on (checked on every server before the install); default: the interface holding each server's privateIp.",
   ),
   apiAddress: str(
     z
@@ -202,7 +202,7 @@ export function resolveHosts(c: HostsValues) {
     hosts: c.hosts?.map((h): HostSpec => resolveHost(h, c.hostUser)),
     hostUser: c.hostUser,
     jumpHost: c.jumpHost ? { address: c.jumpHost, hostKey: c.jumpHostKey || undefined } : undefined,
-    apiVip: c.apiVip ? { address: c.apiVip, interface: c.apiVipInterface } : undefined,
+    apiVip: c.apiVip ? { address: c.apiVip, ...(c.apiVipInterface ? { interface: c.apiVipInterface } : {}) } : undefined,
     apiAddress: c.apiAddress || undefined,
     upstreamDns: c.upstreamDns,
     hostFirewall: c.hostFirewall,

@@ -174,4 +174,5 @@ export const SCRIPT_TOOLS = [
   "awk",
   "cmp",
   "diff",
+  "ip",
 ] as const;

@@ -162,6 +162,7 @@ export class Cluster extends pulumi.ComponentResource {
     const internalApi = args.internalApi
       ? { name: `kube-api.${args.clusterName}.internal`, address: args.internalApi.address }
       : undefined;
+    const plainIps = args.hosts.map((h) => h.privateIp).filter((ip): ip is string => typeof ip === "string");
     return pulumi
       .all([args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined), args.etcdBackup ?? pulumi.output(undefined)])
       .apply(([endpoint, firstIp, secret, etcdBackup]) => ({
@@ -172,6 +173,7 @@ export class Cluster extends pulumi.ComponentResource {
           ...new Set([endpoint, ...(args.extraSans ?? []), ...(internalApi ? [internalApi.name, internalApi.address] : [])]),
         ],
         internalApi,
+        ...(plainIps.length === args.hosts.length ? { nodeIps: plainIps } : {}),
         token: secret,
         etcdBackup: etcdBackup as EtcdBackup | undefined,
       }));

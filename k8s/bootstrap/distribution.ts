@@ -42,6 +42,11 @@ export interface ClusterFacts {
    * a joining one once it has joined), so no server's install waits for the load balancer.
    */
   readonly internalApi?: { readonly name: string; readonly address: string };
+  /**
+   * Every node's private IP, when all are known before any machine exists (existing hosts; an
+   * Oracle Cloud node's comes from its instance, which a server's install must never wait for).
+   */
+  readonly nodeIps?: readonly string[];
   /** The cluster token (k3s and RKE2). */
   readonly token?: string;
   /** Scheduled etcd snapshots, and where to upload them (k3s and RKE2). */

@@ -4,7 +4,10 @@
  * as a static pod on every server, started once the server's own API is up (the kubeconfig it
  * elects a leader with exists then), as kube-vip documents for k3s and after `kubeadm init`.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { stringify } from "yaml";
+import { libScriptCommand } from "./scripts";
 
 // Renovate bumps it with the other images pinned in code.
 export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v1.0.4";
@@ -12,16 +15,25 @@ export const KUBE_VIP_IMAGE = "ghcr.io/kube-vip/kube-vip:v1.0.4";
 export interface ApiVip {
   /** The virtual IP: a free address on the servers' network. */
   readonly address: string;
-  /** The servers' interface it is announced on. */
-  readonly interface: string;
+  /** The servers' interface it is announced on; unset, each server's interface holding its privateIp. */
+  readonly interface?: string;
 }
 
-/** The static pod manifest: the VIP on `vip.interface`, leader-elected with the server's admin kubeconfig. */
-export function kubeVipManifest(vip: ApiVip, kubeconfigPath: string, apiPort: number): string {
+/** Where kube-vip.sh puts the interface it checked (or found) into the manifest. */
+export const VIP_INTERFACE_SLOT = "@VIP_INTERFACE@";
+
+/**
+ * The static pod manifest of one server: the VIP on its interface (filled in on the server by
+ * kube-vip.sh), leader-elected with the server's admin kubeconfig under the node's own name
+ * (`vip_nodename`; kube-vip takes the OS hostname otherwise, kube-vip v1.0.4
+ * pkg/kubevip/config_envvar.go), so the lease holder is the Kubernetes node.
+ */
+export function kubeVipManifest(vip: ApiVip, kubeconfigPath: string, apiPort: number, nodeName: string): string {
   const env = {
     vip_arp: "true",
     port: String(apiPort),
-    vip_interface: vip.interface,
+    vip_interface: VIP_INTERFACE_SLOT,
+    vip_nodename: nodeName,
     vip_subnet: "32",
     cp_enable: "true",
     cp_namespace: "kube-system",
@@ -56,4 +68,11 @@ export function kubeVipManifest(vip: ApiVip, kubeconfigPath: string, apiPort: nu
     },
   };
   return stringify(pod, { lineWidth: 0 });
+}
+
+const SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "kube-vip.sh"), "utf8");
+
+/** The command that places the manifest (on stdin) at `manifestPath`, on the server with `nodeIp`. */
+export function kubeVipCommand(vip: ApiVip, manifestPath: string, nodeIp: string): string {
+  return libScriptCommand("kube-vip", SCRIPT, manifestPath, nodeIp, ...(vip.interface ? [vip.interface] : []));
 }

@@ -85,6 +85,7 @@ export const KUBEADM: Distribution = {
         VERSION: cluster.version,
         CONFIG: [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd(),
         CNI_MANIFEST: FLANNEL_MANIFEST,
+        NODE_IP: node.privateIp,
         ...pin,
       };
     }
@@ -107,6 +108,6 @@ export const KUBEADM: Distribution = {
           }
         : {}),
     };
-    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd(), ...pin };
+    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd(), NODE_IP: node.privateIp, ...pin };
   },
 };

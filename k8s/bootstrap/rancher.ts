@@ -1,7 +1,7 @@
 /** k3s (the default) and RKE2: one config format and installer flow (rancher.sh), a shared cluster token. */
 import { formatTaint } from "../labels";
 import { API_PORT, COMMON_PORTS, portRule } from "../ports";
-import { apiSans, Distribution, EtcdBackup, kubeletFlags, yaml } from "./distribution";
+import { apiSans, ClusterFacts, Distribution, EtcdBackup, kubeletFlags, yaml } from "./distribution";
 import { scriptCommand } from "./scripts";
 import { minorOf } from "./versions";
 
@@ -25,6 +25,26 @@ function etcdBackupConfig(backup?: EtcdBackup): Record<string, unknown> {
         }
       : {}),
   };
+}
+
+/**
+ * RKE2's Canal: flannel's VXLAN leaves by the interface holding each node's private IP, not the
+ * default route's (the host firewall admits 8472/udp from the private IPs only). One value serves
+ * every node: flannel matches `--iface-regex` against each interface's IPv4 addresses before
+ * names (flannel-io/flannel pkg/ipmatch/match.go, LookupExtIface), so a regex of the nodes' IPs
+ * picks, on each node, the interface holding its own (rke2-charts packages/rke2-canal:
+ * flannel.regexIface → FLANNELD_IFACE_REGEX). Only when every node's IP is known before any
+ * machine exists (existing hosts); an Oracle Cloud node has one VNIC, which holds the default route.
+ */
+function canalConfig(cluster: ClusterFacts): string | undefined {
+  if (!cluster.nodeIps || cluster.nodeIps.length === 0) return undefined;
+  const regex = `^(${cluster.nodeIps.map((ip) => ip.replace(/\./g, "\\.")).join("|")})$`;
+  return yaml({
+    apiVersion: "helm.cattle.io/v1",
+    kind: "HelmChartConfig",
+    metadata: { name: "rke2-canal", namespace: "kube-system" },
+    spec: { valuesContent: yaml({ flannel: { regexIface: regex } }).trimEnd() },
+  }).trimEnd();
 }
 
 /** k3s and RKE2 share their config format and installer flow (rancher.sh). */
@@ -71,34 +91,44 @@ function rancher(options: {
         "protect-kernel-defaults": true,
         "kubelet-arg": kubeletFlags(node),
         ...(node.taints.length > 0 ? { "node-taint": node.taints.map(formatTaint) } : {}),
+        // Every server-kind node (API servers and etcd-only members) carries the cluster-wide
+        // server settings: k3s compares its critical control values (secrets-encryption, the
+        // servicelb of `disable`, ...) on every joining server and refuses a mismatch, and RKE2
+        // adds its `cni` selection to them.
+        ...(node.role !== "agent"
+          ? {
+              // The platform installs its own ingress, load balancing, storage and metrics.
+              disable: options.disable(cluster.version),
+              ...options.serverExtras,
+              ...(node.first ? { "cluster-init": true } : {}),
+              ...etcdBackupConfig(cluster.etcdBackup),
+            }
+          : {}),
         ...(node.role === "server"
           ? {
               "advertise-address": node.privateIp,
               "tls-san": apiSans(cluster, node),
               "write-kubeconfig-mode": "0600",
-              // The platform installs its own ingress, load balancing, storage and metrics.
-              disable: options.disable(cluster.version),
-              ...(node.first ? { "cluster-init": true } : {}),
-              ...options.serverExtras,
-              ...etcdBackupConfig(cluster.etcdBackup),
             }
           : {}),
         // An etcd-only member: a server with no API server, scheduler or controller manager
-        // (k3s and RKE2 both take these keys); it joins through the first server and keeps
-        // taking the cluster's etcd snapshots like any member.
+        // (k3s and RKE2 both take these keys); it joins like any server and keeps taking the
+        // cluster's etcd snapshots like any member.
         ...(node.role === "etcd"
           ? {
               "disable-apiserver": true,
               "disable-controller-manager": true,
               "disable-scheduler": true,
-              ...etcdBackupConfig(cluster.etcdBackup),
             }
           : {}),
       };
+      const canal = options.name === "rke2" && node.role === "server" ? canalConfig(cluster) : undefined;
       return {
         VERSION: cluster.version,
         CONFIG: yaml(config).trimEnd(),
+        NODE_IP: node.privateIp,
         ...(node.role === "server" ? { KUBECTL: options.kubectl } : {}),
+        ...(canal ? { CANAL_CONFIG: canal } : {}),
       };
     },
   };

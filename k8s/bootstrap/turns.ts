@@ -7,7 +7,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./distributions";
-import { ApiVip, kubeVipManifest } from "./kube-vip";
+import { ApiVip, kubeVipCommand, kubeVipManifest } from "./kube-vip";
 import { remoteCommand } from "./remote";
 import { UPSTREAM_RESOLV_CONF } from "./reserved";
 import { decodeSettings, encodeSettings, scriptCommand } from "./scripts";
@@ -124,9 +124,13 @@ export class Turns {
     if (h !== this.first) this.drains.set(h.name, drain);
     const material = h === this.first ? undefined : this.joinMaterial(h, [drain]);
     const nodeFacts = this.facts(h);
-    const settings = pulumi
-      .all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)])
-      .apply(([n, c, m]) => encodeSettings(dist.installSettings(n, c, m)));
+    const settings = pulumi.all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)]).apply(([n, c, m]) =>
+      encodeSettings({
+        ...dist.installSettings(n, c, m),
+        // A named apiVipInterface must exist on every server before its install.
+        ...(this.a.kubeVip?.interface && h.role === "server" ? { VIP_INTERFACE: this.a.kubeVip.interface } : {}),
+      }),
+    );
     const install = remoteCommand(
       `${h.name}-install`,
       {
@@ -171,9 +175,9 @@ export class Turns {
       `${h.name}-kube-vip`,
       {
         connection: this.a.connect(h),
-        create: `sudo install -D -m 0600 /dev/stdin ${dist.staticPodDir}/kube-vip.yaml`,
+        create: pulumi.output(h.privateIp).apply((ip) => kubeVipCommand(kubeVip, `${dist.staticPodDir}/kube-vip.yaml`, ip)),
         delete: `sudo rm -f ${dist.staticPodDir}/kube-vip.yaml`,
-        stdin: kubeVipManifest(kubeVip, dist.kubeconfigPath, dist.apiPort),
+        stdin: kubeVipManifest(kubeVip, dist.kubeconfigPath, dist.apiPort, h.name),
         triggers: [h.machineId],
       },
       { parent: this.a.parent, dependsOn: [install] },

@@ -125,10 +125,12 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     const vips = commandsOf(r, "-kube-vip");
     assert.deepEqual(vips.map((c) => c.name).sort(), ["cp-1-kube-vip", "cp-2-kube-vip", "cp-3-kube-vip"]);
     for (const v of vips) {
-      assert.match(v.inputs.create, /install -D -m 0600 \/dev\/stdin \/etc\/kubernetes\/manifests\/kube-vip\.yaml/);
+      // kube-vip.sh checks the named interface on the server and puts it into the manifest.
+      assert.match(v.inputs.create, / kube-vip \/etc\/kubernetes\/manifests\/kube-vip\.yaml 10\.10\.0\.1\d eno1$/);
       assert.ok(v.inputs.stdin.includes(KUBE_VIP_IMAGE));
       assert.match(v.inputs.stdin, /name: address\n\s+value: 10\.10\.0\.10/);
-      assert.match(v.inputs.stdin, /name: vip_interface\n\s+value: eno1/);
+      assert.match(v.inputs.stdin, /name: vip_interface\n\s+value: "@VIP_INTERFACE@"/);
+      assert.match(v.inputs.stdin, new RegExp(`name: vip_nodename\\n\\s+value: ${v.name.replace(/-kube-vip$/, "")}`));
     }
     // The manifest is a valid Pod by Kubernetes' own schema (kubernetes-models).
     const { Pod } = await importEsm("kubernetes-models/v1/Pod");
@@ -145,6 +147,9 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     // Native BGP: no frr-k8s DaemonSet the capacity check would not count.
     assert.equal(metallb.inputs.values.frrk8s.enabled, false);
     assert.equal(metallb.inputs.values.speaker.frr.enabled, false);
+    // kubeadm's servers carry node.kubernetes.io/exclude-from-external-load-balancers; their speakers
+    // announce all the same (metallb v0.16.1 charts/metallb/templates/speaker.yaml: --ignore-exclude-lb).
+    assert.equal(metallb.inputs.values.speaker.ignoreExcludeLB, true);
     const peers = r.resources.filter((x) => x.type === "kubernetes:metallb.io/v1beta2:BGPPeer");
     assert.deepEqual(
       peers.map((p) => [p.inputs.spec.peerAddress, p.inputs.spec.peerASN, p.inputs.spec.myASN]),

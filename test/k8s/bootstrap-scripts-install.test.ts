@@ -21,7 +21,8 @@ describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
       s.calls().some((c) => c.startsWith("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/v1.34.9%2Bk3s1/install.sh")),
     );
     const config = path.join(s.root, "etc/rancher/k3s/config.yaml");
-    assert.equal(fs.readFileSync(config, "utf8"), `${k3sServer().CONFIG}\n`);
+    // The config as sent, and the interface holding the node's IP (loopback's in the sandbox).
+    assert.equal(fs.readFileSync(config, "utf8"), `${k3sServer().CONFIG}\nflannel-iface: lo\n`);
     assert.equal(fs.statSync(config).mode & 0o777, 0o600);
     assert.ok(s.calls().includes("systemctl enable k3s"));
     assert.ok(s.calls().includes("k3s kubectl get --raw=/readyz"));

@@ -41,7 +41,8 @@ esac`,
     state,
     run: (name, args, settings = {}, env = {}) =>
       run("bash", ["-c", scriptText(name), name, ...args], {
-        input: encodeSettings(settings),
+        // The node's privateIp must be on one of its interfaces: loopback's, unless a test says otherwise.
+        input: encodeSettings({ NODE_IP: "127.0.0.1", ...settings }),
         env: { PATH: `${bin}:${systemPath()}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0", FAKE_STATE: state, ...env },
       }),
     calls: () => calls(bin),
@@ -79,3 +80,27 @@ export const k3sServer = (version = "v1.34.9+k3s1", config = `token: ${TOKEN}\nn
   CONFIG: config,
   KUBECTL: "k3s kubectl",
 });
+
+/** Splits a POSIX command line as k8s/bootstrap/scripts.ts quotes it (bare words and '...' words). */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === " ") {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error("unclosed quote");
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (c === "\\") {
+      word = (word ?? "") + line[++i];
+    } else {
+      word = (word ?? "") + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}

@@ -9,32 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { MINIMAL_CONFIG, MOCK_JOIN, ofType, runOk } from "../../scripts/mock-program";
 import { fakeBin, run, tempDir } from "../tools";
+import { shellWords } from "./bootstrap-scripts.fixtures";
 
 const COMMAND = "command:remote:Command";
-
-/** Splits a POSIX command line as k8s/bootstrap/scripts.ts quotes it (bare words and '...' words). */
-export function shellWords(line: string): string[] {
-  const words: string[] = [];
-  let word: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (c === " ") {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      if (end < 0) throw new Error("unclosed quote");
-      word = (word ?? "") + line.slice(i + 1, end);
-      i = end;
-    } else if (c === "\\") {
-      word = (word ?? "") + line[++i];
-    } else {
-      word = (word ?? "") + c;
-    }
-  }
-  if (word !== undefined) words.push(word);
-  return words;
-}
 
 /** Tools the scripts call on a node, faked to succeed; kubeadm prints join material like the real one. */
 function permissiveNode(): { bin: string; root: string } {

@@ -15,13 +15,28 @@
 # for init also CNI_MANIFEST (URL of the pinned CNI manifest); for revoke JOIN_TOKEN;
 # join-material reads none. With a control-plane endpoint name, init and join also get API_NAME
 # and API_ADDRESS (what the name resolves to here, pinned in /etc/hosts), and a joining server
-# API_ADDRESS_JOINED (itself, once it serves the API).
+# API_ADDRESS_JOINED (itself, once it serves the API). init and join also get NODE_IP (the
+# node's privateIp, which must be on one of its interfaces: flannel's VXLAN leaves by it) and,
+# on servers with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here).
 set -euo pipefail
 
 action="${1:?usage: kubeadm.sh init|join|join-material|revoke}"
 read_settings # join-material gets no stdin and revoke only JOIN_TOKEN: each action requires its own
 admin_conf="${OCI_K8S_ROOT:-}/etc/kubernetes/admin.conf"
 export KUBECTL="kubectl --kubeconfig $admin_conf"
+
+# kube-flannel leaves by the interface holding each node's own IP: FLANNELD_IFACE (the env form
+# of --iface, which takes an IP or a name) from the pod's status.hostIP, the node's InternalIP,
+# which is the kubelet's node-ip (the privateIp). One patch serves every node.
+FLANNEL_IFACE_PATCH='{"spec":{"template":{"spec":{"containers":[{"name":"kube-flannel","env":[{"name":"FLANNELD_IFACE","valueFrom":{"fieldRef":{"fieldPath":"status.hostIP"}}}]}]}}}}'
+
+# check_private_iface : the node's privateIp is on one of its interfaces, or the install stops here.
+check_private_iface() {
+  local iface
+  iface="$(private_iface "$NODE_IP")"
+  log "the pod network leaves by $iface, which holds $NODE_IP"
+  check_vip_interface
+}
 
 package() { printf '%s=%s-1.1' "$1" "${VERSION#v}"; }
 
@@ -98,7 +113,8 @@ upgrade() {
 
 case "$action" in
   init)
-    require_settings VERSION CONFIG CNI_MANIFEST
+    require_settings VERSION CONFIG CNI_MANIFEST NODE_IP
+    check_private_iface
     pin_api "${API_ADDRESS:-}"
     if [[ -f "$admin_conf" ]]; then
       log "control plane already initialised"
@@ -111,6 +127,8 @@ case "$action" in
     fi
     retry 60 kctl get --raw=/readyz >/dev/null || die "the Kubernetes API did not become ready" "read 'journalctl -u kubelet' on the node"
     retry 5 kctl apply -f "$CNI_MANIFEST" >&2 || die "could not apply the CNI manifest $CNI_MANIFEST" "check the node's outbound internet access"
+    retry 5 kctl -n kube-flannel patch daemonset kube-flannel-ds --type strategic -p "$FLANNEL_IFACE_PATCH" >&2 ||
+      die "could not point flannel at each node's private interface" "check 'kubectl -n kube-flannel get daemonset kube-flannel-ds' on the first server"
     log "control plane ready"
     ;;
   join-material)
@@ -127,7 +145,8 @@ case "$action" in
     fi
     ;;
   join)
-    require_settings VERSION CONFIG
+    require_settings VERSION CONFIG NODE_IP
+    check_private_iface
     if [[ -f "${OCI_K8S_ROOT:-}/etc/kubernetes/kubelet.conf" ]]; then
       pin_api "${API_ADDRESS_JOINED:-${API_ADDRESS:-}}"
       log "already joined"

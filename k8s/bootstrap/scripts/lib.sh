@@ -82,6 +82,24 @@ write_file() {
   mv "$tmp" "$path"
 }
 
+# private_iface ADDRESS : prints the network interface that holds ADDRESS (the node's privateIp).
+# The pod network's VXLAN (8472/udp) must leave by it: the host firewall admits it from the
+# hosts' privateIps only, and flannel would otherwise take the default route's interface.
+private_iface() {
+  local found
+  found="$(ip -o -4 addr show | awk -v ip="$1" '{ split($4, a, "/"); if (a[1] == ip) { sub(/@.*/, "", $2); print $2; exit } }')"
+  [[ -n "$found" ]] || die "no network interface of this host holds its privateIp $1 (ip -o -4 addr show lists none)" "set the host's privateIp to an IPv4 address it has, or give one of its interfaces that address"
+  printf '%s\n' "$found"
+}
+
+# check_vip_interface : the interface apiVipInterface names (VIP_INTERFACE, when set) exists on
+# this server, where kube-vip must announce the API address; checked before the install.
+check_vip_interface() {
+  [[ -n "${VIP_INTERFACE:-}" ]] || return 0
+  ip -o link show dev "$VIP_INTERFACE" >/dev/null 2>&1 ||
+    die "apiVipInterface $VIP_INTERFACE: this server has no such network interface (it has: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }'))" "set apiVipInterface to the servers' interface on the VIP's network, or leave it unset for the one holding privateIp"
+}
+
 # Runs the distribution's kubectl (KUBECTL holds the command and its arguments).
 kctl() {
   local -a cmd

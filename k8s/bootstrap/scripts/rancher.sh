@@ -3,15 +3,17 @@
 #
 # `etcd` is an etcd-only member: installed as a server whose config disables the API server,
 # scheduler and controller manager, so it is ready when its service is, not its (absent) API.
-# Settings (stdin): VERSION, CONFIG (the distribution's config.yaml, with the token), and for
-# servers KUBECTL. A second run with the same settings changes nothing; a changed config
+# Settings (stdin): VERSION, CONFIG (the distribution's config.yaml, with the token), NODE_IP
+# (the node's privateIp: the pod network leaves by the interface holding it), for servers
+# KUBECTL, and for RKE2 servers optionally CANAL_CONFIG (a HelmChartConfig for rke2-canal);
+# with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here). A second run with the same settings changes nothing; a changed config
 # restarts the service; another version runs the pinned installer again (an in-place upgrade).
 set -euo pipefail
 
 dist="${1:?usage: rancher.sh k3s|rke2 server|agent|etcd}"
 role="${2:?usage: rancher.sh k3s|rke2 server|agent|etcd}"
 read_settings
-require_settings VERSION CONFIG
+require_settings VERSION CONFIG NODE_IP
 
 # What the distribution installs: an etcd-only member is a server to it.
 kind="$role"
@@ -23,6 +25,13 @@ case "$dist/$kind" in
   *) die "unknown distribution or role: $dist $role" "use k3s or rke2, and server, agent or etcd" ;;
 esac
 config_file="${OCI_K8S_ROOT:-}/etc/rancher/$dist/config.yaml"
+
+# The interface holding the node's privateIp: k3s's flannel takes it by name (flannel-iface);
+# RKE2's Canal is told on the servers (CANAL_CONFIG), so here it is only checked.
+iface="$(private_iface "$NODE_IP")"
+log "the pod network leaves by $iface, which holds $NODE_IP"
+check_vip_interface
+if [[ "$dist" == k3s ]]; then CONFIG="$CONFIG"$'\n'"flannel-iface: $iface"; fi
 
 installed_version() {
   "$dist" --version 2>/dev/null | awk 'NR == 1 { print $3 }'
@@ -47,6 +56,9 @@ install() {
 
 changed=no
 if write_file "$config_file" 600 "$CONFIG"; then changed=yes; fi
+if [[ "$dist" == rke2 && -n "${CANAL_CONFIG:-}" ]]; then
+  write_file "${OCI_K8S_ROOT:-}/var/lib/rancher/rke2/server/manifests/oci-k8s-canal-config.yaml" 600 "$CANAL_CONFIG" || true
+fi
 
 if [[ "$(installed_version)" != "$VERSION" ]]; then
   install

@@ -64,9 +64,19 @@ export const METALLB: CatalogEntry = {
   // MetalLB's native implementation (L2 and BGP, no FRR): the chart's default since 0.16 is the
   // frr-k8s subchart, a DaemonSet of its own on every node with no resources set, which the
   // capacity check would not count. Its installation docs name exactly these two values for it.
-  values: (_ctx, w) => ({
+  //
+  // kubeadm labels every control-plane node node.kubernetes.io/exclude-from-external-load-balancers,
+  // and MetalLB's speakers announce nothing from such a node (metallb v0.16.1
+  // speaker/layer2_controller.go and bgp_controller.go, internal/k8s/nodes/nodes.go) unless told
+  // `--ignore-exclude-lb` (chart value speaker.ignoreExcludeLB). The program's servers run
+  // workloads like any node, and on a servers-only cluster they are the only announcers.
+  values: (ctx, w) => ({
     controller: { resources: w.controller.resources },
-    speaker: { resources: w.speaker.resources, frr: { enabled: false } },
+    speaker: {
+      resources: w.speaker.resources,
+      frr: { enabled: false },
+      ...(ctx.distribution === "kubeadm" ? { ignoreExcludeLB: true } : {}),
+    },
     frrk8s: { enabled: false },
   }),
   requiredValues: ["addresses"],
