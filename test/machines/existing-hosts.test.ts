@@ -142,6 +142,13 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
   });
 
   after(async () => {
+    for (const h of hosts) {
+      if (h.machine.leader)
+        console.log(
+          `      ${h.machine.name}: ${Math.round(h.machine.residentMemory() / 2 ** 20)} MiB resident (sum of its processes' RSS)`,
+        );
+    }
+    for (const [name, r] of results) console.log(`      ${name}: ${r.seconds.toFixed(1)} s, exit ${r.status}`);
     await Promise.all(hosts.map((h) => h.machine.destroy()));
     destroySuiteNetwork();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

@@ -93,6 +93,12 @@ describe("Oracle Cloud nodes booted for real (systemd-nspawn, cloud-init NoCloud
   });
 
   after(async () => {
+    for (const n of nodes) {
+      if (n.machine.leader)
+        console.log(
+          `      ${n.machine.name}: ${Math.round(n.machine.residentMemory() / 2 ** 20)} MiB resident (sum of its processes' RSS)`,
+        );
+    }
     await Promise.all(nodes.map((n) => n.machine.destroy()));
     destroySuiteNetwork();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -162,7 +168,6 @@ describe("Oracle Cloud nodes booted for real (systemd-nspawn, cloud-init NoCloud
       // And running host prep again (a re-run of cloud-init's script) formats nothing.
       m.must("/usr/local/sbin/oci-k8s-data-volume " + DATA_MOUNT_POINT, 60_000);
       assert.equal(m.must(`cat ${DATA_MOUNT_POINT}/before-reboot`), "kept\n");
-      n.machine.recordMemory();
     }
   });
 });
