@@ -218,6 +218,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
       };
     case "random:index/randomPassword:RandomPassword":
       return { ...inputs, result: MOCK_TOKEN };
+    case "random:index/randomBytes:RandomBytes":
+      return { ...inputs, base64: MOCK_KEY_BASE64, hex: Buffer.from(MOCK_KEY_BASE64, "base64").toString("hex") };
     case "command:remote:Command":
       return { ...inputs, stdout: mockStdout(String(inputs.create ?? "")), stderr: "" };
     default:
@@ -227,6 +229,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
 
 /** The cluster token the mock random provider hands out: tests look for it in every non-secret value. */
 export const MOCK_TOKEN = "MockClusterToken0123456789abcdefghijklmnopqrstuv";
+/** The 32 bytes the mock random provider hands out for a RandomBytes (an encryption key), base64. */
+export const MOCK_KEY_BASE64 = Buffer.from("MockEncryptionKey-32-bytes-long!").toString("base64");
 /** kubeadm join material the mock first server prints. */
 export const MOCK_JOIN = {
   JOIN_TOKEN: "abcdef.0123456789abcdef",

@@ -170,6 +170,9 @@ export class Cluster extends pulumi.ComponentResource {
       args.distribution.joinsWith === "token"
         ? pulumi.secret(new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this }).result)
         : undefined;
+    const encryptionKey = args.distribution.encryptsWithOwnKey
+      ? new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, { parent: this }).base64
+      : undefined;
     const internalApi = args.internalApi
       ? { name: `kube-api.${args.clusterName}.internal`, address: args.internalApi.address }
       : undefined;
@@ -177,8 +180,14 @@ export class Cluster extends pulumi.ComponentResource {
     const otherServers = args.hosts.filter((h) => h.role !== "agent" && h !== first).map((h) => h.privateIp);
     const plainIps = args.hosts.map((h) => h.privateIp).filter((ip): ip is string => typeof ip === "string");
     return pulumi
-      .all([args.apiEndpoint, first.privateIp, token ?? pulumi.output(undefined), args.etcdBackup ?? pulumi.output(undefined)])
-      .apply(([endpoint, firstIp, secret, etcdBackup]) => ({
+      .all([
+        args.apiEndpoint,
+        first.privateIp,
+        token ?? pulumi.output(undefined),
+        args.etcdBackup ?? pulumi.output(undefined),
+        encryptionKey ?? pulumi.output(undefined),
+      ])
+      .apply(([endpoint, firstIp, secret, etcdBackup, key]) => ({
         clusterName: args.clusterName,
         version: args.version,
         firstServerIp: firstIp,
@@ -192,6 +201,7 @@ export class Cluster extends pulumi.ComponentResource {
           ? { otherServerIps: otherServers as string[] }
           : {}),
         token: secret,
+        ...(key ? { encryptionKey: key } : {}),
         etcdBackup: etcdBackup as EtcdBackup | undefined,
       }));
   }

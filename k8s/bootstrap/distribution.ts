@@ -56,6 +56,8 @@ export interface ClusterFacts {
    * Oracle Cloud node's comes from its instance, which a server's install must never wait for).
    */
   readonly nodeIps?: readonly string[];
+  /** The key Secrets are encrypted with at rest, base64 of 32 random bytes (kubeadm; k3s and RKE2 make their own). */
+  readonly encryptionKey?: string;
   /** The cluster token (k3s and RKE2). */
   readonly token?: string;
   /** Scheduled etcd snapshots, and where to upload them (k3s and RKE2). */
@@ -107,6 +109,8 @@ export interface Distribution {
   readonly kubeconfigPath: string;
   /** Where the kubelet reads static pod manifests (kube-vip goes there). */
   readonly staticPodDir: string;
+  /** The program makes the key Secrets are encrypted with at rest (kubeadm); k3s and RKE2 make their own. */
+  readonly encryptsWithOwnKey?: boolean;
   /** k3s and RKE2 join with a shared cluster token; kubeadm with short-lived join material. */
   readonly joinsWith: "token" | "material";
   /**

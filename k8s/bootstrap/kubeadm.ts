@@ -9,6 +9,24 @@ export const FLANNEL_MANIFEST = "https://github.com/flannel-io/flannel/releases/
 
 const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
 
+/** Where every server keeps the API server's EncryptionConfiguration (root-only), mounted into its static pod. */
+export const ENCRYPTION_CONFIG_PATH = "/etc/kubernetes/oci-k8s/encryption-config.yaml";
+
+/**
+ * Secrets encrypted at rest in etcd, as k3s and RKE2 do (so etcd snapshots in a bucket hold no
+ * Secret in plain text): secretbox (XSalsa20-Poly1305) with the program's 32-byte key, identity
+ * after it so Secrets written before still read (apiserver.config.k8s.io/v1 EncryptionConfiguration).
+ */
+export function encryptionConfig(key: string): string {
+  return yaml({
+    apiVersion: "apiserver.config.k8s.io/v1",
+    kind: "EncryptionConfiguration",
+    resources: [
+      { resources: ["secrets"], providers: [{ secretbox: { keys: [{ name: "key1", secret: key }] } }, { identity: {} }] },
+    ],
+  }).trimEnd();
+}
+
 function kubeadmRegistration(node: NodeFacts) {
   const r = reservations(node.memoryGb);
   return {
@@ -39,6 +57,7 @@ export const KUBEADM: Distribution = {
   kubeconfigPath: "/etc/kubernetes/admin.conf",
   staticPodDir: "/etc/kubernetes/manifests",
   joinsWith: "material",
+  encryptsWithOwnKey: true,
   etcdSnapshotsBy: "tool",
   snapshotDir: "/var/lib/oci-k8s/etcd-snapshots",
   script: "kubeadm",
@@ -46,6 +65,9 @@ export const KUBEADM: Distribution = {
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
   revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),
   installSettings: (node, cluster, material): Record<string, string> => {
+    if (node.role === "server" && !cluster.encryptionKey) throw new Error("a kubeadm server needs the encryption key");
+    const encryption: Record<string, string> =
+      node.role === "server" ? { ENCRYPTION_CONFIG: encryptionConfig(cluster.encryptionKey!) } : {};
     // With an internal API, the endpoint is a name each node resolves through /etc/hosts
     // (kubeadm.sh pins it): kubelets follow it, not the first server, so the API survives the
     // loss of any one server. Discovery goes through the fixed address in front of the servers
@@ -80,7 +102,21 @@ export const KUBEADM: Distribution = {
         kubernetesVersion: cluster.version,
         controlPlaneEndpoint: endpoint,
         // kubeadm keeps these cluster-wide; a joining server adds its own advertise address.
-        apiServer: { certSANs: apiSans(cluster, node) },
+        // The API server reads its EncryptionConfiguration from a file each server writes first
+        // (kubeadm v1beta4 APIServer.extraArgs / extraVolumes, a HostPathMount).
+        apiServer: {
+          certSANs: apiSans(cluster, node),
+          extraArgs: [{ name: "encryption-provider-config", value: ENCRYPTION_CONFIG_PATH }],
+          extraVolumes: [
+            {
+              name: "encryption-config",
+              hostPath: ENCRYPTION_CONFIG_PATH,
+              mountPath: ENCRYPTION_CONFIG_PATH,
+              readOnly: true,
+              pathType: "File",
+            },
+          ],
+        },
         networking: { podSubnet: KUBEADM.podCidr, serviceSubnet: KUBEADM.serviceCidr },
       };
       const kubelet = {
@@ -95,6 +131,7 @@ export const KUBEADM: Distribution = {
         CONFIG: [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd(),
         CNI_MANIFEST: FLANNEL_MANIFEST,
         NODE_IP: node.privateIp,
+        ...encryption,
         ...pin,
       };
     }
@@ -117,6 +154,6 @@ export const KUBEADM: Distribution = {
           }
         : {}),
     };
-    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd(), NODE_IP: node.privateIp, ...pin };
+    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd(), NODE_IP: node.privateIp, ...encryption, ...pin };
   },
 };

@@ -200,6 +200,7 @@ esac`,
     VERSION: "v1.34.9",
     CONFIG: "kind: InitConfiguration",
     CNI_MANIFEST: "https://example.invalid/kube-flannel.yml",
+    ENCRYPTION_CONFIG: "kind: EncryptionConfiguration",
   };
 
   it("init installs pinned packages once, initialises once, applies the CNI; a second run is a no-op", () => {

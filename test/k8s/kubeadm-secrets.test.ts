@@ -37,6 +37,7 @@ fi`,
       VERSION: "v1.34.9",
       CONFIG: "kind: InitConfiguration",
       CNI_MANIFEST: "https://example.invalid/f.yml",
+      ENCRYPTION_CONFIG: "kind: EncryptionConfiguration",
     });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!r.stderr.includes(TOKEN) && !r.stderr.includes(KEY), r.stderr);

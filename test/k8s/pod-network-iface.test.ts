@@ -147,7 +147,10 @@ describe("the pod network leaves by the interface holding privateIp (a real netw
     fs.mkdirSync(path.join(s.root, "etc/kubernetes"), { recursive: true });
     fs.writeFileSync(path.join(s.root, "etc/kubernetes/admin.conf"), "");
     fakeBin(s.bin, "kubelet", `echo "Kubernetes v1.34.9"`);
-    const settings = KUBEADM.installSettings(node({ role: "server" }), cluster({ version: "v1.34.9" }));
+    const settings = KUBEADM.installSettings(
+      node({ role: "server" }),
+      cluster({ version: "v1.34.9", encryptionKey: Buffer.alloc(32, 1).toString("base64") }),
+    );
     assert.equal(decodeSettings(encodeSettings(settings)).NODE_IP, PRIVATE_IP);
     const init = inNamespace(s, "kubeadm", ["init"], settings);
     assert.equal(init.status, 0, init.stderr);

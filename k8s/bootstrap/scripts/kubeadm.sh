@@ -17,7 +17,8 @@
 # and API_ADDRESS (what the name resolves to here, pinned in /etc/hosts), and a joining server
 # API_ADDRESS_JOINED (itself, once it serves the API). init and join also get NODE_IP (the
 # node's privateIp, which must be on one of its interfaces: flannel's VXLAN leaves by it) and,
-# on servers with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here).
+# on servers with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here). Servers
+# get ENCRYPTION_CONFIG, the API server's EncryptionConfiguration (secret; a root-only file).
 set -euo pipefail
 
 action="${1:?usage: kubeadm.sh init|join|join-material|revoke}"
@@ -36,6 +37,12 @@ check_private_iface() {
   iface="$(private_iface "$NODE_IP")"
   log "the pod network leaves by $iface, which holds $NODE_IP"
   check_vip_interface
+}
+
+# write_encryption_config : a server's EncryptionConfiguration, where its API server reads it, before kubeadm.
+write_encryption_config() {
+  [[ -n "${ENCRYPTION_CONFIG:-}" ]] || return 0
+  write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/encryption-config.yaml" 600 "$ENCRYPTION_CONFIG" || true
 }
 
 package() { printf '%s=%s-1.1' "$1" "${VERSION#v}"; }
@@ -125,8 +132,9 @@ upgrade() {
 
 case "$action" in
   init)
-    require_settings VERSION CONFIG CNI_MANIFEST NODE_IP
+    require_settings VERSION CONFIG CNI_MANIFEST NODE_IP ENCRYPTION_CONFIG
     check_private_iface
+    write_encryption_config
     pin_api "${API_ADDRESS:-}"
     if [[ -f "$admin_conf" ]]; then
       log "control plane already initialised"
@@ -162,6 +170,7 @@ case "$action" in
   join)
     require_settings VERSION CONFIG NODE_IP
     check_private_iface
+    write_encryption_config
     if [[ -f "${OCI_K8S_ROOT:-}/etc/kubernetes/kubelet.conf" ]]; then
       pin_api "${API_ADDRESS_JOINED:-${API_ADDRESS:-}}"
       log "already joined"
