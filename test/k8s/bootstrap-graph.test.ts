@@ -8,6 +8,7 @@ import {
   INSTANCE,
   oneServer,
   threeServers,
+  freeHa,
   run,
   cmd,
   settingsOf,
@@ -140,6 +141,11 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
           // Deleting runs dependents first: retire (drain) depends on uninstall, so it runs before it.
           assert.ok(dependsOn(retire, uninstall));
           for (const guard of [retire, uninstall]) assert.deepEqual(guard.ignoreChanges.sort(), ["connection", "delete"]);
+          // Issue 20.16: registered before the install (which waits for it), so a failed first
+          // install still has its uninstall in the state and destroy removes the token's config.
+          const install = cmd(r, `${n.name}-install`);
+          assert.ok(dependsOn(install, uninstall), `${n.name}: the install does not wait for its uninstall`);
+          assert.ok(!reaches(r, uninstall, install), `${n.name}: the uninstall waits for the install`);
         }
       });
 
@@ -294,12 +300,6 @@ describe("bootstrap: RKE2's bundled Traefik", () => {
 });
 
 describe("bootstrap: an HA control plane at $0 (two A1 servers and an etcd-only micro)", () => {
-  const freeHa = [
-    { name: "server-1", role: "server", ocpus: 1, memoryGb: 6 },
-    { name: "server-2", role: "server", ocpus: 1, memoryGb: 6 },
-    { name: "etcd-1", role: "etcd", shape: "VM.Standard.E2.1.Micro" },
-    { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
-  ];
   for (const distribution of ["k3s", "rke2"]) {
     it(`${distribution}: the third etcd member joins in the servers' turn, with no API, scheduler, controller manager or pods`, async () => {
       const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution, nodes: freeHa });
