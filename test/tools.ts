@@ -174,5 +174,9 @@ export const SCRIPT_TOOLS = [
   "awk",
   "cmp",
   "diff",
+  "readlink",
+  // The restore drill's throwaway etcd runs in a network namespace of its own.
+  "unshare",
+  "nsenter",
   "ip",
 ] as const;

@@ -16,7 +16,7 @@ import { ClusterFacts, Distribution, EtcdBackup } from "./distributions";
 import type { DrainGate } from "./drain-gate";
 import type { ApiVip } from "./kube-vip";
 import { adminKubeconfig } from "./kubeconfig";
-import { etcdTools, kernelHold, labels, NodeToolsArgs, retirement, uninstall } from "./node-tools";
+import { etcdTools, kernelHold, labels, NodeToolsArgs, restoreTool, retirement, uninstall } from "./node-tools";
 import { remoteCommand } from "./remote";
 import { encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import { connector } from "./ssh";
@@ -93,6 +93,8 @@ export class Cluster extends pulumi.ComponentResource {
     let turns: Turns;
     try {
       const connect = connector(args.ssh, args.hosts);
+      const firstServer = args.hosts.find((h) => h.role === "server");
+      const uninstalls = new Map<string, command.remote.Command>();
       turns = new Turns({
         parent: this,
         distribution: args.distribution,
@@ -105,6 +107,13 @@ export class Cluster extends pulumi.ComponentResource {
         rolling: args.rolling ?? false,
         rolloutForce: args.rolloutForce ?? false,
         kubeVip: args.apiVip,
+        // Every host but a cloud first server (its instance goes instead) is uninstalled on destroy.
+        beforeInstall: (h, hostUp) => {
+          if (h === firstServer && !args.uninstallFirstServer) return undefined;
+          const u = uninstall({ parent: this, distribution: args.distribution, connect }, h, [hostUp]);
+          uninstalls.set(h.name, u);
+          return u;
+        },
       });
       const tools: NodeToolsArgs = {
         parent: this,
@@ -113,12 +122,13 @@ export class Cluster extends pulumi.ComponentResource {
         onFirst: turns.onFirst,
         etcdBackup: args.etcdBackup,
         kernelHold: args.kernelHold ?? false,
+        etcdMembers: args.hosts.filter((h) => h.role !== "agent"),
       };
+      for (const t of turns.all.filter((x) => x.host.role !== "agent")) restoreTool(tools, t);
       for (const t of turns.all.filter((x) => x.host.role === "server")) etcdTools(tools, t);
       for (const t of turns.all) kernelHold(tools, t);
       const labelled = turns.all.map((t) => labels(tools, t));
-      for (const t of turns.all.filter((x) => x.host !== turns.first)) retirement(tools, t);
-      if (args.uninstallFirstServer) uninstall(tools, turns.all[0]);
+      for (const t of turns.all.filter((x) => x.host !== turns.first)) retirement(tools, t, uninstalls.get(t.host.name)!);
       this.allNodesReady = remoteCommand(
         `${name}-ready`,
         {

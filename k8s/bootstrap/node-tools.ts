@@ -12,6 +12,7 @@ import { remoteCommand } from "./remote";
 import { encodeSettings, scriptCommand, scriptStdin, scriptText } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Turn } from "./turns";
+import type { Host } from "./types";
 
 /** When the etcd restore drill runs on servers (after the 00:00 snapshot of the default schedules). */
 export const ETCD_DRILL_SCHEDULE = "30 4 * * *";
@@ -24,18 +25,32 @@ export interface NodeToolsArgs {
   readonly onFirst: command.types.input.remote.ConnectionArgs;
   readonly etcdBackup?: pulumi.Input<EtcdBackup>;
   readonly kernelHold: boolean;
+  /** Every etcd member (servers and etcd-only nodes): the restore refuses while another one runs. */
+  readonly etcdMembers: readonly Host[];
 }
 
-/** The etcd restore tool on a server, the restore drill, and on kubeadm the program's snapshot tool on cron. */
+/**
+ * The etcd restore tool on every etcd member (servers and etcd-only nodes), for the documented
+ * restore, with the other members' addresses: the restore refuses while one of them still runs.
+ */
+export function restoreTool(a: NodeToolsArgs, t: Turn): void {
+  const others = a.etcdMembers.filter((h) => h !== t.host).map((h) => h.privateIp);
+  remoteCommand(
+    `${t.host.name}-restore-tool`,
+    {
+      connection: a.connect(t.host),
+      create: scriptCommand("etcd-restore", "install"),
+      stdin: pulumi.all(others).apply((ips) => encodeSettings({ SCRIPT: scriptText("etcd-restore"), MEMBERS: ips.join("\n") })),
+      triggers: [t.host.machineId],
+    },
+    { parent: a.parent, dependsOn: [t.install] },
+  );
+}
+
+/** On a server: the restore drill, and on kubeadm the program's snapshot tool on cron. */
 export function etcdTools(a: NodeToolsArgs, t: Turn): void {
   const opts = { parent: a.parent, dependsOn: [t.install] };
   const on = { connection: a.connect(t.host), triggers: [t.host.machineId] };
-  // The etcd restore tool on every server, for the documented restore.
-  remoteCommand(
-    `${t.host.name}-restore-tool`,
-    { ...on, create: "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore", stdin: scriptText("etcd-restore") },
-    opts,
-  );
   if (!a.etcdBackup) return;
   // kubeadm has no snapshot schedule of its own: the program's snapshot tool, on cron.
   if (a.distribution.etcdSnapshotsBy === "tool") {
@@ -124,9 +139,8 @@ export function labels(a: NodeToolsArgs, t: Turn): command.remote.Command {
  * scripts (the delete's loader and the script on its stdin) are never diffed: no change of key or
  * script can run a delete, and the delete always runs the script its loader was written for.
  */
-export function retirement(a: NodeToolsArgs, t: Turn): void {
+export function retirement(a: NodeToolsArgs, t: Turn, removed: command.remote.Command): void {
   const dist = a.distribution;
-  const removed = uninstall(a, t);
   remoteCommand(
     `${t.host.name}-retire`,
     {
@@ -143,18 +157,26 @@ export function retirement(a: NodeToolsArgs, t: Turn): void {
   );
 }
 
-/** The distribution removed from the host when the node leaves the stack (the machine stays). */
-export function uninstall(a: NodeToolsArgs, t: Turn): command.remote.Command {
+/**
+ * The distribution, and what the bootstrap wrote, removed from the host when the node leaves the
+ * stack (the machine stays). Registered before the install (which waits for it), so that after a
+ * failed first install the token's config file is still removed on destroy.
+ */
+export function uninstall(
+  a: Pick<NodeToolsArgs, "parent" | "distribution" | "connect">,
+  host: Host,
+  after: pulumi.Resource[],
+): command.remote.Command {
   return remoteCommand(
-    `${t.host.name}-uninstall`,
+    `${host.name}-uninstall`,
     {
-      connection: a.connect(t.host),
+      connection: a.connect(host),
       create: "true",
       delete: scriptCommand("uninstall", a.distribution.name),
       stdin: scriptStdin("uninstall"),
-      triggers: [t.host.machineId],
+      triggers: [host.machineId],
     },
-    { parent: a.parent, dependsOn: [t.install], ignoreChanges: ["connection", "delete", "stdin"] },
+    { parent: a.parent, dependsOn: after, ignoreChanges: ["connection", "delete", "stdin"] },
   );
 }
 

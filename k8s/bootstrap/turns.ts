@@ -38,6 +38,11 @@ export interface TurnsArgs {
   readonly rolloutForce?: boolean;
   /** A virtual IP for the API, held by kube-vip on the servers (machines with no load balancer). */
   readonly kubeVip?: ApiVip;
+  /**
+   * What a host's install waits for once the host is up: its uninstall, registered before the
+   * install so that a failed first install still has it in the state, and destroy runs it.
+   */
+  readonly beforeInstall?: (h: Host, hostUp: pulumi.Resource) => pulumi.Resource | undefined;
 }
 
 export class Turns {
@@ -131,6 +136,7 @@ export class Turns {
     if (h !== this.first) this.drains.set(h.name, drain);
     const material = h === this.first ? undefined : this.joinMaterial(h, [drain]);
     const nodeFacts = this.facts(h);
+    const guard = this.a.beforeInstall?.(h, this.waits.get(h)!);
     const settings = pulumi.all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)]).apply(([n, c, m]) =>
       scriptStdin(
         dist.script,
@@ -153,7 +159,7 @@ export class Turns {
       {
         parent,
         // An agent of a cluster with an internal API reaches the control plane through it.
-        dependsOn: [this.waits.get(h)!, drain, ...(h.role === "agent" ? this.apiReady() : [])],
+        dependsOn: [this.waits.get(h)!, drain, ...(guard ? [guard] : []), ...(h.role === "agent" ? this.apiReady() : [])],
       },
     );
     this.revoke(h, install, material);

@@ -7,6 +7,7 @@ import {
   COMMAND,
   INSTANCE,
   oneServer,
+  freeHa,
   threeServers,
   run,
   cmd,
@@ -184,8 +185,10 @@ describe("bootstrap: changes", () => {
     const deletes = deleteOrder.filter((x) => x.inputs.delete).map((x) => x.name);
     assert.deepEqual(deletes, ["server-2-retire", "server-2-uninstall"]);
     assert.match(cmd(r, "server-2-retire").inputs.delete, / remove-node server-2 10\.0\.\d+\.\d+ server k3s k3s kubectl$/);
-    // The new install joins after the guards and the instance exist again.
-    assert.ok(reaches(r, cmd(r, "server-2-retire"), cmd(r, "server-2-install")));
+    // The old guards' deletes run before anything of the new machine is created (delete before
+    // replace); the new install joins after its uninstall guard and the instance exist again.
+    assert.ok(reaches(r, cmd(r, "server-2-retire"), cmd(r, "server-2-uninstall")));
+    assert.ok(reaches(r, cmd(r, "server-2-install"), cmd(r, "server-2-uninstall")));
     assert.ok(reaches(r, cmd(r, "server-2-install"), named(r, INSTANCE, "server-2")));
   });
 
@@ -267,11 +270,29 @@ describe("bootstrap: etcd snapshots", () => {
       assert.equal(agent["etcd-s3"], undefined, "agents run no etcd");
       for (const text of plainInputs(r))
         assert.ok(!text.includes(S3.etcdBackupSecretKey), `the bucket key leaks in ${text.slice(0, 120)}`);
-      // The restore tool is installed on servers only.
+      // The restore tool is installed on etcd members only.
       const tool = named(r, COMMAND, "server-1-restore-tool");
-      assert.match(tool.inputs.stdin, /oci-k8s-etcd-restore k3s\|rke2 restore SNAPSHOT/);
-      assert.equal(tool.inputs.create, "sudo install -m 0755 /dev/stdin /usr/local/sbin/oci-k8s-etcd-restore");
+      assert.match(settingsOf(tool).SCRIPT, /oci-k8s-etcd-restore DIST restore SNAPSHOT/);
+      assert.match(tool.inputs.create, / etcd-restore install$/);
+      assert.equal(settingsOf(tool).MEMBERS, "", "a one-server cluster has no other member");
       assert.throws(() => named(r, COMMAND, "agent-1-restore-tool"));
+    }
+  });
+
+  it("every etcd member gets the restore tool, the etcd-only one included, with the other members' addresses", async () => {
+    for (const distribution of ["k3s", "rke2"]) {
+      const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution, nodes: freeHa, ...S3 });
+      const ips = Object.fromEntries(
+        ["server-1", "server-2", "etcd-1"].map((n) => [n, settingsOf(named(r, COMMAND, `${n}-install`)).CONFIG]),
+      );
+      const members: Record<string, string[]> = {};
+      for (const n of ["server-1", "server-2", "etcd-1"]) {
+        members[n] = settingsOf(named(r, COMMAND, `${n}-restore-tool`)).MEMBERS.split("\n");
+        assert.equal(members[n].length, 2, `${n}: ${members[n].join(",")}`);
+        const own = parse(ips[n])["node-ip"];
+        if (own) assert.ok(!members[n].includes(String(own)), `${n} lists itself`);
+      }
+      assert.throws(() => named(r, COMMAND, "micro-1-restore-tool"));
     }
   });
 
@@ -290,7 +311,7 @@ describe("bootstrap: etcd snapshots", () => {
     for (const text of plainInputs(r))
       assert.ok(!text.includes(S3.etcdBackupSecretKey), `the bucket key leaks in ${text.slice(0, 120)}`);
     assert.throws(() => named(r, COMMAND, "agent-1-etcd-snapshots"));
-    assert.match(named(r, COMMAND, "server-1-restore-tool").inputs.stdin, /oci-k8s-etcd-restore kubeadm restore SNAPSHOT/);
+    assert.match(settingsOf(named(r, COMMAND, "server-1-restore-tool")).SCRIPT, /oci-k8s-etcd-restore DIST restore SNAPSHOT/);
     // k3s and RKE2 take their snapshots themselves.
     const k3s = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "k3s", nodes: [...oneServer], ...S3 });
     assert.throws(() => named(k3s, COMMAND, "server-1-etcd-snapshots"));

@@ -8,6 +8,7 @@ import {
   INSTANCE,
   oneServer,
   threeServers,
+  freeHa,
   run,
   cmd,
   settingsOf,
@@ -142,6 +143,11 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
           // The delete's loader and the script on its stdin (kept in the state for the delete) are never diffed.
           for (const guard of [retire, uninstall])
             assert.deepEqual(guard.ignoreChanges.sort(), ["connection", "delete", "stdin"]);
+          // Issue 20.16: registered before the install (which waits for it), so a failed first
+          // install still has its uninstall in the state and destroy removes the token's config.
+          const install = cmd(r, `${n.name}-install`);
+          assert.ok(dependsOn(install, uninstall), `${n.name}: the install does not wait for its uninstall`);
+          assert.ok(!reaches(r, uninstall, install), `${n.name}: the uninstall waits for the install`);
         }
       });
 
@@ -298,12 +304,6 @@ describe("bootstrap: RKE2's bundled Traefik", () => {
 });
 
 describe("bootstrap: an HA control plane at $0 (two A1 servers and an etcd-only micro)", () => {
-  const freeHa = [
-    { name: "server-1", role: "server", ocpus: 1, memoryGb: 6 },
-    { name: "server-2", role: "server", ocpus: 1, memoryGb: 6 },
-    { name: "etcd-1", role: "etcd", shape: "VM.Standard.E2.1.Micro" },
-    { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
-  ];
   // RKE2 cannot: its etcd is a static pod that a 1 GB micro cannot hold (test/k8s/etcd-member-memory.test.ts).
   for (const distribution of ["k3s"]) {
     it(`${distribution}: the third etcd member joins in the servers' turn, with no API, scheduler, controller manager or pods`, async () => {

@@ -162,6 +162,56 @@ esac`,
   });
 });
 
+describe("bootstrap scripts: uninstall.sh removes what the program wrote", () => {
+  const write = (root: string, file: string, text = "x") => {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  };
+  const WRITTEN = [
+    "usr/local/sbin/oci-k8s-etcd-restore",
+    "usr/local/sbin/oci-k8s-etcd-drill",
+    "etc/oci-k8s/etcd-restore.settings",
+    "etc/oci-k8s/etcd-drill.env",
+    "etc/cron.d/oci-k8s-etcd-drill",
+    "usr/local/lib/oci-k8s/etcd-v3.6.14/etcd",
+    "var/lib/node_exporter/textfile/etcd_drill.prom",
+  ];
+
+  // Issue 20.16: rancher.sh writes /etc/rancher/<dist>/config.yaml (with the token) before it
+  // downloads the installer, so a failed first install leaves the token and no uninstall script.
+  for (const dist of ["k3s", "rke2"] as const) {
+    it(`${dist}: after a failed first install (no uninstall script), the token's config and the tools are removed; a rerun is harmless`, () => {
+      const s = sandbox();
+      write(s.root, `etc/rancher/${dist}/config.yaml`, "token: SecretToken\n");
+      for (const f of WRITTEN) write(s.root, f);
+      write(s.root, "var/lib/oci-k8s/etcd-snapshots/etcd-snapshot-a.db");
+      for (let i = 0; i < 2; i++) {
+        const r = s.run("uninstall", [dist]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /SecretToken/);
+      }
+      assert.ok(!fs.existsSync(path.join(s.root, "etc/rancher")), "the token's config is left");
+      for (const f of WRITTEN) assert.ok(!fs.existsSync(path.join(s.root, f)), `${f} is left`);
+      assert.ok(!fs.existsSync(path.join(s.root, "usr/local/lib/oci-k8s")));
+      assert.ok(fs.existsSync(path.join(s.root, "var/lib/oci-k8s/etcd-snapshots/etcd-snapshot-a.db")), "a snapshot was deleted");
+    });
+  }
+
+  it("kubeadm: reset, then its configuration, paused manifests and the endpoint pin in /etc/hosts go; other lines stay", () => {
+    const s = sandbox();
+    fakeBin(s.bin, "kubeadm");
+    write(s.root, "etc/kubernetes/oci-k8s/kubeadm.yaml", "bootstrapTokens: secret\n");
+    write(s.root, "etc/kubernetes/oci-k8s-paused/etcd.yaml");
+    write(s.root, "etc/hosts", "127.0.0.1 localhost\n10.0.0.10 kube-api.c.internal # oci-k8s control-plane endpoint\n");
+    const r = s.run("uninstall", ["kubeadm"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(s.calls().includes("kubeadm reset -f"));
+    assert.ok(!fs.existsSync(path.join(s.root, "etc/kubernetes/oci-k8s")));
+    assert.ok(!fs.existsSync(path.join(s.root, "etc/kubernetes/oci-k8s-paused")));
+    assert.equal(fs.readFileSync(path.join(s.root, "etc/hosts"), "utf8"), "127.0.0.1 localhost\n");
+  });
+});
+
 describe("bootstrap scripts: rollout.sh (drain, change, uncordon, one node at a time)", () => {
   const KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
   /**

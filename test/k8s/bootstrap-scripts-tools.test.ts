@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { scriptText } from "../../k8s/bootstrap/scripts";
 import { fakeBin, run } from "../tools";
@@ -91,9 +92,71 @@ describe("bootstrap scripts: kernel-hold.sh", () => {
 });
 
 describe("bootstrap scripts: etcd-restore.sh", () => {
+  /** The member list the install writes: the other members' addresses (here loopback only). */
+  function members(s: Sandbox, ips: string[] = []) {
+    const r = s.run("etcd-restore", ["install"], { SCRIPT: scriptText("etcd-restore"), MEMBERS: ips.join("\n") });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  /** A member whose etcd still runs: something listening on its client port. */
+  async function listening(): Promise<net.Server & { port: number }> {
+    const server = net.createServer((c) => c.destroy());
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    return Object.assign(server, { port: (server.address() as net.AddressInfo).port });
+  }
+
+  it("install puts the tool and the other members' addresses (root-only) on the member", () => {
+    const s = sandbox();
+    members(s, ["10.0.1.11", "10.0.1.12"]);
+    const tool = path.join(s.root, "usr/local/sbin/oci-k8s-etcd-restore");
+    assert.equal(fs.statSync(tool).mode & 0o777, 0o755);
+    assert.match(fs.readFileSync(tool, "utf8"), /oci-k8s-etcd-restore DIST stop/);
+    const list = path.join(s.root, "etc/oci-k8s/etcd-restore.settings");
+    assert.equal(fs.statSync(list).mode & 0o777, 0o600);
+    assert.equal(fs.readFileSync(list, "utf8").trim(), `MEMBERS=${Buffer.from("10.0.1.11\n10.0.1.12").toString("base64")}`);
+  });
+
+  // RKE2 docs, backup_restore ("Restoring a Snapshot to Existing Nodes"): stop RKE2 on all server
+  // nodes first; the reset then runs on the first server alone.
+  it("restore refuses while another member's etcd still answers, and changes nothing; stop on that member lets it go on", async () => {
+    const s = sandbox();
+    fakeBin(s.bin, "k3s");
+    const snapshot = path.join(s.root, "snap.db");
+    fs.writeFileSync(snapshot, "snapshot");
+    const other = await listening();
+    try {
+      members(s, ["127.0.0.1"]);
+      const env = { OCI_K8S_ETCD_CLIENT_PORT: String(other.port) };
+      const r = s.run("etcd-restore", ["k3s", "restore", snapshot], {}, env);
+      assert.equal(r.status, 1);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `etcd still runs on 127\\.0\\.0\\.1 \\(port ${other.port}\\): the old cluster would keep its quorum; nothing was changed`,
+        ),
+      );
+      assert.match(r.stderr, /try: on each of those members run: sudo oci-k8s-etcd-restore k3s stop/);
+      assert.deepEqual(s.calls(), [], "something was stopped or reset");
+      other.close();
+      await new Promise((ok) => setTimeout(ok, 50));
+      const ok = s.run("etcd-restore", ["k3s", "restore", snapshot], {}, env);
+      assert.equal(ok.status, 0, ok.stderr);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("stop stops the member's service (k3s, RKE2), or moves a kubeadm server's etcd and API manifests aside", () => {
+    const s = sandbox();
+    const r = s.run("etcd-restore", ["rke2", "stop"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(s.calls(), ["systemctl stop rke2-server"]);
+    assert.match(r.stderr, /run: sudo oci-k8s-etcd-restore rke2 rejoin/);
+  });
+
   it("restore stops the server, resets etcd to a local snapshot by its full path, and starts it again", () => {
     const s = sandbox();
     fakeBin(s.bin, "k3s");
+    members(s);
     const snapshots = path.join(s.root, "var/lib/rancher/k3s/server/db/snapshots");
     fs.mkdirSync(snapshots, { recursive: true });
     fs.writeFileSync(path.join(snapshots, "etcd-snapshot-server-1-1763790000"), "snapshot");
@@ -108,15 +171,35 @@ describe("bootstrap scripts: etcd-restore.sh", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(s.calls(), [
       "systemctl stop k3s",
-      `k3s server --cluster-reset --cluster-reset-restore-path=${path.join(fs.realpathSync(snapshots), "etcd-snapshot-server-1-1763790000")}`,
+      `k3s server --cluster-reset --cluster-reset-restore-path=${path.join(fs.realpathSync(snapshots), "etcd-snapshot-server-1-1763790000")} --etcd-s3=false`,
       "systemctl start k3s",
     ]);
     assert.match(r.stderr, /run 'oci-k8s-etcd-restore k3s rejoin' on every other server/);
   });
 
+  // RKE2 docs, backup_restore: with S3 in the config file, a local snapshot is restored with
+  // --etcd-s3=false, or the reset fetches the snapshot of that name from the bucket.
+  it("a local snapshot on a server whose config has etcd-s3 is restored with --etcd-s3=false; a bucket name without it", () => {
+    const s = sandbox();
+    fakeBin(s.bin, "rke2");
+    members(s);
+    fs.mkdirSync(path.join(s.root, "etc/rancher/rke2"), { recursive: true });
+    fs.writeFileSync(path.join(s.root, "etc/rancher/rke2/config.yaml"), "etcd-s3: true\netcd-s3-bucket: b\n");
+    const local = path.join(s.root, "etcd-snapshot-server-1-1763790000");
+    fs.writeFileSync(local, "snapshot");
+    assert.equal(s.run("etcd-restore", ["rke2", "restore", local]).status, 0);
+    assert.ok(
+      s.calls().includes(`rke2 server --cluster-reset --cluster-reset-restore-path=${fs.realpathSync(local)} --etcd-s3=false`),
+      s.calls().join("\n"),
+    );
+    assert.equal(s.run("etcd-restore", ["rke2", "restore", "etcd-snapshot-server-2-1763790000"]).status, 0);
+    assert.ok(s.calls().includes("rke2 server --cluster-reset --cluster-reset-restore-path=etcd-snapshot-server-2-1763790000"));
+  });
+
   it("a snapshot name that is no local file needs the bucket in the config; a failed reset says what to check and leaves the service stopped", () => {
     const s = sandbox();
     fakeBin(s.bin, "rke2", "exit 1");
+    members(s);
     const refused = s.run("etcd-restore", ["rke2", "restore", "missing"]);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /missing is not a local file and no S3 bucket is configured/);
@@ -161,8 +244,22 @@ while [[ $# -gt 0 ]]; do [[ "$1" == --data-dir ]] && mkdir -p "$2/member" && tou
     fs.mkdirSync(path.join(s.root, "var/lib/etcd/member"), { recursive: true });
     fakeBin(s.bin, "hostname", "echo server-1");
     if (etcdutlOnPath) fakeBin(s.bin, "etcdutl", ETCDUTL);
+    members(s);
     return { s, manifests };
   }
+
+  it("kubeadm: stop on another server moves its etcd and API manifests aside (its kubelet stops them); a rerun is harmless", () => {
+    const { s, manifests } = kubeadmServer();
+    for (let i = 0; i < 2; i++) {
+      const r = s.run("etcd-restore", ["kubeadm", "stop"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /replace this server: pulumi up --replace/);
+    }
+    for (const m of ["etcd.yaml", "kube-apiserver.yaml"]) {
+      assert.ok(!fs.existsSync(path.join(manifests, m)), `${m} still in place`);
+      assert.ok(fs.existsSync(path.join(s.root, "etc/kubernetes/oci-k8s-paused", m)), `${m} lost`);
+    }
+  });
 
   it("kubeadm: restore with the server's etcdutl (bumped revision, member name from the manifest) before stopping etcd and the API; keeps the old data", () => {
     const { s, manifests } = kubeadmServer();

@@ -11,6 +11,13 @@ export const oneServer = [
   { name: "agent-1", role: "agent", ocpus: 1 },
   { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
 ];
+/** An HA control plane at $0: two A1 servers and an etcd-only micro, and a micro agent. */
+export const freeHa = [
+  { name: "server-1", role: "server", ocpus: 1, memoryGb: 6 },
+  { name: "server-2", role: "server", ocpus: 1, memoryGb: 6 },
+  { name: "etcd-1", role: "etcd", shape: "VM.Standard.E2.1.Micro" },
+  { name: "micro-1", role: "agent", shape: "VM.Standard.E2.1.Micro" },
+];
 export const threeServers = [
   { name: "server-1", role: "server", ocpus: 2, memoryGb: 8 },
   { name: "server-2", role: "server", ocpus: 1, memoryGb: 8 },

@@ -8,6 +8,7 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
 import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
 import { run, Run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
@@ -105,11 +106,12 @@ for (const f of FLAVOURS) {
       for (const [name, settings] of [
         ["etcd-snapshot", { SCRIPT: scriptText("etcd-snapshot"), SCHEDULE: "0 * * * *", RETENTION: "3" }],
         ["etcd-drill", { SCRIPT: scriptText("etcd-drill"), SCHEDULE: "30 4 * * *" }],
+        // A one-server cluster: no other member to stop first.
+        ["etcd-restore", { SCRIPT: scriptText("etcd-restore"), MEMBERS: "" }],
       ] as const) {
         const r = run("bash", ["-c", scriptText(name), name, "install"], { env, input: encodeSettings(settings) });
         assert.equal(r.status, 0, r.stderr);
       }
-      fs.writeFileSync(path.join(root, "usr/local/sbin/oci-k8s-etcd-restore"), scriptText("etcd-restore"), { mode: 0o755 });
     });
 
     after(async () => {
@@ -263,7 +265,7 @@ for (const f of FLAVOURS) {
       );
     });
 
-    it("the restore drill restores the newest snapshot into a throwaway etcd, checks keys and revision, reports a metric and stops it", () => {
+    it("the restore drill restores the newest snapshot into a throwaway etcd, checks keys and revision, reports a metric and stops it", async () => {
       takeSnapshot();
       const metrics = path.join(dir, "textfile");
       const drillEnv = {
@@ -272,7 +274,19 @@ for (const f of FLAVOURS) {
         OCI_K8S_DRILL_CLIENT_PORT: "23795",
         OCI_K8S_DRILL_PEER_PORT: "23805",
       };
-      const r = script("oci-k8s-etcd-drill", ["run"], drillEnv);
+      // Issue 23.11: the throwaway etcd (no TLS) runs in a network namespace of its own, so another
+      // process holding its address and port on the server's shared loopback neither blocks it nor
+      // answers in its place.
+      const squatter = net.createServer((c) => c.end("not etcd\n"));
+      await new Promise<void>((ok) =>
+        squatter.listen(Number(drillEnv.OCI_K8S_DRILL_CLIENT_PORT), drillEnv.OCI_K8S_DRILL_ADDRESS, ok),
+      );
+      let r: Run;
+      try {
+        r = script("oci-k8s-etcd-drill", ["run"], drillEnv);
+      } finally {
+        squatter.close();
+      }
       assert.equal(r.status, 0, r.stderr);
       const prom = fs.readFileSync(path.join(metrics, "etcd_drill.prom"), "utf8");
       assert.match(prom, /^oci_k8s_etcd_drill_success 1$/m);

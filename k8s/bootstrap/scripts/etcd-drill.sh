@@ -9,7 +9,10 @@
 #                              tarball is downloaded, checked against ETCD_SHA256 and installed under
 #                              /usr/local/lib/oci-k8s (a wrong sum installs and schedules nothing)
 #   oci-k8s-etcd-drill run     from cron, or by hand: restores the newest snapshot into a temporary
-#                              directory, starts a throwaway etcd from it on loopback ports, checks
+#                              directory, starts a throwaway etcd from it in a network namespace
+#                              of its own (unshare -n: only its own loopback, which nothing else on
+#                              the server shares, so no process or pod can reach its plain-text
+#                              client port, and no squatter on the host's ports answers for it), checks
 #                              that it answers with the snapshot's revision and holds KEY
 #                              (/registry/namespaces/kube-system), stops it by its PID and removes it
 #
@@ -159,12 +162,19 @@ case "$action" in
       "$etcdutl" "${restore[@]}" >"$work/restore.log" 2>&1 || fail "the restore failed: $(tail -n 3 "$work/restore.log")" "the snapshot $snapshot is corrupt or truncated; take another"
     fi
     expected="$(grep -o '"revision": *[0-9]*' <<<"$status" | grep -o '[0-9]*$')"
-    "$etcd" --name drill --data-dir "$work/data" --listen-client-urls "$client" --advertise-client-urls "$client" \
+    # The throwaway etcd serves without TLS: it runs in a new network namespace whose loopback is
+    # its alone, and etcdctl joins that namespace (nsenter) to ask it.
+    # shellcheck disable=SC2016 # $@ is the inner shell's
+    unshare --net -- sh -c 'ip link set lo up && exec "$@"' drill-netns \
+      "$etcd" --name drill --data-dir "$work/data" --listen-client-urls "$client" --advertise-client-urls "$client" \
       --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "drill=$peer" >"$work/etcd.log" 2>&1 &
     pid=$!
-    ctl=(env ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$client" --dial-timeout=2s --command-timeout=5s)
+    ctl=(nsenter --net="/proc/$pid/ns/net" env ETCDCTL_API=3 "$etcdctl_bin" --endpoints="$client" --dial-timeout=2s --command-timeout=5s)
+    own_net="$(readlink /proc/self/ns/net)"
     for _ in $(seq 1 "${OCI_K8S_DRILL_WAIT:-30}"); do
       kill -0 "$pid" 2>/dev/null || fail "the restored etcd exited: $(tail -n 3 "$work/etcd.log")" "read the log above"
+      # Until unshare has made its namespace, the process is still in this one: never ask there.
+      [[ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" != "$own_net" ]] || { sleep 0.1; continue; }
       "${ctl[@]}" endpoint health >/dev/null 2>&1 && break
       sleep 1
     done
