@@ -5,18 +5,45 @@
  * name the stack names.
  */
 import { z } from "zod";
-import { refuseEtcdMember } from "../k8s/bootstrap/reserved";
 import { NODE_ROLES } from "../k8s/bootstrap/types";
+import { HOST_KEY_MESSAGE, hostKeyOnly, isCompleteHostKey } from "./host-keys";
+import {
+  checkEndpoints,
+  checkHostEntries,
+  checkJumpHost,
+  checkKinds,
+  checkPools,
+  clusterNetworks,
+  type HostsContext,
+  isHostIngress,
+} from "./hosts-checks";
 import { allowed, Bad, bool, nodeName, str, Values } from "./keys";
+
+export { isCompleteHostKey } from "./host-keys";
+export { isHostIngress } from "./hosts-checks";
+export type { HostsContext } from "./hosts-checks";
 
 const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;
 const DNS_NAME = /^(?=.{1,253}$)((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}$/;
-const TAINT = /^[A-Za-z0-9./-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
-const LABEL_KEY = /^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 export const isIpv4 = (text: string) => IPV4.test(text);
+
+const hostKey = () => z.string().refine(isCompleteHostKey, HOST_KEY_MESSAGE);
+
+/** Character devices and kernel filesystems under /dev that are never a data disk. */
+const NOT_A_DISK =
+  /^\/dev\/(null|zero|full|u?random|tty\w*|console|ptmx|kmsg|mem|kmem|port|stdin|stdout|stderr|fd|pts|shm|mqueue|hugepages|net|cpu|char)(\/|$)/;
+
+/** A block device path: under /dev, no `.` or `..` segment, no character device or kernel filesystem. */
+const dataDisk = () =>
+  z
+    .string()
+    .refine(
+      (d) => /^\/dev\/[A-Za-z0-9_.:+@-]+(\/[A-Za-z0-9_.:+@-]+)*$/.test(d) && !d.split("/").some((p) => p === "." || p === ".."),
+      "must be a block device path under /dev without . or .. (like /dev/sdb or /dev/disk/by-id/...)",
+    )
+    .refine((d) => !NOT_A_DISK.test(d), "must be a disk, not a character device or kernel filesystem like /dev/null");
 
 const address = () => z.string().refine((a) => IPV4.test(a) || DNS_NAME.test(a), "must be an IPv4 address or a DNS name");
 
@@ -32,16 +59,14 @@ export const hostSchema = z.strictObject({
     .min(1, "must be at least 1 GB")
     .max(4096, "must be at most 4096 GB")
     .default(2),
+  // Checked by Kubernetes' own rules in checkHosts, which names the label or taint.
   labels: z
-    .record(z.string().regex(LABEL_KEY, "must be a label key"), z.string().max(63, "must be at most 63 characters"))
+    .record(z.string(), z.string({ error: "must be a string label value" }), { error: "must be a map of label keys to values" })
     .default({}),
-  taints: z.array(z.string().regex(TAINT, "must be a taint like key=value:NoSchedule")).default([]),
+  taints: z.array(z.string(), { error: "must be a list of taints like key=value:NoSchedule" }).default([]),
   ingress: z.boolean({ error: "must be true or false" }).optional(),
-  dataDisk: z
-    .string()
-    .regex(/^\/dev\/[A-Za-z0-9/_.-]+$/, "must be a block device path like /dev/sdb or /dev/disk/by-id/...")
-    .optional(),
-  hostKey: z.string().regex(HOST_KEY, "must be an OpenSSH public host key like ssh-ed25519 AAAA...").optional(),
+  dataDisk: dataDisk().optional(),
+  hostKey: hostKey().optional(),
 });
 
 export type RawHost = z.infer<typeof hostSchema>;
@@ -60,7 +85,8 @@ export const HOST_FIELD_DOCS: Readonly<Record<keyof RawHost, string>> = {
   ingress: "Runs the ingress controller on host ports 80/443 (default: true, except etcd-only members).",
   dataDisk:
     "A block device for storage: formatted once and mounted by UUID for local-path and Longhorn, or left raw for Rook-Ceph.",
-  hostKey: "The host's SSH public host key (`ssh-keyscan`): every connection pins it. Without it any key is accepted.",
+  hostKey:
+    "The host's SSH public host key (`ssh-keyscan`, or its `/etc/ssh/ssh_host_ed25519_key.pub` line, comment and all): every connection pins it. Required, unless the host is named in `acceptUnverifiedHostKeys`.",
 };
 
 export const HOSTS_KEYS = {
@@ -84,10 +110,17 @@ export const HOSTS_KEYS = {
   jumpHostKey: str(
     z
       .string()
-      .refine((k) => k === "" || HOST_KEY.test(k), "must be an OpenSSH public host key, or empty")
+      .refine((k) => k === "" || isCompleteHostKey(k), `${HOST_KEY_MESSAGE}, or empty`)
       .default(""),
-    "hosts: the jump host's SSH public host key, pinned on the first hop.",
+    "hosts: the jump host's SSH public host key, pinned on the first hop (required with jumpHost, unless acceptUnverifiedHostKeys names `jumpHost`).",
   ),
+  acceptUnverifiedHostKeys: {
+    schema: z.array(z.string(), { error: "must be a list of host names" }).default([]),
+    type: "array" as const,
+    items: "string" as const,
+    description:
+      "hosts: the hosts (by name, or `jumpHost`) the program may reach without a pinned host key, accepting whatever key answers: the cluster token and the backup keys then travel to it unverified. Every other host needs its hostKey.",
+  },
   apiVip: str(
     z
       .string()
@@ -110,7 +143,18 @@ export const HOSTS_KEYS = {
     "hosts: an existing load balancer or DNS name in front of the servers' port 6443, used as the API endpoint.",
   ),
   upstreamDns: {
-    schema: z.array(z.string().regex(IPV4, "must be an IPv4 address"), { error: "must be a list of IPv4 addresses" }).default([]),
+    schema: z
+      .array(
+        z
+          .string()
+          .regex(IPV4, "must be an IPv4 address")
+          .refine(
+            (a) => !a.startsWith("127.") && a !== "0.0.0.0",
+            "must be a real resolver, not a loopback stub (127.0.0.0/8) or 0.0.0.0",
+          ),
+        { error: "must be a list of IPv4 addresses" },
+      )
+      .default([]),
     type: "array" as const,
     items: "string" as const,
     description:
@@ -124,61 +168,14 @@ export const HOSTS_KEYS = {
 
 export type HostsValues = Values<typeof HOSTS_KEYS>;
 
-export function checkHosts(c: HostsValues & { nodesGiven: boolean; distribution: string }, bad: Bad): void {
-  if (!c.hosts) {
-    for (const key of ["apiVip", "apiAddress", "jumpHost"] as const) if (c[key]) bad(key, c[key], "applies to hosts stacks only");
-    if (c.hostFirewall) bad("hostFirewall", true, "applies to hosts stacks only (Oracle Cloud nodes are firewalled by NSGs)");
-    return;
-  }
-  if (c.nodesGiven)
-    bad("nodes", "(set)", "cannot be combined with hosts: a stack builds on Oracle Cloud nodes or on existing hosts");
-  if (c.hosts.length === 0) bad("hosts", [], "must list at least one host with role: server");
-  const seen = new Set<string>();
-  c.hosts.forEach((h, i) => {
-    if (seen.has(h.name)) bad(`hosts[${i}].name`, h.name, "is used by an earlier host; names must be unique");
-    seen.add(h.name);
-    if (!h.privateIp && !IPV4.test(h.address))
-      bad(`hosts[${i}].privateIp`, undefined, "must be set when address is a DNS name (it is the node's IP)");
-    if (h.role === "etcd" && c.distribution === "kubeadm")
-      bad(`hosts[${i}].role`, h.role, "needs k3s or rke2: kubeadm's stacked etcd runs only on control-plane servers");
-    const etcdRefusal = refuseEtcdMember(c.distribution, h.role, h.memoryGb);
-    if (etcdRefusal) bad(`hosts[${i}].role`, h.role, etcdRefusal);
-    if (h.role === "etcd" && h.ingress) bad(`hosts[${i}].ingress`, true, "is not allowed on an etcd-only host");
-  });
-  const servers = c.hosts.filter((h) => h.role === "server").length;
-  const members = c.hosts.filter((h) => h.role !== "agent").length;
-  if (servers === 0)
-    bad(
-      "hosts",
-      c.hosts.map((h) => h.name),
-      "must include at least one host with role: server",
-    );
-  else if (members % 2 === 0)
-    bad(
-      "hosts",
-      `${members} etcd members`,
-      "must have an odd number of etcd members (1 or 3): an even count adds no fault tolerance",
-    );
-  if (c.apiVip && c.apiAddress) bad("apiAddress", c.apiAddress, "goes without apiVip: name one API endpoint");
-  if (c.apiAddress && c.distribution === "kubeadm" && !IPV4.test(c.apiAddress))
-    bad(
-      "apiAddress",
-      c.apiAddress,
-      "must be an IPv4 address with kubeadm: the nodes pin the control-plane endpoint to it in /etc/hosts",
-    );
-  if (c.apiVip && c.hosts.some((h) => (h.privateIp ?? h.address) === c.apiVip))
-    bad("apiVip", c.apiVip, "is a host's own address; kube-vip needs a free one on the servers' network");
-  if (servers > 1 && !c.apiVip && !c.apiAddress)
-    bad("apiVip", "", "must be set (or apiAddress) with more than one server: the API endpoint must survive a server");
-  if (!c.hosts.some((h) => isHostIngress(h)))
-    bad(
-      "hosts",
-      c.hosts.map((h) => h.name),
-      "must include a host that takes ingress traffic",
-    );
+export function checkHosts(c: HostsContext, bad: Bad): void {
+  if (!checkKinds(c, HOSTS_KEYS, bad) || !c.hosts) return;
+  const inClusterNet = clusterNetworks(c);
+  checkHostEntries(c, inClusterNet, bad);
+  checkJumpHost(c, bad);
+  checkEndpoints(c, inClusterNet, bad);
+  checkPools(c, inClusterNet, bad);
 }
-
-export const isHostIngress = (h: RawHost) => h.ingress ?? h.role !== "etcd";
 
 /** A host with every default resolved. */
 function resolveHost(h: RawHost, hostUser: string) {
@@ -194,7 +191,7 @@ function resolveHost(h: RawHost, hostUser: string) {
     taints: h.taints,
     ingress: isHostIngress(h),
     dataDisk: h.dataDisk,
-    hostKey: h.hostKey,
+    hostKey: h.hostKey ? hostKeyOnly(h.hostKey) : undefined,
   };
 }
 
@@ -204,8 +201,8 @@ export function resolveHosts(c: HostsValues) {
   return {
     hosts: c.hosts?.map((h): HostSpec => resolveHost(h, c.hostUser)),
     hostUser: c.hostUser,
-    jumpHost: c.jumpHost ? { address: c.jumpHost, hostKey: c.jumpHostKey || undefined } : undefined,
-    apiVip: c.apiVip ? { address: c.apiVip, ...(c.apiVipInterface ? { interface: c.apiVipInterface } : {}) } : undefined,
+    jumpHost: c.jumpHost ? { address: c.jumpHost, hostKey: c.jumpHostKey ? hostKeyOnly(c.jumpHostKey) : undefined } : undefined,
+    apiVip: c.apiVip ? { address: c.apiVip, interface: c.apiVipInterface } : undefined,
     apiAddress: c.apiAddress || undefined,
     upstreamDns: c.upstreamDns,
     hostFirewall: c.hostFirewall,

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { BACKUP_KEYS, checkBackups, resolveBackups } from "./backups";
 import { checkCluster, CLUSTER_KEYS, resolveCluster } from "./cluster";
 import { checkGitops, GITOPS_KEYS, resolveGitops } from "./gitops";
-import { checkHosts, HOSTS_KEYS, resolveHosts } from "./hosts";
+import { checkHosts, hostSchema, HOSTS_KEYS, resolveHosts } from "./hosts";
 import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, Values, valueAt } from "./keys";
 import { checkNetwork, NETWORK_KEYS, resolveNetwork } from "./network";
 import { checkNodes, DEFAULT_NODES, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
@@ -155,7 +155,11 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): StackC
       const custom = issue.code === "custom" && issue.params && "value" in issue.params;
       const value = custom ? issue.params!.value : issue.code === "unrecognized_keys" ? issue.keys : valueAt(raw, path);
       const message =
-        issue.code === "unrecognized_keys" ? `are not node fields; ${allowed(Object.keys(nodeSchema.shape))}` : issue.message;
+        issue.code === "unrecognized_keys"
+          ? path[0] === "hosts"
+            ? `are not host fields; ${allowed(Object.keys(hostSchema.shape))}`
+            : `are not node fields; ${allowed(Object.keys(nodeSchema.shape))}`
+          : issue.message;
       return { key: `${PROJECT}:${keyPath(path)}`, value, message };
     }),
   );

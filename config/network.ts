@@ -62,7 +62,7 @@ export const NETWORK_KEYS = {
 
 export type NetworkValues = Values<typeof NETWORK_KEYS>;
 
-export function checkNetwork(c: NetworkValues & TenancyValues & ClusterValues, bad: Bad): void {
+export function checkNetwork(c: NetworkValues & TenancyValues & ClusterValues & { hosts?: unknown }, bad: Bad): void {
   if (c.tier === "always-free" && c.natGateway) {
     bad(
       "natGateway",
@@ -72,7 +72,8 @@ export function checkNetwork(c: NetworkValues & TenancyValues & ClusterValues, b
   }
   checkAdminCidrs(c, bad);
   checkRanges(c, bad);
-  if (c.sshPrivateKey && !c.sshPublicKey) {
+  // The key pair is an Oracle stack's (the public key goes onto the instances); a hosts stack uses the private key alone.
+  if (c.sshPrivateKey && !c.sshPublicKey && c.hosts === undefined) {
     bad("sshPrivateKey", "[secret]", "goes with sshPublicKey; set both, or neither to have a key generated");
   }
   if (new Set(c.availabilityDomains).size !== c.availabilityDomains.length) {

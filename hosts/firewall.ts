@@ -18,8 +18,22 @@ export interface FirewallHost {
   readonly role: NodeRole;
   /** The address other hosts connect from (its private IP). */
   readonly privateIp: string;
+  /** The address the program reaches it at (a public IP, a DNS name, or the private IP). */
+  readonly address?: string;
   readonly ingress: boolean;
 }
+
+/**
+ * The interfaces pod traffic arrives on: flannel's bridge and VXLAN device (k3s, kubeadm's
+ * kube-flannel, RKE2's Canal), Calico's per-pod veths (RKE2's Canal), and the bridge of the
+ * CNI plugins' own configs.
+ */
+export const CNI_INTERFACES = ["cni0", "flannel.1", "cali*", "cbr0"] as const;
+
+/** IP protocol numbers (IANA), so the ruleset never depends on the host's /etc/protocols. */
+const ICMP = 1;
+const IPV6_ICMP = 58;
+const TCP = 6;
 
 /** One port a host opens: to whom, and why. */
 export interface OpenPort {
@@ -38,6 +52,8 @@ export interface FirewallPlan {
   readonly adminCidrs: readonly string[];
   /** The pod network: pods reach host-network services (the API, node-exporter) from it. */
   readonly podCidr: string;
+  /** MetalLB's address pools (CIDRs or ranges): Services of type LoadBalancer, open as Services are. */
+  readonly loadBalancerPools?: readonly string[];
   readonly hosts: readonly FirewallHost[];
 }
 
@@ -85,14 +101,25 @@ export function describePorts(plan: FirewallPlan, host: FirewallHost): string[] 
 
 /**
  * The host's ruleset for `nft -f`: the program's own table, replaced atomically (declared,
- * deleted and defined again in one transaction); an input chain that drops what the table does
- * not name. Forwarded traffic (pods, services) is left to the CNI and kube-proxy.
+ * deleted and defined again in one transaction).
+ *
+ * - input: drops what the table does not name; the pod network is admitted only on the CNI's
+ *   interfaces (a spoofed pod address on the public interface is not).
+ * - forward: NodePorts and hostPorts arrive at the host's own address and are DNAT'd to a pod, so
+ *   they pass the forward hook, not input. A connection whose original destination (before DNAT)
+ *   was not a MetalLB address is admitted only from the other hosts, the pod network, the admin
+ *   networks, and on ingress hosts to 80/443; every other forwarded packet (pod to pod, to
+ *   ClusterIPs, to MetalLB addresses) is left to the CNI and kube-proxy.
  */
 export function renderRuleset(plan: FirewallPlan, host: FirewallHost): string {
   const rules = openPorts(plan, host).map((p) => {
     const from = p.from === "any" ? "" : `ip saddr { ${p.from.join(", ")} } `;
     return `    ${from}${p.protocol} dport ${range(p)} accept comment ${quote(p.description)}`;
   });
+  const peers = plan.hosts.filter((h) => h !== host).map((h) => h.privateIp);
+  const trusted = [...new Set([...peers, plan.podCidr, ...plan.adminCidrs])];
+  const cni = `iifname { ${CNI_INTERFACES.map((i) => `"${i}"`).join(", ")} }`;
+  const pools = plan.loadBalancerPools ?? [];
   return [
     `table inet ${TABLE}`,
     `delete table inet ${TABLE}`,
@@ -102,9 +129,26 @@ export function renderRuleset(plan: FirewallPlan, host: FirewallHost): string {
     "    ct state established,related accept",
     "    ct state invalid drop",
     '    iifname "lo" accept',
-    '    meta l4proto { icmp, ipv6-icmp } accept comment "ICMP: path MTU discovery, unreachable, ping"',
-    `    ip saddr ${plan.podCidr} accept comment "pods reach host-network services (the API, metrics)"`,
+    `    meta l4proto { ${ICMP}, ${IPV6_ICMP} } accept comment "ICMP: path MTU discovery, unreachable, ping"`,
+    `    ${cni} ip saddr ${plan.podCidr} accept comment "pods reach host-network services (the API, metrics)"`,
     ...rules,
+    "  }",
+    "  chain forward {",
+    "    type filter hook forward priority filter; policy accept;",
+    "    ct state established,related accept",
+    ...(pools.length > 0
+      ? [`    ct original ip daddr { ${pools.join(", ")} } accept comment "MetalLB addresses: Services of type LoadBalancer"`]
+      : []),
+    '    ct status dnat jump to_host_ports comment "NodePorts and hostPorts, translated from this host\'s own address"',
+    "  }",
+    "  chain to_host_ports {",
+    `    ip saddr { ${trusted.join(", ")} } accept comment "the other hosts, the pod network, the admin networks"`,
+    ...(host.ingress
+      ? [
+          `    meta l4proto ${TCP} ct original proto-dst { ${WEB_PORTS.join(", ")} } accept comment "web traffic to the ingress controller's host ports"`,
+        ]
+      : []),
+    "    drop",
     "  }",
     "}",
     "",

@@ -56,3 +56,49 @@ export const SMALL_NODE_TOLERATION = {
 };
 /** Keeps a pod on the nodes the load balancer sends web traffic to. */
 export const INGRESS_NODE_SELECTOR = { [INGRESS_LABEL]: "true" };
+
+/*
+ * Kubernetes' own rules for label keys and values, taint keys and values, as the API server
+ * applies them (k8s.io/apimachinery pkg/util/validation/validation.go: IsQualifiedName,
+ * IsValidLabelValue, IsDNS1123Subdomain; v0.34): each returns what is wrong, or undefined.
+ */
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** IsQualifiedName: an optional DNS-subdomain prefix (at most 253) and `/`, then a name of 1-63. */
+export function qualifiedNameProblem(key: string): string | undefined {
+  const parts = key.split("/");
+  const name = parts[parts.length - 1];
+  if (parts.length > 2) return "must be a qualified name: an optional prefix and '/', then a name";
+  if (parts.length === 2) {
+    const prefix = parts[0];
+    if (prefix.length === 0) return "must have a non-empty prefix before '/'";
+    if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))
+      return "must have a prefix that is a lowercase DNS subdomain (at most 253 characters)";
+  }
+  if (name.length === 0 || name.length > 63) return "must have a name part of 1-63 characters";
+  if (!QUALIFIED_NAME_PART.test(name))
+    return "must have a name part of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric";
+  return undefined;
+}
+
+/** IsValidLabelValue: empty, or at most 63 alphanumerics, '-', '_', '.', alphanumeric at both ends. */
+export function labelValueProblem(value: string): string | undefined {
+  if (value.length > 63) return "must be at most 63 characters";
+  if (!LABEL_VALUE.test(value))
+    return "must be empty or alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric (no spaces or newlines)";
+  return undefined;
+}
+
+/** Prefixes that are not the stack's: Kubernetes' own and the program's. */
+export const RESERVED_LABEL_PREFIXES = ["kubernetes.io", "k8s.io", LABEL_PREFIX] as const;
+
+/** A key whose prefix is Kubernetes' (kubernetes.io, k8s.io and their subdomains) or the program's. */
+export function reservedPrefix(key: string): string | undefined {
+  if (!key.includes("/")) return undefined;
+  const prefix = key.split("/")[0];
+  return RESERVED_LABEL_PREFIXES.find((r) => prefix === r || prefix.endsWith(`.${r}`));
+}
+
+export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;

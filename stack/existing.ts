@@ -34,6 +34,13 @@ function placement(h: HostSpec) {
   return { labels: { ...nodeLabels(node), ...h.labels }, taints: [...nodeTaints(node), ...h.taints.map(parseTaint)] };
 }
 
+/** MetalLB's address pools, when the stack enables it (validated in config/hosts-checks.ts). */
+function metallbPools(config: StackConfig): string[] {
+  if (!config.components.includes("metallb")) return [];
+  const addresses = config.componentValues.metallb?.addresses;
+  return Array.isArray(addresses) ? addresses.filter((a): a is string => typeof a === "string") : [];
+}
+
 /** The port table of the stack's hosts: the distribution's, the enabled components' host ports, SSH and the API. */
 export function firewallPlan(config: StackConfig, components: readonly CatalogEntry[]): FirewallPlan {
   const dist = DISTRIBUTIONS[config.distribution];
@@ -42,6 +49,7 @@ export function firewallPlan(config: StackConfig, components: readonly CatalogEn
     apiPort: dist.apiPort,
     adminCidrs: config.adminCidrs,
     podCidr: dist.podCidr,
+    loadBalancerPools: metallbPools(config),
     hosts: config.hosts ?? [],
   };
 }

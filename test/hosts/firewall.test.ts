@@ -166,3 +166,112 @@ describe("host firewall: nftables for real", function () {
     });
   });
 });
+
+describe("host firewall: the forward path (NodePorts, hostPorts) with real packets in namespaces", function () {
+  this.timeout(60_000);
+  const id = (process.pid % 100000) + 1;
+  const NS = { host: `ock-fwd-host-${id}`, peer: `ock-fwd-peer-${id}`, pod: `ock-fwd-pod-${id}` };
+  const POD_IP = "10.42.1.2";
+  const inNs = (ns: string, cmd: string, args: string[]) => must("ip", ["netns", "exec", ns, cmd, ...args]);
+  let listener: ChildProcess | undefined;
+
+  before(async function () {
+    requireTool(this, "nft");
+    requireTool(this, "ip");
+    requireRoot(this, "network namespaces need root");
+    for (const ns of Object.values(NS)) must("ip", ["netns", "add", ns]);
+    must("ip", ["link", "add", `fdh${id}`, "netns", NS.host, "type", "veth", "peer", "name", `fdp${id}`, "netns", NS.peer]);
+    // The pod's side of the host is cni0, as flannel names its bridge.
+    must("ip", ["link", "add", "cni0", "netns", NS.host, "type", "veth", "peer", "name", "eth0", "netns", NS.pod]);
+    inNs(NS.host, "ip", ["addr", "add", "198.18.8.3/24", "dev", `fdh${id}`]);
+    inNs(NS.host, "ip", ["addr", "add", "10.42.1.1/24", "dev", "cni0"]);
+    // The peer namespace holds a cluster node (cp-1), an admin and an outsider on the same wire.
+    for (const a of ["198.18.8.1/24", "198.18.8.50/24"]) inNs(NS.peer, "ip", ["addr", "add", a, "dev", `fdp${id}`]);
+    inNs(NS.pod, "ip", ["addr", "add", `${POD_IP}/24`, "dev", "eth0"]);
+    for (const [ns, dev] of [
+      [NS.host, `fdh${id}`],
+      [NS.host, "cni0"],
+      [NS.peer, `fdp${id}`],
+      [NS.pod, "eth0"],
+    ]) {
+      inNs(ns, "ip", ["link", "set", dev, "up"]);
+      inNs(ns, "ip", ["link", "set", "lo", "up"]);
+    }
+    inNs(NS.pod, "ip", ["route", "add", "default", "via", "10.42.1.1"]);
+    inNs(NS.peer, "ip", ["route", "add", "10.42.0.0/16", "via", "198.18.8.3"]);
+    inNs(NS.host, "sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
+    // What kube-proxy does for a NodePort and what the portmap plugin does for a hostPort: DNAT to the pod.
+    inNs(NS.host, "nft", [
+      "-f",
+      writeTemp(
+        "kube-proxy.nft",
+        `table ip stand_in_kube_proxy {
+  chain prerouting {
+    type nat hook prerouting priority dstnat;
+    tcp dport 30080 dnat to ${POD_IP}:8080
+    tcp dport 443 dnat to ${POD_IP}:8443
+  }
+}
+`,
+      ),
+    ]);
+    listener = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        NS.pod,
+        process.execPath,
+        "-e",
+        `const net = require("net"); let up = 0;
+         for (const p of [8080, 8443]) net.createServer((s) => s.end()).listen(p, "${POD_IP}", () => { if (++up === 2) console.log("listening"); });
+         setTimeout(() => process.exit(0), 60000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => listener!.stdout!.on("data", (d) => String(d).includes("listening") && resolve()));
+  });
+  after(() => {
+    listener?.kill();
+    for (const ns of Object.values(NS)) spawnSync("ip", ["netns", "delete", ns]);
+  });
+
+  /** Connects from the peer namespace, from a given source address, to the host's address. */
+  const probe = (from: string, port: number) =>
+    inNs(NS.peer, process.execPath, [
+      "-e",
+      `const s = require("net").connect({ host: "198.18.8.3", port: ${port}, localAddress: "${from}" });
+       s.setTimeout(1500, () => { console.log("blocked"); process.exit(0); });
+       s.on("connect", () => { console.log("open"); s.destroy(); });
+       s.on("error", (e) => console.log(e.code));`,
+    ]).trim();
+
+  it("a NodePort reaches the pod from the other hosts only; 443 of an ingress host's hostPort from anyone", () => {
+    const OUTSIDER = "198.18.8.50";
+    const NODE = "198.18.8.1";
+    assert.deepEqual([probe(OUTSIDER, 30080), probe(NODE, 30080)], ["open", "open"], "before the firewall");
+    const worker = { ...hosts[2], ingress: true };
+    const plan = planFor("k3s", [hosts[0], hosts[1], worker]);
+    inNs(NS.host, "nft", ["-f", writeTemp("ruleset.nft", renderRuleset(plan, worker))]);
+    assert.deepEqual(
+      [probe(OUTSIDER, 30080), probe(NODE, 30080), probe(OUTSIDER, 443)],
+      ["blocked", "open", "open"],
+      "after the firewall: NodePort from an outsider, from a node, the ingress hostPort from an outsider",
+    );
+    inNs(NS.host, "nft", ["-f", writeTemp("not-ingress.nft", renderRuleset(plan, hosts[2]))]);
+    assert.equal(probe(OUTSIDER, 443), "blocked", "a host that takes no ingress traffic forwards no web port");
+  });
+
+  it("admits the pod network only on the CNI's interfaces, and names protocols by number", () => {
+    const text = renderRuleset(planFor("k3s"), hosts[2]);
+    assert.match(text, /iifname \{ "cni0", "flannel\.1", "cali\*", "cbr0" \} ip saddr 10\.42\.0\.0\/16 accept/);
+    assert.match(text, /meta l4proto \{ 1, 58 \} accept/);
+    assert.doesNotMatch(text, /l4proto \{? ?[a-z]/, "a protocol by name needs /etc/protocols");
+  });
+});
+
+function writeTemp(name: string, text: string): string {
+  const file = path.join(tempDir("nft-forward"), name);
+  fs.writeFileSync(file, text);
+  return file;
+}

@@ -47,7 +47,9 @@ describe("existing hosts over a real SSH session (sshd in a network namespace)",
     const fakes = path.join(dir, "fakes");
     fs.mkdirSync(fakes);
     fakeBin(fakes, "sudo", 'exec "$@"');
-    for (const tool of ["modprobe", "sysctl", "swapoff", "systemctl", "apt-get", "dpkg"]) fakeBin(fakes, tool);
+    for (const tool of ["modprobe", "sysctl", "swapoff", "apt-get", "dpkg", "dpkg-query"]) fakeBin(fakes, tool);
+    // No firewalld on this host (is-active/is-enabled answer "no"); everything else succeeds.
+    fakeBin(fakes, "systemctl", 'case "$*" in *firewalld*) exit 3 ;; esac');
     // An Ubuntu VPS has cloud-init, long done; this machine's own would wait for a boot it never had.
     fakeBin(fakes, "cloud-init", "echo 'status: done'");
     fs.writeFileSync(
