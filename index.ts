@@ -45,6 +45,7 @@ export = async (): Promise<ClusterOutputs> => {
     etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
     rolling: machines.rolling,
     kernelHold: config.kernelHold,
+    artifacts: config.artifacts,
     drainGate: machines.drainGate,
     uninstallFirstServer: machines.uninstallEverywhere,
   });

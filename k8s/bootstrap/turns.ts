@@ -10,6 +10,7 @@ import type { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./dist
 import { ApiVip, kubeVipManifest } from "./kube-vip";
 import { remoteCommand } from "./remote";
 import { UPSTREAM_RESOLV_CONF } from "./reserved";
+import { artifactSettings, Artifacts } from "./artifacts";
 import { decodeSettings, encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Host } from "./types";
@@ -36,6 +37,8 @@ export interface TurnsArgs {
   readonly rolling: boolean;
   /** A virtual IP for the API, held by kube-vip on the servers (machines with no load balancer). */
   readonly kubeVip?: ApiVip;
+  /** Air-gapped: the pinned release files the installs take instead of downloading (k3s, RKE2). */
+  readonly artifacts?: Artifacts;
 }
 
 export class Turns {
@@ -130,7 +133,9 @@ export class Turns {
     const nodeFacts = this.facts(h);
     const settings = pulumi
       .all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)])
-      .apply(([n, c, m]) => scriptStdin(dist.script, encodeSettings(dist.installSettings(n, c, m))));
+      .apply(([n, c, m]) =>
+        scriptStdin(dist.script, encodeSettings({ ...dist.installSettings(n, c, m), ...artifactSettings(this.a.artifacts) })),
+      );
     const install = remoteCommand(
       `${h.name}-install`,
       {
