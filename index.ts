@@ -47,6 +47,7 @@ export = async (): Promise<ClusterOutputs> => {
     rolling: machines.rolling,
     kernelHold: config.kernelHold,
     rolloutForce: config.rolloutForce,
+    artifacts: config.artifacts,
     drainGate: machines.drainGate,
     uninstallFirstServer: machines.uninstallEverywhere,
   });

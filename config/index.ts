@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { ARTIFACT_KEYS, checkArtifacts, resolveArtifacts } from "./artifacts";
 import { BACKUP_KEYS, checkBackups, resolveBackups } from "./backups";
 import { checkCluster, CLUSTER_KEYS, resolveCluster } from "./cluster";
 import { checkGitops, GITOPS_KEYS, resolveGitops } from "./gitops";
@@ -30,6 +31,7 @@ export const SECTIONS = [
   { title: "Nodes", keys: NODE_KEYS },
   { title: "Existing hosts", keys: HOSTS_KEYS },
   { title: "Cluster", keys: CLUSTER_KEYS },
+  { title: "Air-gapped install", keys: ARTIFACT_KEYS },
   { title: "Platform", keys: PLATFORM_KEYS },
   { title: "GitOps", keys: GITOPS_KEYS },
   { title: "Backups", keys: BACKUP_KEYS },
@@ -41,6 +43,7 @@ export const CONFIG_KEYS = {
   ...NODE_KEYS,
   ...HOSTS_KEYS,
   ...CLUSTER_KEYS,
+  ...ARTIFACT_KEYS,
   ...PLATFORM_KEYS,
   ...GITOPS_KEYS,
   ...BACKUP_KEYS,
@@ -63,6 +66,7 @@ function crossCheck(c: Parsed): ConfigProblem[] {
   checkTenancy({ ...c, onHosts }, bad);
   checkNetwork(c, bad);
   checkCluster(c, bad);
+  checkArtifacts(c, bad);
   checkHosts({ ...c, nodesGiven: c.nodes !== undefined }, bad);
   if (!onHosts) checkNodes({ ...c, nodes: c.nodes ?? DEFAULT_NODES }, bad);
   checkPlatform({ ...c, dataDisks: dataDisks(c), onHosts }, bad);
@@ -87,6 +91,7 @@ function resolve(c: Parsed, stack: string) {
     ...resolveNodes({ ...c, nodes: c.hosts ? [] : (c.nodes ?? DEFAULT_NODES) }),
     ...resolveHosts(c),
     ...cluster,
+    ...resolveArtifacts(c),
     ...resolvePlatform(c),
     ...resolveGitops(c, stack),
     ...resolveBackups(c, cluster.clusterName),

@@ -18,6 +18,7 @@ import type { ApiVip } from "./kube-vip";
 import { adminKubeconfig } from "./kubeconfig";
 import { etcdTools, kernelHold, labels, NodeToolsArgs, restoreTool, retirement, uninstall } from "./node-tools";
 import { remoteCommand } from "./remote";
+import type { Artifacts } from "./artifacts";
 import { encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import { connector } from "./ssh";
 import { Turns } from "./turns";
@@ -61,6 +62,8 @@ export interface ClusterArgs {
   readonly rolloutForce?: boolean;
   /** Hold every node's kernel packages at the running kernel (false releases them). */
   readonly kernelHold?: boolean;
+  /** Air-gapped installs: pinned release files from a mirror or pre-staged on the hosts (k3s, RKE2). */
+  readonly artifacts?: Artifacts;
   /** Machines that wait for their node's drain: the cluster opens it with the drains it makes. */
   readonly drainGate?: DrainGate;
   /** A virtual IP for the API that kube-vip holds on the servers (machines with no load balancer). */
@@ -114,6 +117,7 @@ export class Cluster extends pulumi.ComponentResource {
           uninstalls.set(h.name, u);
           return u;
         },
+        artifacts: args.artifacts,
       });
       const tools: NodeToolsArgs = {
         parent: this,

@@ -10,6 +10,7 @@ import type { ClusterFacts, Distribution, JoinMaterial, NodeFacts } from "./dist
 import { ApiVip, kubeVipCommand, kubeVipManifest, kubeVipStdin } from "./kube-vip";
 import { remoteCommand } from "./remote";
 import { UPSTREAM_RESOLV_CONF } from "./reserved";
+import { artifactSettings, Artifacts } from "./artifacts";
 import { decodeSettings, encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Host } from "./types";
@@ -43,6 +44,8 @@ export interface TurnsArgs {
    * install so that a failed first install still has it in the state, and destroy runs it.
    */
   readonly beforeInstall?: (h: Host, hostUp: pulumi.Resource) => pulumi.Resource | undefined;
+  /** Air-gapped: the pinned release files the installs take instead of downloading (k3s, RKE2). */
+  readonly artifacts?: Artifacts;
 }
 
 export class Turns {
@@ -144,6 +147,7 @@ export class Turns {
           ...dist.installSettings(n, c, m),
           // A named apiVipInterface must exist on every server before its install.
           ...(this.a.kubeVip?.interface && h.role === "server" ? { VIP_INTERFACE: this.a.kubeVip.interface } : {}),
+          ...artifactSettings(this.a.artifacts),
         }),
       ),
     );

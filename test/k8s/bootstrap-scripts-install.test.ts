@@ -18,7 +18,13 @@ describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(installs(s), ["installer v1.34.9+k3s1"]);
     assert.ok(
-      s.calls().some((c) => c.startsWith("curl -sfL https://raw.githubusercontent.com/k3s-io/k3s/v1.34.9%2Bk3s1/install.sh")),
+      s
+        .calls()
+        .some((c) =>
+          /^curl -sSfL --connect-timeout 10 --max-time 60 -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.9%2Bk3s1\/install\.sh$/.test(
+            c,
+          ),
+        ),
     );
     const config = path.join(s.root, "etc/rancher/k3s/config.yaml");
     // The config as sent, and the interface holding the node's IP (loopback's in the sandbox).

@@ -109,7 +109,10 @@ describe("command lines: short, so a failure's reason is what the user reads", f
       const error = commandError(c.inputs.create, r.status, r.stdout + r.stderr);
       const at = error.search(reason);
       assert.ok(at >= 0, `no ${reason} in:\n${error}`);
-      assert.ok(at < LIMIT + 200, `the reason begins at character ${at} of ${error.length}`);
+      // Before the script's own output (its retry lines, then its reason) only the quoted loader.
+      const head = error.length - (r.stdout + r.stderr).length;
+      assert.ok(head < LIMIT + 100, `the script's output begins at character ${head} of ${error.length}`);
+      assert.ok(at > head, `the reason at ${at} is not the script's own`);
       assert.match(error.slice(at), /\n\[oci-k8s\] try: /);
       // Said once, by the script: not also inside a quoted copy of the script.
       assert.equal(error.match(new RegExp(reason.source, "g"))!.length, 1, error);

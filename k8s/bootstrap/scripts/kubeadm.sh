@@ -79,7 +79,7 @@ pin_api() {
 add_repository() {
   local minor="${VERSION%.*}" keyring="${OCI_K8S_ROOT:-}/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
   mkdir -p "$(dirname "$keyring")"
-  retry 5 curl -fsSL "https://pkgs.k8s.io/core:/stable:/$minor/deb/Release.key" -o "$keyring.asc" ||
+  download "https://pkgs.k8s.io/core:/stable:/$minor/deb/Release.key" "$keyring.asc" 60 ||
     die "could not download the Kubernetes package key for $minor" "check that $VERSION is a Kubernetes release and the node reaches pkgs.k8s.io"
   gpg --batch --yes --dearmor -o "$keyring" "$keyring.asc"
   write_file "${OCI_K8S_ROOT:-}/etc/apt/sources.list.d/kubernetes.list" 644 "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/$minor/deb/ /" || true

@@ -49,6 +49,60 @@ retry() {
   done
 }
 
+# download URL FILE [MAX_SECONDS] : fetches URL into FILE with curl, every attempt bounded (a
+# connect timeout, and MAX_SECONDS for the whole transfer, 300 by default), at most
+# OCI_K8S_DOWNLOAD_ATTEMPTS (5) attempts; before each retry a line says what is retried and why.
+# With egress silently dropped, it fails within about ATTEMPTS x (connect timeout + retry delay).
+download() {
+  local url=$1 out=$2 max=${3:-300} attempts=${OCI_K8S_DOWNLOAD_ATTEMPTS:-5} n=1 status msg
+  while true; do
+    status=0
+    msg="$(curl -sSfL --connect-timeout "${OCI_K8S_CONNECT_TIMEOUT:-10}" --max-time "$max" -o "$out" "$url" 2>&1)" || status=$?
+    if ((status == 0)); then return 0; fi
+    if ((n >= attempts)); then
+      log "download of $url failed $n times; last: ${msg:-curl exited with status $status}"
+      return "$status"
+    fi
+    log "download of $url failed (${msg:-curl exited with status $status}); retrying in ${retry_delay}s, attempt $((n + 1)) of $attempts"
+    sleep "$retry_delay"
+    n=$((n + 1))
+  done
+}
+
+# The node's architecture as release files name it (amd64, arm64).
+node_arch() {
+  case "${OCI_K8S_ARCH:-$(uname -m)}" in
+    x86_64 | amd64) echo amd64 ;;
+    aarch64 | arm64) echo arm64 ;;
+    *) die "this node's architecture $(uname -m) has no Kubernetes release files" "use amd64 or arm64 hosts" ;;
+  esac
+}
+
+# fetch_artifact NAME DEST : one file of the pinned artifacts (settings ARTIFACT_SOURCE, and
+# ARTIFACTS, lines of "NAME SHA256") from the mirror URL or the directory pre-staged on this
+# host, into DEST, refused unless its sha256 is the pinned one.
+fetch_artifact() {
+  local name=$1 dest=$2 want got
+  want="$(awk -v n="$name" '$1 == n { print $2 }' <<<"$ARTIFACTS")"
+  [[ -n "$want" ]] || die "artifactSha256 pins no $name, which this node needs" "add $name and its sha256 to the stack's artifactSha256"
+  mkdir -p "$(dirname "$dest")"
+  if [[ "$ARTIFACT_SOURCE" == /* ]]; then
+    [[ -f "$ARTIFACT_SOURCE/$name" ]] ||
+      die "$ARTIFACT_SOURCE/$name is not on this host" "copy the artifacts to $ARTIFACT_SOURCE on every host (artifactSource), then pulumi up again"
+    cp "$ARTIFACT_SOURCE/$name" "$dest.part"
+  else
+    download "${ARTIFACT_SOURCE%/}/$name" "$dest.part" "${OCI_K8S_ARTIFACT_TIME:-1800}" ||
+      die "could not download $name from the artifact mirror ${ARTIFACT_SOURCE%/}" "check that this node reaches the mirror (artifactSource) and that it serves $name"
+  fi
+  got="$(sha256sum "$dest.part" | awk '{ print $1 }')"
+  if [[ "$got" != "$want" ]]; then
+    rm -f "$dest.part"
+    die "$name from $ARTIFACT_SOURCE has sha256 $got, not the pinned $want" "put the right file on the mirror or host, or pin its sha256 in artifactSha256"
+  fi
+  mv "$dest.part" "$dest"
+  log "$name verified (sha256 $want)"
+}
+
 # with_apt_lock apt-get|apt-mark ARGS... : runs an apt command that waits for dpkg's and the
 # package lists' locks instead of failing at once: on a fresh node unattended upgrades hold them
 # for minutes. Waits at most OCI_K8S_APT_LOCK_WAIT seconds (600) in all, then fails as apt did.

@@ -6,8 +6,10 @@
 # Settings (stdin): VERSION, CONFIG (the distribution's config.yaml, with the token), NODE_IP
 # (the node's privateIp: the pod network leaves by the interface holding it), for servers
 # KUBECTL, and for RKE2 servers optionally CANAL_CONFIG (a HelmChartConfig for rke2-canal);
-# with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here). The first server
-# also gets REJOIN_URLS: where the cluster answers if it already exists (this server replaced). A second run with the same settings changes nothing; a changed config
+# with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here); air-gapped,
+# ARTIFACT_SOURCE and ARTIFACTS (see install below). The first server also gets REJOIN_URLS:
+# where the cluster answers if it already exists (this server replaced). A second run with the
+# same settings changes nothing; a changed config
 # restarts the service; another version runs the pinned installer again (an in-place upgrade).
 set -euo pipefail
 
@@ -38,20 +40,47 @@ installed_version() {
   "$dist" --version 2>/dev/null | awk 'NR == 1 { print $3 }'
 }
 
+# The installer and, air-gapped (settings ARTIFACT_SOURCE and ARTIFACTS), everything it would
+# download, from the pinned artifacts: k3s's binary and image tarball where its install.sh
+# expects them with INSTALL_K3S_SKIP_DOWNLOAD (k3s docs, "Air-Gap Install"; k3s-ansible's
+# airgap_dir), RKE2's tarballs and checksums in INSTALL_RKE2_ARTIFACT_PATH (RKE2 docs, "Air-Gap
+# Install", tarball method).
 install() {
-  local installer url status=0
-  installer="$(mktemp)"
-  if [[ "$dist" == k3s ]]; then url="https://raw.githubusercontent.com/k3s-io/k3s/${VERSION//+/%2B}/install.sh"; fi
-  if [[ "$dist" == rke2 ]]; then url="https://raw.githubusercontent.com/rancher/rke2/${VERSION//+/%2B}/install.sh"; fi
-  retry 5 curl -sfL "$url" -o "$installer" ||
-    die "could not download the $dist $VERSION installer from $url" "check the node's outbound internet access (NAT gateway or public IP) and that $VERSION is a $dist release"
-  log "installing $dist $VERSION as $role"
-  if [[ "$dist" == k3s ]]; then
-    INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC="$kind" sh "$installer" >&2 || status=$?
+  local work installer url arch status=0 root="${OCI_K8S_ROOT:-}"
+  work="$(mktemp -d)"
+  installer="$work/install.sh"
+  if [[ -n "${ARTIFACT_SOURCE:-}" ]]; then
+    arch="$(node_arch)"
+    fetch_artifact install.sh "$installer"
+    if [[ "$dist" == k3s ]]; then
+      fetch_artifact "k3s$([[ "$arch" == amd64 ]] || echo "-$arch")" "$root/usr/local/bin/k3s"
+      chmod 0755 "$root/usr/local/bin/k3s"
+      fetch_artifact "k3s-airgap-images-$arch.tar.zst" "$root/var/lib/rancher/k3s/agent/images/k3s-airgap-images-$arch.tar.zst"
+    else
+      for file in "rke2.linux-$arch.tar.gz" "rke2-images.linux-$arch.tar.zst" "sha256sum-$arch.txt"; do
+        fetch_artifact "$file" "$work/artifacts/$file"
+      done
+    fi
   else
-    INSTALL_RKE2_VERSION="$VERSION" INSTALL_RKE2_TYPE="$kind" sh "$installer" >&2 || status=$?
+    if [[ "$dist" == k3s ]]; then url="https://raw.githubusercontent.com/k3s-io/k3s/${VERSION//+/%2B}/install.sh"; fi
+    if [[ "$dist" == rke2 ]]; then url="https://raw.githubusercontent.com/rancher/rke2/${VERSION//+/%2B}/install.sh"; fi
+    download "$url" "$installer" 60 ||
+      die "could not download the $dist $VERSION installer from $url" "check the node's outbound internet access (NAT gateway or public IP) and that $VERSION is a $dist release, or install from pinned artifacts (artifactSource in docs/configuration.md)"
   fi
-  rm -f "$installer"
+  log "installing $dist $VERSION as $role"
+  # The installer downloads with curl of its own, unbounded: the whole run is bounded instead.
+  local bound="timeout ${OCI_K8S_INSTALL_TIME:-1800}"
+  if [[ "$dist" == k3s && -n "${ARTIFACT_SOURCE:-}" ]]; then
+    INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC="$kind" $bound sh "$installer" >&2 || status=$?
+  elif [[ "$dist" == k3s ]]; then
+    INSTALL_K3S_VERSION="$VERSION" INSTALL_K3S_EXEC="$kind" $bound sh "$installer" >&2 || status=$?
+  elif [[ -n "${ARTIFACT_SOURCE:-}" ]]; then
+    INSTALL_RKE2_ARTIFACT_PATH="$work/artifacts" INSTALL_RKE2_VERSION="$VERSION" INSTALL_RKE2_TYPE="$kind" $bound sh "$installer" >&2 || status=$?
+  else
+    INSTALL_RKE2_VERSION="$VERSION" INSTALL_RKE2_TYPE="$kind" $bound sh "$installer" >&2 || status=$?
+  fi
+  rm -rf "$work"
+  if ((status == 124)); then die "the $dist $VERSION installer did not finish within ${OCI_K8S_INSTALL_TIME:-1800}s" "check the node's outbound access to the release downloads, or install from pinned artifacts"; fi
   ((status == 0)) || die "the $dist $VERSION installer exited with status $status" "read its output above and 'journalctl -u $service' on the node, then run pulumi up again"
 }
 
