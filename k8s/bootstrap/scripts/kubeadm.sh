@@ -45,6 +45,25 @@ write_encryption_config() {
   write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/encryption-config.yaml" 600 "$ENCRYPTION_CONFIG" || true
 }
 
+# api_identity FILE : the control-plane endpoint and API certificate names a kubeadm config (as
+# the program writes it) sets, one per line, sorted.
+api_identity() {
+  awk '/^controlPlaneEndpoint:/ { print; next } /^  certSANs:/ { s = 1; next } s && /^    - / { print "certSAN " $2; next } { s = 0 }' "$1" | sort
+}
+
+# refuse_api_change : kubeadm applies neither a new controlPlaneEndpoint nor new certSANs to a
+# running cluster (they are baked into certificates and kubeconfigs at init): stop before
+# anything changes rather than report success with the old ones.
+refuse_api_change() {
+  local stored="${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" was now
+  [[ -f "$stored" ]] || return 0
+  was="$(api_identity "$stored")"
+  now="$(api_identity <(printf '%s\n' "$CONFIG"))"
+  [[ "$was" == "$now" ]] && return 0
+  die "the API endpoint or certificate names of this running kubeadm cluster would change (was: $(tr '\n' ' ' <<<"$was"); now: $(tr '\n' ' ' <<<"$now")), and kubeadm does not apply them to a running cluster" \
+    "set apiVip, apiAddress and extraSans back; or, to change them, on every server move /etc/kubernetes/pki/apiserver.{crt,key} aside, run 'kubeadm init phase certs apiserver --config' with the new names, restart the kube-apiserver static pod, write the new config to $stored, then pulumi up again"
+}
+
 package() { printf '%s=%s-1.1' "$1" "${VERSION#v}"; }
 
 # pin_line FILE LINE : LINE is the one line of FILE naming API_NAME as ours (replacing an older one).
@@ -137,6 +156,7 @@ case "$action" in
     write_encryption_config
     pin_api "${API_ADDRESS:-}"
     if [[ -f "$admin_conf" ]]; then
+      refuse_api_change
       log "control plane already initialised"
       upgrade apply
     else
