@@ -23,7 +23,7 @@ export function pulumiConfigSection(): Record<string, unknown> {
     // Nor can it declare an optional secret: the CLI copies a default into the stack as plain
     // text and refuses it ("must be encrypted as it's secret"), and a key without a default is
     // required of every stack ("is missing configuration values"). The program checks these
-    // itself: an unset one is empty, one set in plain text is refused (infra/config.ts).
+    // itself: an unset one is empty, one set in plain text is refused (config/index.ts).
     if ("secret" in spec && spec.secret === true) continue;
     const def = defaultOf(key);
     section[key] = {

@@ -38,6 +38,11 @@ export function requireTool(ctx: Mocha.Context, name: string): void {
   if (found.status !== 0) missing(ctx, name, `apt-get install ${PACKAGE_OF[name] ?? name}`);
 }
 
+/** Requires a file the tests build or install (tools/etcd/bin/etcd, tools/engine/bin/pulumi; see `missing`). */
+export function requireFile(ctx: Mocha.Context, file: string, how: string): void {
+  if (!fs.existsSync(file)) missing(ctx, file, how);
+}
+
 /** Requires root (network namespaces, iptables; see `missing`). */
 export function requireRoot(ctx: Mocha.Context, why: string): void {
   if (process.getuid?.() !== 0) missing(ctx, `root (${why})`, "run the tests as root, e.g. sudo npm test");

@@ -100,7 +100,7 @@ describe("OCI image firewall fix (real iptables in network namespaces)", functio
   });
 
   it("uses the same rules as the project's shared reference, where that folder is present", function () {
-    if (!fs.existsSync(SHARED_FIXTURE)) this.skip();
+    if (!fs.existsSync(SHARED_FIXTURE)) this.skip(); // not a tool: the shared reference folder beside the repo
     assert.equal(fs.readFileSync(FIXTURE, "utf8"), fs.readFileSync(SHARED_FIXTURE, "utf8"));
   });
 

@@ -13,7 +13,7 @@ import * as path from "path";
 import { K3S, RKE2 } from "../../k8s/bootstrap/distributions";
 import { drillSettings } from "../../k8s/bootstrap/node-tools";
 import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
-import { must, run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
+import { must, requireFile, run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
 import { REPO, start, stopAll, until } from "./etcd.fixtures";
 
 const TOOLS = path.join(REPO, "tools/etcd/bin");
@@ -30,8 +30,7 @@ describe("etcd restore drill on k3s and RKE2 (real etcd 3.6, a pinned release fe
   const tools = () => `${systemTools([...SCRIPT_TOOLS, "tar", "gzip", "curl", "logger"])}`;
 
   before(async function () {
-    for (const name of ["etcd", "etcdctl", "etcdutl"])
-      if (!fs.existsSync(path.join(TOOLS, name))) throw new Error(`${TOOLS}/${name} is missing: run tools/etcd/build.sh`);
+    for (const name of ["etcd", "etcdctl", "etcdutl"]) requireFile(this, path.join(TOOLS, name), "run tools/etcd/build.sh");
     dir = tempDir("drill-rancher");
     // The release tarball as etcd publishes it: one directory holding the three binaries.
     const release = path.join(dir, "etcd-v3.6.14-linux-amd64");

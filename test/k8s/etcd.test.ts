@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
-import { run, Run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
+import { requireFile, run, Run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
 import { FLAVOURS, KUBELET, S3_SERVER, start, stopAll, until, alive, certificates } from "./etcd.fixtures";
 
 for (const f of FLAVOURS) {
@@ -47,8 +47,7 @@ for (const f of FLAVOURS) {
 
     before(async function () {
       for (const tool of [f.etcd, f.etcdctl, ...(f.etcdutl ? [f.etcdutl] : [])])
-        if (!fs.existsSync(tool))
-          throw new Error(`${tool} is missing: run .ci/run (apt-get install etcd-server etcd-client; tools/etcd/build.sh)`);
+        requireFile(this, tool, f.version === "3.4" ? "apt-get install etcd-server etcd-client" : "run tools/etcd/build.sh");
       dir = tempDir(`etcd-${f.version}`);
       root = path.join(dir, "root");
       pki = path.join(root, "etc/kubernetes/pki/etcd");

@@ -1,4 +1,4 @@
-/** The traefik component: Ingress controller: a DaemonSet on host ports 80/443 of the ingress nodes, behind the NLB. */
+/** The traefik component: Ingress controller: a DaemonSet on host ports 80/443 of the ingress nodes, behind the load balancer (Oracle's NLB, or MetalLB/your own on existing hosts). */
 import { BOTH, type CatalogEntry } from "../component";
 import { res } from "../resources";
 import { traefikValues } from "../values/traefik";
@@ -8,7 +8,8 @@ export const TRAEFIK: CatalogEntry = {
   provides: { ingressClass: "traefik" },
   layer: "base",
   choice: "ingress",
-  description: "Ingress controller: a DaemonSet on host ports 80/443 of the ingress nodes, behind the NLB",
+  description:
+    "Ingress controller: a DaemonSet on host ports 80/443 of the ingress nodes, behind the load balancer (Oracle's NLB, or MetalLB/your own on existing hosts)",
   helm: { chart: "traefik", repo: "https://traefik.github.io/charts", version: "41.3.0" },
   namespace: "ingress",
   needs: [],
