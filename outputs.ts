@@ -69,6 +69,10 @@ export interface ClusterOutputs {
   /** ClusterIssuer names, staging first. */
   readonly clusterIssuers: pulumi.Input<readonly string[]>;
   readonly components: pulumi.Input<ComponentOutput[]>;
+  /** Grafana's admin password (user `admin`), made by the program (secret). */
+  readonly grafanaAdminPassword: pulumi.Input<string>;
+  /** Argo CD's admin password (user `admin`), made by the program (secret). */
+  readonly argoCdAdminPassword: pulumi.Input<string>;
   /** Oracle Cloud only. */
   readonly freeTierUsage?: pulumi.Input<UsageOutput[]>;
   /** CONTRACT_VERSION of the program that wrote these outputs. */
@@ -110,6 +114,8 @@ export const OUTPUT_NAMES = [
   "storageClass",
   "clusterIssuers",
   "components",
+  "grafanaAdminPassword",
+  "argoCdAdminPassword",
   "freeTierUsage",
 ] as const satisfies readonly (keyof ClusterOutputs)[];
 

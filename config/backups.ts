@@ -3,11 +3,50 @@ import { z } from "zod";
 import { EtcdBackup } from "../k8s/bootstrap/distributions";
 import { Bad, secret, str, Values } from "./keys";
 
+/** The five fields of a cron schedule (man 5 crontab, Vixie cron as Debian and Ubuntu ship it), with their ranges and names. */
+const CRON_FIELDS = [
+  { name: "minute", min: 0, max: 59 },
+  { name: "hour", min: 0, max: 23 },
+  { name: "day of month", min: 1, max: 31 },
+  { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
+  { name: "day of week", min: 0, max: 7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
+] as const;
+
+/**
+ * What is wrong with a cron schedule, or undefined: exactly five fields separated by spaces, each
+ * a list of `*`, a number or a range, with an optional `/step`, within the field's range (a name
+ * alone for month and day of week). Nothing else, so the schedule can never carry a command, a
+ * comment or another line into the crontab it is written to (`@reboot`, `#`, a newline).
+ */
+export function cronProblem(schedule: string): string | undefined {
+  const fields = schedule.split(/[ \t]+/);
+  if (!/^[^ \t]/.test(schedule) || fields.length !== 5) return `has ${fields.length} fields`;
+  for (const [i, field] of fields.entries()) {
+    const spec = CRON_FIELDS[i];
+    const names: readonly string[] = "names" in spec ? spec.names : [];
+    if (names.includes(field.toLowerCase())) continue;
+    for (const part of field.split(",")) {
+      const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+      const within = (n: string | undefined) => n === undefined || (Number(n) >= spec.min && Number(n) <= spec.max);
+      if (!m || !within(m[2]) || !within(m[3]) || (m[3] !== undefined && Number(m[3]) < Number(m[2])) || m[4] === "0")
+        return `${spec.name} "${field}" is not a number ${spec.min}-${spec.max}, a range, a list or */step`;
+    }
+  }
+  return undefined;
+}
+
 export const BACKUP_KEYS = {
   etcdBackupSchedule: str(
     z
       .string()
-      .regex(/^(\S+[ \t]+){4}\S+$/, "must be a 5-field cron schedule like '0 */6 * * *'")
+      .superRefine((v, ctx) => {
+        const problem = cronProblem(v);
+        if (problem)
+          ctx.addIssue({
+            code: "custom",
+            message: `must be a 5-field cron schedule (minute hour day-of-month month day-of-week) like '0 */6 * * *': ${problem}`,
+          });
+      })
       .default("0 */6 * * *"),
     "When etcd snapshots are taken (cron, UTC on the nodes).",
   ),

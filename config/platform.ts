@@ -57,6 +57,7 @@ export function checkPlatform(c: PlatformValues & { dataDisks: number; onHosts?:
     else if (seen.has(name)) bad(`addons[${i}]`, name, "is listed twice");
     seen.add(name);
   });
+  for (const [name, values] of Object.entries(c.componentValues)) plainCredentials(name, values, bad);
   const enabled = new Set(enabledComponents(c));
   for (const [name, values] of Object.entries(c.componentValues)) {
     if (!catalogEntry(name)) bad(`componentValues.${name}`, Object.keys(values), "names no component of the catalog");
@@ -88,6 +89,36 @@ export function checkPlatform(c: PlatformValues & { dataDisks: number; onHosts?:
       "rook-ceph",
       `needs a raw data disk on three or more machines for Ceph's three replicas (this stack has ${c.dataDisks})`,
     );
+  }
+}
+
+/** Value keys that hold a credential itself (compared lower-case, without - _ .), not a Secret's name or key. */
+const CREDENTIAL_KEY =
+  /(password|passwd|passphrase|clientsecret|secretaccesskey|accountkey|apikey|apitoken|authtoken|token|privatekey)$|^secret$/;
+/** A value that refers to a credential instead of holding it: $VAR, ${VAR}, $__env{VAR}, $__file{...}, Argo CD's $key. */
+const REFERENCE = /^\$/;
+
+/**
+ * A credential written in plain text into componentValues (the stack file, the release's history):
+ * refused, pointing to a Secret the chart reads by name. The value itself is never printed.
+ */
+function plainCredentials(component: string, values: unknown, bad: Bad, path: string[] = []): void {
+  if (!values || typeof values !== "object") return;
+  for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
+    const at = [...path, key];
+    // valueFrom / secretKeyRef name a Secret: nothing below them is a credential.
+    if (key === "valueFrom" || key === "secretKeyRef") continue;
+    const normalized = key.toLowerCase().replace(/[-_.]/g, "");
+    if (typeof value === "string" && value !== "" && CREDENTIAL_KEY.test(normalized) && !REFERENCE.test(value)) {
+      const grafana = /adminpassword$/.test(normalized) && at.includes("grafana");
+      bad(
+        `componentValues.${component}.${at.join(".")}`,
+        "[plain text]",
+        grafana
+          ? "is Grafana's admin password in plain text: the program makes it (pulumi stack output grafanaAdminPassword --show-secrets); leave it out"
+          : "is a credential in plain text in the stack file: put it in a Kubernetes Secret (a SealedSecret in the GitOps repository) and name that Secret in the chart's values (existingSecret, envFromSecret, valueFrom.secretKeyRef) or reference it ($VAR, $__env{VAR})",
+      );
+    } else plainCredentials(component, value, bad, at);
   }
 }
 

@@ -147,7 +147,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
         privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nmock-private-key-${name}\n-----END OPENSSH PRIVATE KEY-----\n`,
       };
     case "random:index/randomPassword:RandomPassword":
-      return { ...inputs, result: MOCK_TOKEN };
+      return { ...inputs, result: MOCK_TOKEN, bcryptHash: MOCK_BCRYPT };
     case "random:index/randomBytes:RandomBytes":
       return { ...inputs, base64: MOCK_KEY_BASE64, hex: Buffer.from(MOCK_KEY_BASE64, "base64").toString("hex") };
     case "command:remote:Command":
@@ -157,6 +157,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
   }
 }
 
+/** The bcrypt hash the mock random provider hands out with MOCK_TOKEN. */
+export const MOCK_BCRYPT = "$2a$10$MockBcryptHashOfTheMockTokenOnly0123456789abcdefghij";
 /** The cluster token the mock random provider hands out: tests look for it in every non-secret value. */
 export const MOCK_TOKEN = "MockClusterToken0123456789abcdefghijklmnopqrstuv";
 /** The 32 bytes the mock random provider hands out for a RandomBytes (an encryption key), base64. */

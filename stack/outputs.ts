@@ -28,6 +28,8 @@ export function stackOutputs({ config, machines, domain, cluster, platform, comp
     ...machines.outputs,
     storageClass: platform.storageClass,
     clusterIssuers: platform.clusterIssuers,
+    grafanaAdminPassword: platform.adminPasswords.grafana,
+    argoCdAdminPassword: platform.adminPasswords.argocd,
     components: components.map((c) => ({
       name: c.name,
       layer: c.layer,

@@ -56,6 +56,37 @@ export interface CatalogEntry {
    * becomes a node-to-node firewall rule while the component is enabled.
    */
   readonly hostPorts?: readonly HostPort[];
+  /**
+   * What its pods take from the node (host ports, hostNetwork, hostPath, privileged containers),
+   * in its values or by its chart's defaults: its namespace then admits privileged pods; every
+   * other namespace enforces PodSecurity baseline (podSecurityLevel).
+   */
+  readonly hostAccess?: readonly string[];
+  /**
+   * What it serves through the ingress, and how each is locked: none ships with a chart default
+   * credential (test/k8s/platform-security.test.ts checks every entry's values against this).
+   */
+  readonly exposes?: readonly Exposure[];
+  /** Secrets its values refer to by name, created in its namespace before its release (values stay free of them). */
+  readonly secrets?: (ctx: PlatformContext) => Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+}
+
+/**
+ * How a UI or API on the internet is locked: a credential the program generates (kept in Pulumi
+ * state, read from a secret output), single sign-on through an OIDC provider, or an IP allow-list
+ * from adminCidrs.
+ */
+export type Lock = "generated-credential" | "sso" | "admin-cidrs";
+
+export interface Exposure {
+  /** The host name's first label: <host>.<clusterDomain>. */
+  readonly host: string;
+  readonly locks: readonly Lock[];
+  /**
+   * For a generated credential: the dotted values path that sets it (a Secret's name or a hash),
+   * so the chart's own default (random in the cluster, or a fixed one) is never used.
+   */
+  readonly credentialValue?: string;
 }
 
 /** What the cluster gains from a component that the platform or other components build on. */

@@ -23,6 +23,12 @@ export interface PlatformContext {
   readonly enabled: ReadonlySet<string>;
   /** OIDC client secrets for Argo CD and Grafana, made by the Platform when an SSO provider is enabled. */
   readonly sso?: { readonly argocd: pulumi.Input<string>; readonly grafana: pulumi.Input<string> };
+  /** Admin passwords made by the Platform (random provider, secret in state) for the UIs it serves. */
+  readonly admin?: {
+    readonly grafanaPassword: pulumi.Input<string>;
+    /** Argo CD's admin password, bcrypt-hashed as argocd-secret holds it. */
+    readonly argocdPasswordHash: pulumi.Input<string>;
+  };
 }
 
 /** Where a component's pods may go, derived from its catalog entry (never written by hand in values). */

@@ -15,6 +15,8 @@ export interface LocalPathStorageArgs {
   readonly resources: Resources;
   /** Make it the cluster's default StorageClass. */
   readonly isDefault: boolean;
+  /** Labels of its namespace (PodSecurity: the helper pods use hostPath). */
+  readonly namespaceLabels?: Record<string, string>;
 }
 
 /** Node-local persistent volumes, provisioned by rancher/local-path-provisioner. */
@@ -26,7 +28,11 @@ export class LocalPathStorage extends pulumi.ComponentResource {
     const parent = { parent: this };
     const ns = args.namespace;
     const app = "local-path-provisioner";
-    const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns } }, parent);
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: ns, labels: args.namespaceLabels } },
+      parent,
+    );
     const inNs = { parent: this, dependsOn: [namespace] };
     const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: { name: app, namespace: ns } }, inNs);
 

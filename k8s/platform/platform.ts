@@ -12,10 +12,12 @@ import { SMALL_NODE_TOLERATION } from "../labels";
 import type { CatalogEntry, Provides } from "./component";
 import type { Placement, PlatformContext } from "./context";
 import { mergeValues } from "./merge";
+import { podSecurityLabels, podSecurityLevel } from "./pod-security";
 import { clusterIssuer, defaultCertificate, GitOpsSource, repositorySecret, rootApplication } from "./objects";
 import { PRODUCTION_ISSUER, STAGING_ISSUER } from "./values/shared";
 
 export type { GitOpsSource } from "./objects";
+export { podSecurityLabels, podSecurityLevel } from "./pod-security";
 
 export interface PlatformArgs {
   /** The cluster's Kubernetes provider. */
@@ -50,14 +52,28 @@ export function componentValues(entry: CatalogEntry, ctx: PlatformContext, overr
   return mergeValues(entry.values(ctx, entry.workloads, placementOf(entry)), splitOverrides(entry, overrides).helm);
 }
 
+/** Namespaces that exist in every cluster and are not the platform's to label (kube-system is exempt from PodSecurity). */
+const SYSTEM_NAMESPACES = new Set(["kube-system"]);
+
 export class Platform extends pulumi.ComponentResource {
   public readonly releases: ReadonlyMap<string, pulumi.Resource>;
+  /** Admin passwords the program made for the UIs it serves, by host (grafana, argocd): secret. */
+  public readonly adminPasswords: Readonly<Record<string, pulumi.Output<string>>>;
   public readonly storageClass: string;
   public readonly clusterIssuers: readonly string[];
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("oci-k8s:k8s:Platform", name, {}, opts);
-    const ctx: PlatformContext = { ...args.context, sso: this.ssoSecrets(args.components) };
+    const admin = this.adminCredentials(args.components);
+    this.adminPasswords = Object.fromEntries(Object.entries(admin).map(([host, p]) => [host, pulumi.secret(p.result)]));
+    const ctx: PlatformContext = {
+      ...args.context,
+      sso: this.ssoSecrets(args.components),
+      admin: {
+        grafanaPassword: this.adminPasswords.grafana ?? "",
+        argocdPasswordHash: admin.argocd ? pulumi.secret(admin.argocd.bcryptHash) : "",
+      },
+    };
     this.releases = this.install(args, ctx);
     this.storageClass = ctx.storageClass;
     const issuer = this.capable(args.components, "certificates");
@@ -82,13 +98,58 @@ export class Platform extends pulumi.ComponentResource {
     return { argocd: secret("argocd"), grafana: secret("grafana") };
   }
 
+  /** A random password for each UI whose lock is a generated credential (secret in state; rotate with pulumi up --replace). */
+  private adminCredentials(components: readonly CatalogEntry[]): Record<string, random.RandomPassword> {
+    const hosts = components.flatMap((c) => c.exposes ?? []).filter((e) => e.locks.includes("generated-credential"));
+    return Object.fromEntries(
+      [...new Set(hosts.map((e) => e.host))].map((host) => [
+        host,
+        new random.RandomPassword(`${host}-admin`, { length: 32, special: false }, { parent: this }),
+      ]),
+    );
+  }
+
+  /** The namespaces of the enabled charts, labelled with their PodSecurity level, before anything is installed in them. */
+  private namespaces(args: PlatformArgs): Map<string, k8s.core.v1.Namespace> {
+    const names = [...new Set(args.components.filter((c) => c.helm).map((c) => c.namespace))].filter(
+      (n) => !SYSTEM_NAMESPACES.has(n),
+    );
+    const opts = { parent: this, provider: args.provider, dependsOn: [...args.installAfter] };
+    return new Map(
+      names.map((name) => [
+        name,
+        new k8s.core.v1.Namespace(
+          `namespace-${name}`,
+          { metadata: { name, labels: podSecurityLabels(podSecurityLevel(name, args.components)) } },
+          opts,
+        ),
+      ]),
+    );
+  }
+
+  /** The Secrets an entry's values name, in its namespace (their contents secret in state). */
+  private secrets(entry: CatalogEntry, ctx: PlatformContext, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
+    return Object.entries(entry.secrets?.(ctx) ?? {}).map(
+      ([name, data]) =>
+        new k8s.core.v1.Secret(
+          `${entry.name}-${name}`,
+          { metadata: { name, namespace: entry.namespace }, type: "Opaque", stringData: pulumi.secret(data) },
+          opts,
+        ),
+    );
+  }
+
   /** Every enabled entry, after the entries it needs: a Helm release, or the objects it builds. */
   private install(args: PlatformArgs, ctx: PlatformContext): Map<string, pulumi.Resource> {
     const installed = new Map<string, pulumi.Resource>();
     const enabled = new Set(args.components.map((c) => c.name));
+    const namespaces = this.namespaces(args);
     for (const entry of installOrder(args.components)) {
       const needed = entry.needs.filter((n) => enabled.has(n)).map((n) => installed.get(n)!);
-      const opts = { parent: this, provider: args.provider, dependsOn: [...args.installAfter, ...needed] };
+      const namespace = namespaces.get(entry.namespace);
+      const inNamespace = [...args.installAfter, ...(namespace ? [namespace] : [])];
+      const secrets = this.secrets(entry, ctx, { parent: this, provider: args.provider, dependsOn: inNamespace });
+      const opts = { parent: this, provider: args.provider, dependsOn: [...inNamespace, ...secrets, ...needed] };
       if (entry.helm) {
         const release = new k8s.helm.v3.Release(
           entry.name,
@@ -98,7 +159,8 @@ export class Platform extends pulumi.ComponentResource {
             version: entry.helm.version,
             ...(entry.helm.repo ? { repositoryOpts: { repo: entry.helm.repo } } : {}),
             namespace: entry.namespace,
-            createNamespace: true,
+            // The Platform makes the namespace, with its PodSecurity labels.
+            createNamespace: !namespace && !SYSTEM_NAMESPACES.has(entry.namespace),
             values: componentValues(entry, ctx, args.overrides),
             // A failed install or upgrade rolls back instead of leaving a half-applied release.
             atomic: true,

@@ -186,8 +186,8 @@ describe("program: dev stack (Always Free)", function () {
     chain.forEach((c, i) => assert.ok(c.dependencies.includes(urns[i]), `${c.name} does not wait for the step before it`));
   });
 
-  it("exports the outputs contract, with the kubeconfig and the generated SSH private key as the only secrets", () => {
-    assert.deepEqual(r.secretOutputs.sort(), ["kubeconfig", "sshPrivateKey"]);
+  it("exports the outputs contract, with the kubeconfig, the generated SSH private key and the UIs' admin passwords as the only secrets", () => {
+    assert.deepEqual(r.secretOutputs.sort(), ["argoCdAdminPassword", "grafanaAdminPassword", "kubeconfig", "sshPrivateKey"]);
     assert.equal(r.outputs.ingressPublicIp, "192.0.2.10");
     assert.equal(r.outputs.apiUrl, "https://192.0.2.10:6443");
     assert.equal(r.outputs.distributionVersion, "v1.34.9+k3s1");

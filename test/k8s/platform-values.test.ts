@@ -233,6 +233,7 @@ describe("platform: dev stack", () => {
       "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": "ClusterRole",
       "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": "ClusterRoleBinding",
       "kubernetes:storage.k8s.io/v1:StorageClass": "StorageClass",
+      "kubernetes:core/v1:Secret": "Secret",
     };
     let validated = 0;
     for (const [type, model] of Object.entries(kinds)) {
@@ -241,7 +242,8 @@ describe("platform: dev stack", () => {
         validated += 1;
       }
     }
-    assert.equal(validated, 9);
+    // local-path's 9, the namespaces of the 5 charts outside kube-system, Grafana's admin Secret.
+    assert.equal(validated, 9 + 5 + 1);
     const sc = ofType(r, "kubernetes:storage.k8s.io/v1:StorageClass")[0].inputs;
     assert.equal(sc.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
     assert.equal(sc.volumeBindingMode, "WaitForFirstConsumer");
@@ -254,7 +256,11 @@ describe("platform: dev stack", () => {
   it("installs every Kubernetes object through the cluster's provider", () => {
     const provider = named(r, "pulumi:providers:kubernetes", "cluster-provider");
     const objects = r.resources.filter((x) => x.type.startsWith("kubernetes:"));
-    assert.equal(objects.length, 8 + 9 + 3, "8 releases, 9 local-path objects, 2 issuers and a certificate");
+    assert.equal(
+      objects.length,
+      8 + 9 + 3 + 5 + 1,
+      "8 releases, 9 local-path objects, 2 issuers and a certificate, 5 namespaces, Grafana's admin Secret",
+    );
     for (const o of objects)
       assert.ok(o.provider.startsWith(`${provider.urn}::`), `${o.type}::${o.name} uses ${o.provider || "the default provider"}`);
     assert.equal(ofType(r, APPLICATION).length, 0, "no GitOps objects without gitopsRepoUrl");

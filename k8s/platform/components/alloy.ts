@@ -17,5 +17,6 @@ export const ALLOY: CatalogEntry = {
     // The chart's config reloader beside Alloy on every node (its default asks 50 MiB, no limit).
     configReloader: { resources: res(5, 16, 50, 48), replicas: "allNodes" },
   },
+  hostAccess: ["hostPath: /var/log and its read positions in /var/lib/alloy"],
   values: alloyValues,
 };

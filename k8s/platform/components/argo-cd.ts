@@ -23,5 +23,8 @@ export const ARGO_CD: CatalogEntry = {
     applicationSet: { resources: res(10, 48, 200, 128), replicas: 1 },
     notifications: { resources: res(10, 32, 200, 64), replicas: 1 },
   },
+  exposes: [
+    { host: "argocd", locks: ["generated-credential", "sso"], credentialValue: "configs.secret.argocdServerAdminPassword" },
+  ],
   values: argoCdValues,
 };

@@ -15,6 +15,8 @@ export const DEX: CatalogEntry = {
   arch: BOTH,
   onSmallNodes: false,
   workloads: { dex: { resources: res(10, 32, 200, 96), replicas: 1 } },
+  // Dex's own login page hands over to the stack's connector (required below); it has no local users.
+  exposes: [{ host: "dex", locks: ["sso"] }],
   values: dexValues,
   requiredValues: ["config.connectors"],
 };

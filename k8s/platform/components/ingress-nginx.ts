@@ -15,5 +15,6 @@ export const INGRESS_NGINX: CatalogEntry = {
   arch: BOTH,
   onSmallNodes: false,
   workloads: { controller: { resources: res(100, 128, 1000, 384), replicas: "ingressNodes" } },
+  hostAccess: ["host ports 80 and 443 (values: controller.hostPort)"],
   values: ingressNginxValues,
 };

@@ -1,6 +1,7 @@
 /** The kube-prometheus-stack component: Prometheus, Alertmanager, Grafana, node-exporter and kube-state-metrics; retention sized for the disk. */
 import { BOTH, NODE_EXPORTER_PORT, type CatalogEntry } from "../component";
 import { res } from "../resources";
+import { grafanaSecrets } from "../values/sso";
 import { kubePrometheusStackValues } from "../values/kube-prometheus-stack";
 
 export const KUBE_PROMETHEUS_STACK: CatalogEntry = {
@@ -15,6 +16,9 @@ export const KUBE_PROMETHEUS_STACK: CatalogEntry = {
   // node-exporter only: it runs on every node.
   onSmallNodes: true,
   hostPorts: [NODE_EXPORTER_PORT],
+  hostAccess: ["node-exporter: hostNetwork, hostPID and the host's / (hostPath) by its chart's defaults"],
+  exposes: [{ host: "grafana", locks: ["generated-credential", "sso"], credentialValue: "grafana.admin.existingSecret" }],
+  secrets: grafanaSecrets,
   workloads: {
     // Replaying the write-ahead log after a restart takes well above the steady ~500 MiB of a
     // small cluster; a 1 GiB limit made the restarted pod OOM-loop. 1.5 GiB leaves room.

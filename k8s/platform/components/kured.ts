@@ -11,6 +11,7 @@ export const KURED: CatalogEntry = {
   needs: [],
   arch: BOTH,
   onSmallNodes: true,
+  hostAccess: ["privileged with hostPID to reboot the node (its chart's defaults)"],
   workloads: { kured: { resources: res(5, 16, 100, 48), replicas: "allNodes" } },
   values: (_ctx, w, place) => ({
     resources: w.kured.resources,

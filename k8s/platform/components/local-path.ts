@@ -1,6 +1,7 @@
 /** The local-path component: Node-local persistent volumes on the data volume (rancher/local-path-provisioner v0.0.37). */
 import { BOTH, type CatalogEntry } from "../component";
 import { LOCAL_PATH_CLASS, LocalPathStorage } from "../local-path";
+import { podSecurityLabels, podSecurityLevel } from "../pod-security";
 import { res } from "../resources";
 
 export const LOCAL_PATH: CatalogEntry = {
@@ -13,6 +14,7 @@ export const LOCAL_PATH: CatalogEntry = {
   needs: [],
   arch: BOTH,
   onSmallNodes: false,
+  hostAccess: ["helper pods create and delete volume directories through hostPath"],
   workloads: { provisioner: { resources: res(10, 32, 200, 128), replicas: 1 } },
   objects: ({ entry, ctx, opts }) =>
     new LocalPathStorage(
@@ -22,6 +24,7 @@ export const LOCAL_PATH: CatalogEntry = {
         path: `${ctx.dataPath}/local-path`,
         resources: entry.workloads.provisioner.resources,
         isDefault: true,
+        namespaceLabels: podSecurityLabels(podSecurityLevel(entry.namespace, [entry])),
       },
       opts,
     ),

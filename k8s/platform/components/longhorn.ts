@@ -13,6 +13,7 @@ export const LONGHORN: CatalogEntry = {
   needs: [],
   arch: BOTH,
   onSmallNodes: false,
+  hostAccess: ["privileged manager, CSI plugin and instance managers on every node (its chart's defaults)"],
   workloads: { manager: { resources: res(100, 256, 1000, 512), replicas: "generalNodes" } },
   values: (ctx, w) => {
     const replicas = Math.min(3, ctx.nodes.withDataVolume);

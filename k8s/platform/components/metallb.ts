@@ -57,6 +57,7 @@ export const METALLB: CatalogEntry = {
     { protocol: "tcp", port: 7946, description: "MetalLB speaker memberlist" },
     { protocol: "udp", port: 7946, description: "MetalLB speaker memberlist" },
   ],
+  hostAccess: ["speaker: hostNetwork and NET_RAW to answer ARP and speak BGP (its chart's defaults)"],
   workloads: {
     controller: { resources: res(10, 64, 200, 128), replicas: 1 },
     speaker: { resources: res(20, 64, 200, 128), replicas: "allNodes" },

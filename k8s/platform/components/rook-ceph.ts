@@ -11,6 +11,7 @@ export const ROOK_CEPH: CatalogEntry = {
   needs: [],
   arch: BOTH,
   onSmallNodes: false,
+  hostAccess: ["the operator starts privileged Ceph daemons (OSDs on raw disks, CSI plugins)"],
   workloads: { operator: { resources: res(100, 128, 1000, 512), replicas: 1 } },
   values: (_ctx, w) => ({ resources: w.operator.resources }),
 };

@@ -16,5 +16,6 @@ export const TRAEFIK: CatalogEntry = {
   arch: BOTH,
   onSmallNodes: false,
   workloads: { traefik: { resources: res(100, 128, 1000, 256), replicas: "ingressNodes" } },
+  hostAccess: ["host ports 80 and 443 (values: ports.*.hostPort)"],
   values: traefikValues,
 };

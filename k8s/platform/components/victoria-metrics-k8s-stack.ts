@@ -1,6 +1,7 @@
 /** The victoria-metrics-k8s-stack component: The lighter monitoring choice: VictoriaMetrics single, vmagent, Alertmanager, Grafana, exporters. */
 import { BOTH, NODE_EXPORTER_PORT, type CatalogEntry } from "../component";
 import { res } from "../resources";
+import { grafanaSecrets } from "../values/sso";
 import { victoriaMetricsStackValues } from "../values/victoria-metrics-k8s-stack";
 
 export const VICTORIA_METRICS_K8S_STACK: CatalogEntry = {
@@ -15,6 +16,9 @@ export const VICTORIA_METRICS_K8S_STACK: CatalogEntry = {
   // node-exporter only: it runs on every node.
   onSmallNodes: true,
   hostPorts: [NODE_EXPORTER_PORT],
+  hostAccess: ["node-exporter: hostNetwork, hostPID and the host's / (hostPath) by its chart's defaults"],
+  exposes: [{ host: "grafana", locks: ["generated-credential", "sso"], credentialValue: "grafana.admin.existingSecret" }],
+  secrets: grafanaSecrets,
   workloads: {
     vmsingle: { resources: res(100, 256, 1000, 768), replicas: 1 },
     vmagent: { resources: res(50, 128, 500, 256), replicas: 1 },

@@ -99,7 +99,12 @@ export function argoCdValues(ctx: PlatformContext, w: Readonly<Record<string, Wo
   const values = {
     global: { domain: pulumi.interpolate`argocd.${ctx.domain}` },
     // TLS ends at the ingress controller; the server behind it speaks plain HTTP.
-    configs: { params: { "server.insecure": true } },
+    configs: {
+      params: { "server.insecure": true },
+      // The admin password is the program's (random provider; bcrypt hash here, the password in
+      // the argoCdAdminPassword output), so Argo CD makes no argocd-initial-admin-secret of its own.
+      secret: { argocdServerAdminPassword: ctx.admin?.argocdPasswordHash },
+    },
     server: {
       resources: w.server.resources,
       ingress: {

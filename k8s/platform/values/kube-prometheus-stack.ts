@@ -3,7 +3,7 @@ import type { Placement, PlatformContext } from "../context";
 import type { Workloads } from "../resources";
 import { alertRules, claim, lokiDatasource, exporters } from "./monitoring";
 import { shareOfDisk, tlsIngress } from "./shared";
-import { grafanaSso } from "./sso";
+import { grafanaAdmin, grafanaSso } from "./sso";
 
 export function kubePrometheusStackValues(ctx: PlatformContext, w: Workloads, place: Placement) {
   // Prometheus may fill 30 % of a data volume; retention stops at 85 % of its claim.
@@ -26,6 +26,7 @@ export function kubePrometheusStackValues(ctx: PlatformContext, w: Workloads, pl
       sidecar: { resources: w.grafanaSidecars.resources },
       ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass),
       additionalDataSources: lokiDatasource(ctx),
+      ...grafanaAdmin(),
       ...grafanaSso(ctx),
     },
     prometheusOperator: { resources: w.operator.resources },

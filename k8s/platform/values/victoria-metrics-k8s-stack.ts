@@ -3,7 +3,7 @@ import type { Placement, PlatformContext } from "../context";
 import type { Workloads } from "../resources";
 import { alertRules, claim, lokiDatasource, exporters } from "./monitoring";
 import { shareOfDisk, tlsIngress } from "./shared";
-import { grafanaSso } from "./sso";
+import { grafanaAdmin, grafanaSso } from "./sso";
 
 /** The operator subchart's object names (its fullnameOverride): short enough for every suffix it adds. */
 export const VM_OPERATOR_FULLNAME = "vm-operator";
@@ -19,7 +19,12 @@ export function victoriaMetricsStackValues(ctx: PlatformContext, w: Workloads, p
     },
     vmagent: { spec: { resources: w.vmagent.resources } },
     alertmanager: { spec: { resources: w.alertmanager.resources } },
-    grafana: { resources: w.grafana.resources, ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass), ...grafanaSso(ctx) },
+    grafana: {
+      resources: w.grafana.resources,
+      ingress: tlsIngress("grafana", ctx.domain, ctx.ingressClass),
+      ...grafanaAdmin(),
+      ...grafanaSso(ctx),
+    },
     // This chart provisions Grafana's datasources itself; extra ones go here.
     defaultDatasources: { extra: lokiDatasource(ctx) },
     // The operator subchart names its objects <release>-victoria-metrics-operator (52 characters
