@@ -10,6 +10,8 @@ import { ROOT } from "../../scripts/mock-program";
 import { missing, tempDir } from "../tools";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+/** The step that writes the OCI API key to a file for oci:privateKeyPath. */
+const OCI_KEY_STEP = "The OCI API key, in a file only this job's user can read";
 const workflowFiles = () => fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
 
 describe("delivery: GitHub Actions workflows", () => {
@@ -50,6 +52,13 @@ describe("delivery: GitHub Actions workflows", () => {
           const text = JSON.stringify(step);
           // The one exception: the token GitHub mints per run, which PR comments need.
           if (!/secrets\.(?!GITHUB_TOKEN)/.test(text)) continue;
+          // The OCI API key's file step: that one secret, through its env, into a file (tested below).
+          if (step.name === OCI_KEY_STEP) {
+            assert.deepEqual(step.env, { OCI_PRIVATE_KEY: "${{ secrets.OCI_PRIVATE_KEY }}" }, `${file}/${name}`);
+            assert.doesNotMatch(String(step.run), /secrets\./, `${file}/${name}: a secret expanded into a script`);
+            assert.ok(job.environment, `${file}/${name}: secrets without an environment`);
+            continue;
+          }
           assert.match(
             String(step.uses),
             /^(pulumi\/actions|actions\/create-github-app-token)@/,
@@ -76,6 +85,43 @@ describe("delivery: GitHub Actions workflows", () => {
     for (const file of workflowFiles()) {
       for (const node of [...fs.readFileSync(path.join(WORKFLOWS, file), "utf8").matchAll(/node-version: (\d+)/g)])
         assert.ok(Number(node[1]) >= 22, `${file}: Node ${node[1]} is past its end of life`);
+    }
+  });
+
+  it("the OCI API key reaches the provider as a 0600 file (oci:privateKeyPath), never on a command line", function () {
+    this.timeout(10000);
+    const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    for (const file of ["deploy.yml", "preview.yml"]) {
+      const wf = parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+      for (const [name, job] of Object.entries(wf.jobs as Record<string, { steps: Record<string, any>[] }>)) {
+        const pulumiAt = job.steps.findIndex((s) => String(s.uses).startsWith("pulumi/actions@"));
+        if (pulumiAt < 0) continue;
+        const pulumi = job.steps[pulumiAt];
+        // pulumi/actions runs `pulumi config set-all --path --secret KEY=VALUE ...` for config-map:
+        // every value it is given lands in that command's arguments.
+        const configMap = parse(pulumi.with["config-map"]) as Record<string, { value: string; secret: boolean }>;
+        assert.equal(configMap["oci:privateKey"], undefined, `${file}/${name}: oci:privateKey on a command line`);
+        assert.doesNotMatch(JSON.stringify(pulumi), /OCI_PRIVATE_KEY/, `${file}/${name}`);
+        assert.deepEqual(configMap["oci:privateKeyPath"], { value: "${{ runner.temp }}/oci-api-key.pem", secret: false });
+        const writeAt = job.steps.findIndex((s) => s.name === OCI_KEY_STEP);
+        assert.ok(writeAt >= 0 && writeAt < pulumiAt, `${file}/${name}: the key file is written before the Pulumi step`);
+        const cleanup = job.steps.slice(pulumiAt + 1).find((s) => /oci-api-key\.pem/.test(String(s.run)));
+        assert.equal(cleanup?.if, "always()", `${file}/${name}: the key file is removed even when the step fails`);
+        // Run both steps as the runner would: bash -e, the secret in the step's env.
+        const temp = tempDir("runner-temp");
+        const env = { PATH: process.env.PATH!, RUNNER_TEMP: temp };
+        const w = spawnSync("bash", ["-e", "-c", job.steps[writeAt].run], {
+          env: { ...env, OCI_PRIVATE_KEY: pem },
+          encoding: "utf8",
+        });
+        assert.equal(w.status, 0, w.stderr);
+        const key = path.join(temp, "oci-api-key.pem");
+        assert.equal(fs.statSync(key).mode & 0o777, 0o600, `${file}/${name}: the key file is not 0600`);
+        assert.equal(fs.readFileSync(key, "utf8"), pem + "\n");
+        assert.equal(spawnSync("bash", ["-e", "-c", cleanup!.run], { env, encoding: "utf8" }).status, 0);
+        assert.ok(!fs.existsSync(key), `${file}/${name}: the key file outlives the job`);
+        fs.rmSync(temp, { recursive: true, force: true });
+      }
     }
   });
 
