@@ -125,6 +125,61 @@ describe("delivery: GitHub Actions workflows", () => {
     }
   });
 
+  it("never keep, print or upload an event log or a verbose/debug log of the engine", function () {
+    this.timeout(10000);
+    // @pulumi/pulumi's runtime logs every RegisterResource response at debug level (runtime/resource.js,
+    // 3.248.0 through 3.276.0, the newest), secrets in plain text, and the engine writes debug messages
+    // to its event log, which the Automation API under pulumi/actions always asks for.
+    const VERBOSE = /(^|\s)(-v\d*|--verbose(=\S*)?|--event-log|--debug|--logtostderr|--logflow|--tracing)(\s|=|$)/m;
+    for (const file of workflowFiles()) {
+      const wf = parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+      const envs = [
+        wf.env,
+        ...Object.values(wf.jobs as Record<string, { env?: object; steps: Record<string, any>[] }>).flatMap((j) => [
+          j.env,
+          ...j.steps.map((s) => s.env),
+        ]),
+      ];
+      for (const env of envs)
+        for (const key of Object.keys(env ?? {}))
+          assert.doesNotMatch(
+            key,
+            /^(PULUMI_DEBUG|PULUMI_LOG|TF_LOG|ACTIONS_STEP_DEBUG|ACTIONS_RUNNER_DEBUG)/,
+            `${file}: ${key}`,
+          );
+      for (const [name, job] of Object.entries(wf.jobs as Record<string, { steps: Record<string, any>[] }>)) {
+        for (const step of job.steps) {
+          if (step.run) assert.doesNotMatch(step.run, VERBOSE, `${file}/${name}: a verbose or event-log flag`);
+          if (String(step.uses).startsWith("pulumi/actions@")) {
+            for (const key of Object.keys(step.with ?? {}))
+              assert.doesNotMatch(key, /log|debug|verbos|trac/i, `${file}/${name}: pulumi/actions' ${key}`);
+            assert.equal(step.env?.TMPDIR, "${{ runner.temp }}", `${file}/${name}: the event log outside the runner's temp dir`);
+          }
+          if (String(step.uses).startsWith("actions/upload-artifact@"))
+            assert.deepEqual([file, step.with?.path], ["renovate-snapshot.yml", "snapshot.patch"], `${file}/${name}: an upload`);
+        }
+        const pulumiAt = job.steps.findIndex((s) => String(s.uses).startsWith("pulumi/actions@"));
+        if (pulumiAt < 0) continue;
+        // The last step removes what the Automation API leaves behind when it is killed midway.
+        const cleanup = job.steps.slice(pulumiAt + 1).find((s) => /automation-logs-/.test(String(s.run)));
+        assert.equal(cleanup?.if, "always()", `${file}/${name}: event logs are not removed`);
+        const temp = tempDir("runner-temp");
+        fs.mkdirSync(path.join(temp, "automation-logs-up-123"));
+        fs.writeFileSync(path.join(temp, "automation-logs-up-123", "eventlog.txt"), "{}\n");
+        const r = spawnSync("bash", ["-e", "-c", cleanup!.run], {
+          env: { PATH: process.env.PATH!, RUNNER_TEMP: temp },
+          encoding: "utf8",
+        });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(fs.readdirSync(temp), [], `${file}/${name}: an event log outlives the job`);
+        fs.rmSync(temp, { recursive: true, force: true });
+      }
+    }
+    assert.match("pulumi up -v=9 --stack dev", VERBOSE);
+    assert.match("pulumi preview --event-log /tmp/e.json", VERBOSE);
+    assert.doesNotMatch("pulumi preview --diff --stack dev", VERBOSE);
+  });
+
   it("renovate-snapshot: the bump's code renders read-only; a job that runs none of it checks the paths and pushes", () => {
     const wf = parse(fs.readFileSync(path.join(WORKFLOWS, "renovate-snapshot.yml"), "utf8"));
     const { render, push } = wf.jobs;
