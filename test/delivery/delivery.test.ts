@@ -221,7 +221,7 @@ describe("delivery: GitHub Actions workflows", () => {
       return r.stdout.trim();
     };
     /** A branch with a generated page and a snapshot; `edit` changes the work tree; the step runs on the diff. */
-    const run = (edit: (dir: string) => void) => {
+    const run = (edit: (dir: string) => void | string) => {
       const dir = tempDir("snapshot-push");
       const origin = path.join(dir, "origin.git");
       const work = path.join(dir, "work");
@@ -236,9 +236,9 @@ describe("delivery: GitHub Actions workflows", () => {
       git(work, "commit", "-qm", "base");
       git(work, "remote", "add", "origin", origin);
       git(work, "push", "-q", "-u", "origin", "renovate/x");
-      edit(work);
-      fs.writeFileSync(path.join(work, "snapshot.patch"), git(work, "diff", "--binary") + "\n");
+      const patch = edit(work) ?? git(work, "diff", "--binary");
       git(work, "checkout", "-q", "--", ".");
+      fs.writeFileSync(path.join(work, "snapshot.patch"), patch + "\n");
       const before = git(origin, "rev-parse", "renovate/x");
       const r = spawnSync("bash", ["-e", "-c", script], { cwd: work, encoding: "utf8" });
       const pushed = git(origin, "rev-parse", "renovate/x") !== before;
@@ -260,7 +260,28 @@ describe("delivery: GitHub Actions workflows", () => {
         readme.slice(0, inRegion) + "<!-- components:end -->\nevil\n<!-- components:start -->\n" + readme.slice(inRegion),
       ),
       "a source file": (dir: string) => fs.appendFileSync(path.join(dir, "index.ts"), "evil();\n"),
+    } as Record<string, (dir: string) => void | string>;
+    /** A patch of staged changes, renames and copies found as git finds them; the tree is reset after. */
+    const staged = (change: (dir: string) => void) => (dir: string) => {
+      change(dir);
+      git(dir, "add", "-A");
+      const patch = git(dir, "diff", "--cached", "--binary", "-M", "-C", "--find-copies-harder");
+      git(dir, "reset", "-q", "--hard");
+      return patch;
     };
+    const snapshot = (dir: string, name: string) => path.join(dir, "test", "snapshots", name);
+    // `git apply --numstat` names only the new path of each of these: the allow-list alone passes them.
+    Object.assign(refused, {
+      "a rename of a source file into the snapshots": staged((dir) => git(dir, "mv", "index.ts", "test/snapshots/new.plan.yaml")),
+      "a copy of a source file into the snapshots": staged((dir) =>
+        fs.copyFileSync(path.join(dir, "index.ts"), snapshot(dir, "copy.plan.yaml")),
+      ),
+      "a deleted snapshot": staged((dir) => fs.rmSync(snapshot(dir, "dev.plan.yaml"))),
+      "a page made executable": staged((dir) => fs.chmodSync(path.join(dir, PAGE), 0o755)),
+    });
+    // A new snapshot (a new stack) is an allowed change, and it is pushed.
+    const created = run(staged((dir) => fs.writeFileSync(snapshot(dir, "stg.plan.yaml"), "stack: stg\nresources: []\n")));
+    assert.deepEqual([created.status, created.pushed], [0, true], created.out);
     for (const [what, edit] of Object.entries(refused)) {
       const r = run(edit);
       assert.deepEqual([r.status, r.pushed], [1, false], `${what}: ${r.out}`);
