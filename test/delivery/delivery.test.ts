@@ -10,6 +10,8 @@ import { ROOT } from "../../scripts/mock-program";
 import { missing, tempDir } from "../tools";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+/** The step that writes the OCI API key to a file for oci:privateKeyPath. */
+const OCI_KEY_STEP = "The OCI API key, in a file only this job's user can read";
 const workflowFiles = () => fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
 
 describe("delivery: GitHub Actions workflows", () => {
@@ -50,6 +52,13 @@ describe("delivery: GitHub Actions workflows", () => {
           const text = JSON.stringify(step);
           // The one exception: the token GitHub mints per run, which PR comments need.
           if (!/secrets\.(?!GITHUB_TOKEN)/.test(text)) continue;
+          // The OCI API key's file step: that one secret, through its env, into a file (tested below).
+          if (step.name === OCI_KEY_STEP) {
+            assert.deepEqual(step.env, { OCI_PRIVATE_KEY: "${{ secrets.OCI_PRIVATE_KEY }}" }, `${file}/${name}`);
+            assert.doesNotMatch(String(step.run), /secrets\./, `${file}/${name}: a secret expanded into a script`);
+            assert.ok(job.environment, `${file}/${name}: secrets without an environment`);
+            continue;
+          }
           assert.match(
             String(step.uses),
             /^(pulumi\/actions|actions\/create-github-app-token)@/,
@@ -77,6 +86,98 @@ describe("delivery: GitHub Actions workflows", () => {
       for (const node of [...fs.readFileSync(path.join(WORKFLOWS, file), "utf8").matchAll(/node-version: (\d+)/g)])
         assert.ok(Number(node[1]) >= 22, `${file}: Node ${node[1]} is past its end of life`);
     }
+  });
+
+  it("the OCI API key reaches the provider as a 0600 file (oci:privateKeyPath), never on a command line", function () {
+    this.timeout(10000);
+    const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    for (const file of ["deploy.yml", "preview.yml"]) {
+      const wf = parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+      for (const [name, job] of Object.entries(wf.jobs as Record<string, { steps: Record<string, any>[] }>)) {
+        const pulumiAt = job.steps.findIndex((s) => String(s.uses).startsWith("pulumi/actions@"));
+        if (pulumiAt < 0) continue;
+        const pulumi = job.steps[pulumiAt];
+        // pulumi/actions runs `pulumi config set-all --path --secret KEY=VALUE ...` for config-map:
+        // every value it is given lands in that command's arguments.
+        const configMap = parse(pulumi.with["config-map"]) as Record<string, { value: string; secret: boolean }>;
+        assert.equal(configMap["oci:privateKey"], undefined, `${file}/${name}: oci:privateKey on a command line`);
+        assert.doesNotMatch(JSON.stringify(pulumi), /OCI_PRIVATE_KEY/, `${file}/${name}`);
+        assert.deepEqual(configMap["oci:privateKeyPath"], { value: "${{ runner.temp }}/oci-api-key.pem", secret: false });
+        const writeAt = job.steps.findIndex((s) => s.name === OCI_KEY_STEP);
+        assert.ok(writeAt >= 0 && writeAt < pulumiAt, `${file}/${name}: the key file is written before the Pulumi step`);
+        const cleanup = job.steps.slice(pulumiAt + 1).find((s) => /oci-api-key\.pem/.test(String(s.run)));
+        assert.equal(cleanup?.if, "always()", `${file}/${name}: the key file is removed even when the step fails`);
+        // Run both steps as the runner would: bash -e, the secret in the step's env.
+        const temp = tempDir("runner-temp");
+        const env = { PATH: process.env.PATH!, RUNNER_TEMP: temp };
+        const w = spawnSync("bash", ["-e", "-c", job.steps[writeAt].run], {
+          env: { ...env, OCI_PRIVATE_KEY: pem },
+          encoding: "utf8",
+        });
+        assert.equal(w.status, 0, w.stderr);
+        const key = path.join(temp, "oci-api-key.pem");
+        assert.equal(fs.statSync(key).mode & 0o777, 0o600, `${file}/${name}: the key file is not 0600`);
+        assert.equal(fs.readFileSync(key, "utf8"), pem + "\n");
+        assert.equal(spawnSync("bash", ["-e", "-c", cleanup!.run], { env, encoding: "utf8" }).status, 0);
+        assert.ok(!fs.existsSync(key), `${file}/${name}: the key file outlives the job`);
+        fs.rmSync(temp, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it("never keep, print or upload an event log or a verbose/debug log of the engine", function () {
+    this.timeout(10000);
+    // @pulumi/pulumi's runtime logs every RegisterResource response at debug level (runtime/resource.js,
+    // 3.248.0 through 3.276.0, the newest), secrets in plain text, and the engine writes debug messages
+    // to its event log, which the Automation API under pulumi/actions always asks for.
+    const VERBOSE = /(^|\s)(-v\d*|--verbose(=\S*)?|--event-log|--debug|--logtostderr|--logflow|--tracing)(\s|=|$)/m;
+    for (const file of workflowFiles()) {
+      const wf = parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+      const envs = [
+        wf.env,
+        ...Object.values(wf.jobs as Record<string, { env?: object; steps: Record<string, any>[] }>).flatMap((j) => [
+          j.env,
+          ...j.steps.map((s) => s.env),
+        ]),
+      ];
+      for (const env of envs)
+        for (const key of Object.keys(env ?? {}))
+          assert.doesNotMatch(
+            key,
+            /^(PULUMI_DEBUG|PULUMI_LOG|TF_LOG|ACTIONS_STEP_DEBUG|ACTIONS_RUNNER_DEBUG)/,
+            `${file}: ${key}`,
+          );
+      for (const [name, job] of Object.entries(wf.jobs as Record<string, { steps: Record<string, any>[] }>)) {
+        for (const step of job.steps) {
+          if (step.run) assert.doesNotMatch(step.run, VERBOSE, `${file}/${name}: a verbose or event-log flag`);
+          if (String(step.uses).startsWith("pulumi/actions@")) {
+            for (const key of Object.keys(step.with ?? {}))
+              assert.doesNotMatch(key, /log|debug|verbos|trac/i, `${file}/${name}: pulumi/actions' ${key}`);
+            assert.equal(step.env?.TMPDIR, "${{ runner.temp }}", `${file}/${name}: the event log outside the runner's temp dir`);
+          }
+          if (String(step.uses).startsWith("actions/upload-artifact@"))
+            assert.deepEqual([file, step.with?.path], ["renovate-snapshot.yml", "snapshot.patch"], `${file}/${name}: an upload`);
+        }
+        const pulumiAt = job.steps.findIndex((s) => String(s.uses).startsWith("pulumi/actions@"));
+        if (pulumiAt < 0) continue;
+        // The last step removes what the Automation API leaves behind when it is killed midway.
+        const cleanup = job.steps.slice(pulumiAt + 1).find((s) => /automation-logs-/.test(String(s.run)));
+        assert.equal(cleanup?.if, "always()", `${file}/${name}: event logs are not removed`);
+        const temp = tempDir("runner-temp");
+        fs.mkdirSync(path.join(temp, "automation-logs-up-123"));
+        fs.writeFileSync(path.join(temp, "automation-logs-up-123", "eventlog.txt"), "{}\n");
+        const r = spawnSync("bash", ["-e", "-c", cleanup!.run], {
+          env: { PATH: process.env.PATH!, RUNNER_TEMP: temp },
+          encoding: "utf8",
+        });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(fs.readdirSync(temp), [], `${file}/${name}: an event log outlives the job`);
+        fs.rmSync(temp, { recursive: true, force: true });
+      }
+    }
+    assert.match("pulumi up -v=9 --stack dev", VERBOSE);
+    assert.match("pulumi preview --event-log /tmp/e.json", VERBOSE);
+    assert.doesNotMatch("pulumi preview --diff --stack dev", VERBOSE);
   });
 
   it("renovate-snapshot: the bump's code renders read-only; a job that runs none of it checks the paths and pushes", () => {
@@ -120,7 +221,7 @@ describe("delivery: GitHub Actions workflows", () => {
       return r.stdout.trim();
     };
     /** A branch with a generated page and a snapshot; `edit` changes the work tree; the step runs on the diff. */
-    const run = (edit: (dir: string) => void) => {
+    const run = (edit: (dir: string) => void | string) => {
       const dir = tempDir("snapshot-push");
       const origin = path.join(dir, "origin.git");
       const work = path.join(dir, "work");
@@ -135,9 +236,9 @@ describe("delivery: GitHub Actions workflows", () => {
       git(work, "commit", "-qm", "base");
       git(work, "remote", "add", "origin", origin);
       git(work, "push", "-q", "-u", "origin", "renovate/x");
-      edit(work);
-      fs.writeFileSync(path.join(work, "snapshot.patch"), git(work, "diff", "--binary") + "\n");
+      const patch = edit(work) ?? git(work, "diff", "--binary");
       git(work, "checkout", "-q", "--", ".");
+      fs.writeFileSync(path.join(work, "snapshot.patch"), patch + "\n");
       const before = git(origin, "rev-parse", "renovate/x");
       const r = spawnSync("bash", ["-e", "-c", script], { cwd: work, encoding: "utf8" });
       const pushed = git(origin, "rev-parse", "renovate/x") !== before;
@@ -159,7 +260,28 @@ describe("delivery: GitHub Actions workflows", () => {
         readme.slice(0, inRegion) + "<!-- components:end -->\nevil\n<!-- components:start -->\n" + readme.slice(inRegion),
       ),
       "a source file": (dir: string) => fs.appendFileSync(path.join(dir, "index.ts"), "evil();\n"),
+    } as Record<string, (dir: string) => void | string>;
+    /** A patch of staged changes, renames and copies found as git finds them; the tree is reset after. */
+    const staged = (change: (dir: string) => void) => (dir: string) => {
+      change(dir);
+      git(dir, "add", "-A");
+      const patch = git(dir, "diff", "--cached", "--binary", "-M", "-C", "--find-copies-harder");
+      git(dir, "reset", "-q", "--hard");
+      return patch;
     };
+    const snapshot = (dir: string, name: string) => path.join(dir, "test", "snapshots", name);
+    // `git apply --numstat` names only the new path of each of these: the allow-list alone passes them.
+    Object.assign(refused, {
+      "a rename of a source file into the snapshots": staged((dir) => git(dir, "mv", "index.ts", "test/snapshots/new.plan.yaml")),
+      "a copy of a source file into the snapshots": staged((dir) =>
+        fs.copyFileSync(path.join(dir, "index.ts"), snapshot(dir, "copy.plan.yaml")),
+      ),
+      "a deleted snapshot": staged((dir) => fs.rmSync(snapshot(dir, "dev.plan.yaml"))),
+      "a page made executable": staged((dir) => fs.chmodSync(path.join(dir, PAGE), 0o755)),
+    });
+    // A new snapshot (a new stack) is an allowed change, and it is pushed.
+    const created = run(staged((dir) => fs.writeFileSync(snapshot(dir, "stg.plan.yaml"), "stack: stg\nresources: []\n")));
+    assert.deepEqual([created.status, created.pushed], [0, true], created.out);
     for (const [what, edit] of Object.entries(refused)) {
       const r = run(edit);
       assert.deepEqual([r.status, r.pushed], [1, false], `${what}: ${r.out}`);
