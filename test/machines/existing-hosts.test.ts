@@ -289,6 +289,29 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
       );
   });
 
+  // Pending: the fix (boot-configs) has not landed, and on these machines the one-server kubeadm
+  // install stopped before it wrote the pin (no "control-plane endpoint" line in /etc/hosts), which
+  // this case does not yet account for.
+  it.skip("kubeadm's endpoint pin in /etc/hosts survives a reboot of a host whose cloud-init has manage_etc_hosts: true (issue 20 item 10; pending: branch boot-configs)", async () => {
+    const h = byName("vps-1");
+    const m = h.machine;
+    const kubeadm = await runOk("machines-kubeadm", {
+      ...stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.vps-kubeadm.yaml")),
+      "oci-k8s:hostUser": USER,
+      "oci-k8s:adminCidrs": [`${ADMIN}/32`],
+      "oci-k8s:hosts": [{ name: m.name, role: "server", address: m.address, memoryGb: 4, hostKey: h.hostKey }],
+    });
+    for (const c of engineOrder(kubeadm).filter((x) => ["prepare", "firewall", "wait", "drain", "install"].includes(stepOf(x)))) {
+      const r = runCommand(c, "create", 300_000);
+      // The install pins the endpoint first, then stops at its packages (no machine reaches pkgs.k8s.io).
+      if (stepOf(c) !== "install") assert.equal(r.status, 0, `${c.name}: ${r.stderr}`);
+    }
+    const pin = m.must("grep 'oci-k8s control-plane endpoint' /etc/hosts").trim();
+    assert.ok(pin, "the install pinned the endpoint");
+    await m.reboot();
+    assert.ok(m.must("cat /etc/hosts").includes(pin), `the pin is gone after a reboot:\n${m.must("cat /etc/hosts")}`);
+  });
+
   it("a host key changed between runs is refused before any command runs", () => {
     const h = hosts[0];
     const c = order.find((x) => x.name === `${h.machine.name}-prepare`)!;
