@@ -15,7 +15,8 @@ export function verifyOurUnits(m: Machine): string[] {
     .split("\n")
     .filter(Boolean);
   for (const unit of units) {
-    const r = m.sh(`systemd-analyze verify ${unit}`);
+    // --man=no: the machines have no man pages to check Documentation= against.
+    const r = m.sh(`systemd-analyze verify --man=no ${unit}`);
     assert.equal(r.status, 0, `${m.name}: systemd-analyze verify ${unit}:\n${r.stdout}${r.stderr}`);
     assert.doesNotMatch(r.stderr, /ordering cycle|Found dependency on/i, `${m.name}: ${unit}`);
   }

@@ -66,6 +66,19 @@ done
 exit "$status"
 `;
 
+/**
+ * A stand-in for swapoff: nspawn's seccomp filter refuses swapon/swapoff (EPERM, "Not superuser"),
+ * so no machine can have swap on. It succeeds when no swap is on (/proc/swaps lists none), as
+ * `swapoff -a` does on a host without active swap, and fails otherwise.
+ */
+const SWAPOFF_STANDIN = `#!/bin/bash
+# machines suite stand-in (test/machines/machine.ts): see there.
+if (($(wc -l </proc/swaps) > 1)); then
+  echo "swapoff: swap is on in a machine, which nspawn cannot turn off (machines suite stand-in)" >&2
+  exit 1
+fi
+`;
+
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Builds (or finds in the cache) the root filesystem; returns its path. */
@@ -160,6 +173,7 @@ export class Machine {
     fs.writeFileSync(path.join(this.root, "etc/hostname"), `${this.name}\n`);
     this.write("usr/local/sbin/sysctl", SYSCTL_STANDIN, 0o755);
     this.write("usr/local/sbin/modprobe", MODPROBE_STANDIN, 0o755);
+    this.write("usr/local/sbin/swapoff", SWAPOFF_STANDIN, 0o755);
     must("ip", ["netns", "add", this.ns]);
     must("ip", ["-n", this.ns, "link", "set", "lo", "up"]);
     const nics: [string, typeof PUBLIC_NET, string][] = [["eth0", PUBLIC_NET, this.address]];
