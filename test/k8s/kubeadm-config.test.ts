@@ -77,7 +77,10 @@ describe("kubeadm's own validator accepts every registered kubeadm configuration
   it("refuses a configuration with a misspelt field (the validator is strict)", function () {
     const dir = tempDir("kubeadm-validate");
     const file = path.join(dir, "bad.yaml");
-    fs.writeFileSync(file, "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.34.4\ncontrolPlaneEndPoint: 10.0.0.1:6443\n");
+    fs.writeFileSync(
+      file,
+      "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.34.4\ncontrolPlaneEndPoint: 10.0.0.1:6443\n",
+    );
     const v = spawnSync(KUBEADM, ["config", "validate", "--config", file], { encoding: "utf8" });
     assert.notEqual(v.status, 0);
     assert.match(v.stdout + v.stderr, /controlPlaneEndPoint/);
