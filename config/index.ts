@@ -11,7 +11,8 @@ import { BACKUP_KEYS, checkBackups, resolveBackups } from "./backups";
 import { checkCluster, CLUSTER_KEYS, resolveCluster } from "./cluster";
 import { checkGitops, GITOPS_KEYS, resolveGitops } from "./gitops";
 import { checkHosts, hostSchema, HOSTS_KEYS, resolveHosts } from "./hosts";
-import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, Values, valueAt } from "./keys";
+import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, suggest, Values, valueAt } from "./keys";
+import { regionProblem } from "./regions";
 import { checkNetwork, NETWORK_KEYS, resolveNetwork } from "./network";
 import { checkNodes, DEFAULT_NODES, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
 import { checkPlatform, PLATFORM_KEYS, resolvePlatform } from "./platform";
@@ -130,7 +131,11 @@ export function readRawConfig(): { raw: Record<string, unknown>; problems: Confi
     const key = fullKey.slice(prefix.length);
     const spec = (CONFIG_KEYS as Record<string, KeySpec>)[key];
     if (!spec) {
-      problems.push({ key: fullKey, value: text, message: `is not a key of this program; ${allowed(Object.keys(CONFIG_KEYS))}` });
+      problems.push({
+        key: fullKey,
+        value: text,
+        message: `is not a key of this program; ${suggest(key, Object.keys(CONFIG_KEYS))}${allowed(Object.keys(CONFIG_KEYS))}`,
+      });
     } else if (spec.secret && !isConfigSecret(fullKey)) {
       problems.push({
         key: fullKey,
@@ -143,11 +148,25 @@ export function readRawConfig(): { raw: Record<string, unknown>; problems: Confi
       try {
         raw[key] = JSON.parse(text);
       } catch {
-        problems.push({ key: fullKey, value: text, message: `must be a ${spec.type === "object" ? "YAML list" : spec.type}` });
+        problems.push({ key: fullKey, value: text, message: notJson(key, spec) });
       }
     }
   }
+  // Oracle Cloud stacks need the provider's region; a hosts stack creates nothing there.
+  if (raw.hosts === undefined) {
+    const region = pulumi.runtime.allConfig()["oci:region"];
+    const problem = regionProblem(region, suggest);
+    if (problem) problems.push({ key: "oci:region", value: region, message: problem });
+  }
   return { raw, problems };
+}
+
+/** What a value that is not of its key's type must be, with an example of the stack file's form. */
+function notJson(key: string, spec: KeySpec): string {
+  if (spec.type === "array") return `must be a YAML list, e.g. ${key}: [${spec.items === "integer" ? "1, 2" : "a, b"}]`;
+  if (spec.type === "object") return `must be a YAML list or map (see docs/configuration.md for ${key})`;
+  if (spec.type === "integer") return `must be an integer, e.g. ${key}: 3`;
+  return `must be true or false, e.g. ${key}: true`;
 }
 
 /** Validates raw values (as read from the stack) into a complete, defaulted configuration. */
@@ -173,8 +192,16 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): StackC
 /** Reads and validates the current stack's configuration; throws one ConfigError naming every bad value. */
 export function loadConfig(): StackConfig {
   const { raw, problems } = readRawConfig();
-  if (problems.length > 0) throw new ConfigError(problems);
-  return parseConfig(raw, pulumi.getStack());
+  if (problems.length === 0) return parseConfig(raw, pulumi.getStack());
+  // Report the rest too (a required key left unset beside its typo), in one message.
+  let more: readonly ConfigProblem[] = [];
+  try {
+    parseConfig(raw, pulumi.getStack());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    more = error.problems;
+  }
+  throw new ConfigError([...problems, ...more.filter((p) => !problems.some((q) => q.key === p.key))]);
 }
 
 /** The value a key takes when the stack leaves it out, or undefined for a required key. */

@@ -24,6 +24,27 @@ export type Values<K extends Record<string, KeySpec>> = Readonly<z.output<z.ZodO
 
 export const allowed = (values: readonly string[]) => `allowed: ${values.join(", ")}`;
 
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]++;
+    for (let j = 1; j <= b.length; j++) {
+      const here = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = here;
+    }
+  }
+  return row[b.length];
+}
+
+/** `did you mean X? ` for the closest candidate within a few edits (case aside), else "". */
+export function suggest(word: string, among: readonly string[]): string {
+  const scored = among.map((c) => [c, distance(word.toLowerCase(), c.toLowerCase())] as const).sort((x, y) => x[1] - y[1]);
+  const best = scored[0];
+  return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? `did you mean ${best[0]}? ` : "";
+}
+
 export const str = <S extends z.ZodType>(schema: S, description: string) => ({ schema, type: "string" as const, description });
 
 export const bool = (def: boolean, description: string) => ({

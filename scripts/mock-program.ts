@@ -57,6 +57,13 @@ export interface MockWorld {
 
 export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
 
+/** The availability domains the stack's region answers with (Frankfurt's in the order Oracle lists them). */
+function regionAds(config: Record<string, unknown>): string[] {
+  const region = String(config["oci:region"] ?? "eu-frankfurt-1");
+  if (region === "eu-frankfurt-1") return FRANKFURT_ADS;
+  return [1, 2, 3].map((n) => `Uocm:${region.toUpperCase()}-AD-${n}`);
+}
+
 /** What Oracle lists for Ubuntu: both architectures, Minimal variants, older builds, another release. */
 export const UBUNTU_IMAGES = [
   {
@@ -246,7 +253,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
       call: (args) => {
         switch (args.token) {
           case "oci:Identity/getAvailabilityDomains:getAvailabilityDomains":
-            return { availabilityDomains: (world.availabilityDomains ?? FRANKFURT_ADS).map((name) => ({ name })) };
+            return { availabilityDomains: (world.availabilityDomains ?? regionAds(config)).map((name) => ({ name })) };
           case "oci:Core/getImages:getImages":
             return { images: world.images ?? UBUNTU_IMAGES };
           default:

@@ -279,13 +279,13 @@ export const BAD: BadCase[] = [
     why: "a typo'd key",
     config: { ...base, natgateway: true },
     key: "oci-k8s:natgateway",
-    says: /is not a key of this program; allowed: compartmentId/,
+    says: /is not a key of this program; did you mean natGateway\? allowed: compartmentId/,
   },
   {
     why: "a boolean that is not one",
     config: { ...base, natGateway: "yes" },
     key: "oci-k8s:natGateway",
-    says: /"yes" must be a boolean/,
+    says: /"yes" must be true or false/,
   },
   {
     why: "an unknown addon",

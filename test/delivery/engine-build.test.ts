@@ -38,3 +38,22 @@ esac`,
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("Node.js versions: what README promises matches the lockfile", () => {
+  it("README names every EBADENGINE warning npm ci prints on the oldest Node package.json allows", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const oldest = /^>=(\d+)/.exec(pkg.engines.node)![1];
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+    const stricter = Object.entries(lock.packages as Record<string, { engines?: { node?: string } }>)
+      .filter(
+        ([, p]) => /^>=\s*(\d+)/.test(p.engines?.node ?? "") && Number(/^>=\s*(\d+)/.exec(p.engines!.node!)![1]) > Number(oldest),
+      )
+      .map(([name]) => name.replace(/^.*node_modules\//, ""));
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    if (stricter.length > 0) {
+      assert.match(readme, /EBADENGINE/, `README promises Node ${oldest} but these want more: ${stricter.join(", ")}`);
+      for (const name of stricter)
+        assert.ok(name.includes("kubernetes-models"), `${name} wants a newer Node than README explains`);
+    }
+  });
+});
