@@ -11,7 +11,7 @@ import { BACKUP_KEYS, checkBackups, resolveBackups } from "./backups";
 import { checkCluster, CLUSTER_KEYS, resolveCluster } from "./cluster";
 import { checkGitops, GITOPS_KEYS, resolveGitops } from "./gitops";
 import { checkHosts, hostSchema, HOSTS_KEYS, resolveHosts } from "./hosts";
-import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, suggest, Values, valueAt } from "./keys";
+import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, SECRET_NOT_SHOWN, suggest, Values, valueAt } from "./keys";
 import { regionProblem } from "./regions";
 import { checkNetwork, NETWORK_KEYS, resolveNetwork } from "./network";
 import { checkNodes, DEFAULT_NODES, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
@@ -177,7 +177,9 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): StackC
     result.error.issues.map((issue) => {
       const path = issue.path as PropertyKey[];
       const custom = issue.code === "custom" && issue.params && "value" in issue.params;
-      const value = custom ? issue.params!.value : issue.code === "unrecognized_keys" ? issue.keys : valueAt(raw, path);
+      const shown = custom ? issue.params!.value : issue.code === "unrecognized_keys" ? issue.keys : valueAt(raw, path);
+      // A secret key's value is never printed, however malformed it is.
+      const value = (CONFIG_KEYS as Record<string, KeySpec>)[String(path[0])]?.secret ? SECRET_NOT_SHOWN : shown;
       const message =
         issue.code === "unrecognized_keys"
           ? path[0] === "hosts"

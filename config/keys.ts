@@ -89,8 +89,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** What an error shows in place of a secret's value. */
+export const SECRET_NOT_SHOWN = "[secret, not shown]";
+
+/** Anything that carries key material is never shown, whichever key it was given under. */
+const KEY_MATERIAL = /PRIVATE KEY|\bghp_|\bgithub_pat_|\bK10[0-9a-f]{20,}/;
+
 function showValue(value: unknown): string {
-  return value === undefined ? "(not set)" : JSON.stringify(value);
+  if (value === undefined) return "(not set)";
+  if (value === SECRET_NOT_SHOWN) return value;
+  const text = JSON.stringify(value);
+  return KEY_MATERIAL.test(text) ? SECRET_NOT_SHOWN : text;
 }
 
 export function keyPath(path: readonly PropertyKey[]): string {

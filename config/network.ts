@@ -52,8 +52,9 @@ export const NETWORK_KEYS = {
     z
       .string()
       .regex(
-        /^(-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----[\s\S]+-----END (OPENSSH|RSA|EC) PRIVATE KEY-----\s*)?$/,
-        "must be a PEM or OpenSSH private key",
+        // OpenSSH, PKCS#1 (RSA), SEC1 (EC) and PKCS#8 (plain or encrypted), with matching END lines.
+        /^(-----BEGIN ((OPENSSH|RSA|EC|ENCRYPTED) )?PRIVATE KEY-----\n[\s\S]+\n-----END \2PRIVATE KEY-----\s*)?$/,
+        "must be a PEM or OpenSSH private key (BEGIN OPENSSH, RSA, EC, or PKCS#8 PRIVATE KEY / ENCRYPTED PRIVATE KEY)",
       )
       .default(""),
     "Private key matching sshPublicKey (set it with --secret); empty means the SSH agent (SSH_AUTH_SOCK) holds it.",

@@ -171,6 +171,14 @@ describe("policy pack", () => {
       opts: { additionalSecretOutputs: secretOutputs },
     });
     assert.equal(checkResources(secretsStaySecret, [cmd(`echo ${keyHeader("OPENSSH")} x`)]).length, 1);
+    // Every field of a command, and GitHub's fine-grained tokens.
+    const pat = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz";
+    assert.deepEqual(checkResources(secretsStaySecret, [cmd("true", { update: `git clone https://${pat}@github.com/x` })]), [
+      "c: the update command line contains a private key or token",
+    ]);
+    assert.deepEqual(checkResources(secretsStaySecret, [cmd("true", { environment: { TOKEN: pat } })]), [
+      "c: environment TOKEN contains a private key or token",
+    ]);
     assert.equal(checkResources(secretsStaySecret, [cmd(`k3s server --token K10${"a".repeat(64)}::server:abc`)]).length, 1);
     assert.deepEqual(checkResources(secretsStaySecret, [cmd("sudo bash -c '...' kubeconfig /etc/rancher/k3s/k3s.yaml")]), [
       "c: prints secrets but logs its output",

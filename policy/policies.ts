@@ -146,7 +146,13 @@ export const pinnedChartVersions: ResourceValidationPolicy = {
   },
 };
 
-const SECRET_TEXT = [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, /\bghp_[A-Za-z0-9]{20,}/, /\bK10[0-9a-f]{40,}::/];
+const SECRET_TEXT = [
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/,
+  // GitHub fine-grained personal access tokens.
+  /\bgithub_pat_[A-Za-z0-9_]{20,}/,
+  /\bK10[0-9a-f]{40,}::/,
+];
 const PRINTS_SECRETS = [/ kubeconfig /, / join-material /];
 
 export const secretsStaySecret: ResourceValidationPolicy = {
@@ -160,8 +166,9 @@ export const secretsStaySecret: ResourceValidationPolicy = {
         reportViolation(`${args.name}: ${what} contains a private key or token`);
     };
     if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
-      exposed("the create command line", args.props.create);
-      exposed("the delete command line", args.props.delete);
+      // Every field that reaches a command line or the command's environment (pulumi-command 1.2.1).
+      for (const field of ["create", "update", "delete"]) exposed(`the ${field} command line`, args.props[field]);
+      for (const [name, value] of Object.entries(args.props.environment ?? {})) exposed(`environment ${name}`, value);
       if (PRINTS_SECRETS.some((re) => re.test(String(args.props.create ?? "")))) {
         if (args.props.logging !== "none") reportViolation(`${args.name}: prints secrets but logs its output`);
         if (!(args.opts.additionalSecretOutputs ?? []).includes("stdout"))
