@@ -2,6 +2,7 @@
  * What every section of the configuration is made of: a key's spec (schema, Pulumi type,
  * description), the problem a bad value makes, and the error that names them all.
  */
+import { RunError } from "@pulumi/pulumi";
 import { z } from "zod";
 
 export const PROJECT = "oci-k8s";
@@ -77,7 +78,12 @@ export interface ConfigProblem {
 /** Reports a bad value: its key (relative to the project), the value shown, and what is wrong. */
 export type Bad = (key: string, value: unknown, message: string) => void;
 
-export class ConfigError extends Error {
+/**
+ * The problems of a stack's configuration, all of them. A RunError: Pulumi's Node.js runtime prints
+ * a RunError's message alone, without the "unhandled exception" preamble and the stack trace it
+ * prints for any other error (@pulumi/pulumi 3.248.0 cmd/run/run.js, uncaughtHandler).
+ */
+export class ConfigError extends RunError {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
       [

@@ -1,4 +1,5 @@
 /** Bad configuration stops the program before any resource, with one message naming key, value and what is allowed. */
+import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { ConfigError, parseConfig } from "../../config";
 import { runProgram } from "../../scripts/mock-program";
@@ -55,6 +56,18 @@ describe("config: bad values stop the program before any resource", () => {
     } catch (e) {
       assert.ok(e instanceof ConfigError);
       assert.deepEqual(e.problems.map((p) => p.key).sort(), ["oci-k8s:compartmentId", "oci-k8s:tier"]);
+    }
+  });
+
+  it("reaches the CLI as the problems alone: a RunError, whose message Pulumi's runtime prints without a stack trace", () => {
+    // @pulumi/pulumi 3.248.0 cmd/run/run.js, uncaughtHandler: `if (RunError.isInstance(err)) log.error(err.message)`;
+    // any other error is printed as "failed with an unhandled exception" with its stack (issue 20.8).
+    try {
+      parseConfig({ compartmentId: "x", tier: "gold" }, "dev");
+      assert.fail("accepted");
+    } catch (e) {
+      assert.ok(pulumi.RunError.isInstance(e), "a ConfigError is not a RunError: the CLI would print a Node stack trace");
+      assert.ok(!(e as Error).message.includes("    at "), "the message carries a stack");
     }
   });
 
