@@ -11,7 +11,18 @@ import { BACKUP_KEYS, checkBackups, resolveBackups } from "./backups";
 import { checkCluster, CLUSTER_KEYS, resolveCluster } from "./cluster";
 import { checkGitops, GITOPS_KEYS, resolveGitops } from "./gitops";
 import { checkHosts, hostSchema, HOSTS_KEYS, resolveHosts } from "./hosts";
-import { allowed, ConfigError, ConfigProblem, KeySpec, keyPath, PROJECT, SECRET_NOT_SHOWN, suggest, Values, valueAt } from "./keys";
+import {
+  allowed,
+  ConfigError,
+  ConfigProblem,
+  KeySpec,
+  keyPath,
+  PROJECT,
+  SECRET_NOT_SHOWN,
+  suggest,
+  Values,
+  valueAt,
+} from "./keys";
 import { regionProblem } from "./regions";
 import { checkNetwork, NETWORK_KEYS, resolveNetwork } from "./network";
 import { checkNodes, DEFAULT_NODES, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
