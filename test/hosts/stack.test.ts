@@ -80,6 +80,15 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
         assert.ok(wait.dependencies.includes(prepare.urn), `${host.name}-wait waits for its preparation`);
         const uninstall = named(r, COMMAND, `${host.name}-uninstall`);
         assert.match(uninstall.inputs.delete, /uninstall/);
+        // Destroy deletes dependents first: the uninstall (after the wait, after the preparation)
+        // runs before the preparation's remove.
+        assert.ok(uninstall.dependencies.includes(wait.urn), `${host.name}-uninstall waits for the host`);
+        assert.match(prepare.inputs.delete, /prepare-host.* 'remove'$|prepare-host.* remove$/);
+        assert.equal(settingsOf(prepare).READY_MARKER, "/var/lib/oci-k8s/host-ready", "the delete's stdin holds the settings");
+        // A replacement removes the old preparation before the new one writes its marker.
+        assert.equal(prepare.deleteBeforeReplace, true, `${host.name}-prepare: delete before replace`);
+        const fw = r.resources.find((x) => x.name === `${host.name}-firewall`);
+        if (fw) assert.equal(fw.deleteBeforeReplace, true, `${host.name}-firewall: delete before replace`);
       }
     });
   }
