@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { decodeSettings } from "../../k8s/bootstrap/scripts";
+import { decodeSettings, settingsPart } from "../../k8s/bootstrap/scripts";
 import { parse } from "yaml";
 import { KUBE_VIP_IMAGE } from "../../k8s/bootstrap/kube-vip";
 import { importEsm } from "../k8s/platform.fixtures";
@@ -144,7 +144,8 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     }
     // The manifest is a valid Pod by Kubernetes' own schema (kubernetes-models).
     const { Pod } = await importEsm("kubernetes-models/v1/Pod");
-    for (const v of vips) new Pod(parse(v.inputs.stdin) as never).validate();
+    // The manifest is what follows the script on stdin.
+    for (const v of vips) new Pod(parse(settingsPart(v.inputs.stdin)) as never).validate();
     const cp1Vip = vips.find((v) => v.name === "cp-1-kube-vip")!;
     for (const agent of ["worker-1", "worker-2", "worker-3"]) {
       const install = named(r, COMMAND, `${agent}-install`);
