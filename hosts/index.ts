@@ -80,12 +80,23 @@ export function prepareHosts(spec: HostsSpec): Host[] {
   const firewall: FirewallPlan | undefined = spec.firewall && { ...spec.firewall, hosts: spec.hosts };
   return spec.hosts.map((h, i) => {
     const connection = connect(hosts[i]);
-    const prepared = remoteCommand(`${h.name}-prepare`, {
-      connection,
-      create: libScriptCommand("prepare-host", script("prepare-host")),
-      stdin: libScriptStdin(script("prepare-host"), encodeSettings(prepareSettings(h, spec))),
-      triggers: [machineId(h)],
-    });
+    const prepared = remoteCommand(
+      `${h.name}-prepare`,
+      {
+        connection,
+        create: libScriptCommand("prepare-host", script("prepare-host")),
+        // Destroy removes what the preparation wrote, after the distribution's uninstall (which
+        // waits for the host, and so for this: deleted first). The delete gets the stdin kept in
+        // the state, the script and settings of the last apply.
+        delete: libScriptCommand("prepare-host", script("prepare-host"), "remove"),
+        stdin: libScriptStdin(script("prepare-host"), encodeSettings(prepareSettings(h, spec))),
+        triggers: [machineId(h)],
+      },
+      // A replacement (the machine behind the name changed; or the same machine got its host key
+      // pinned) removes the old preparation before the new one writes its files and marker: never
+      // after, which on the same machine would take away the marker and resolv.conf just written.
+      { deleteBeforeReplace: true },
+    );
     const ready: pulumi.Resource[] = [prepared];
     if (firewall) {
       ready.push(
@@ -99,7 +110,8 @@ export function prepareHosts(spec: HostsSpec): Host[] {
             stdin: libScriptStdin(script("host-firewall"), encodeSettings({ RULESET: renderRuleset(firewall, h) })),
             triggers: [machineId(h)],
           },
-          { dependsOn: [prepared] },
+          // As the preparation: on the same machine, a remove after the new apply would leave it open.
+          { dependsOn: [prepared], deleteBeforeReplace: true },
         ),
       );
     }

@@ -3,6 +3,10 @@
 # Kubernetes over SSH: what cloud-init does on Oracle Cloud, minus everything Oracle-specific.
 # Idempotent: a second run changes nothing. lib.sh is put in front of it; settings on stdin:
 #
+#   prepare-host.sh [apply]   prepares the host (what pulumi up runs)
+#   prepare-host.sh remove    removes what apply wrote (destroy, after the distribution's uninstall;
+#                             the same stdin, kept in the state): see remove() for what stays
+#
 #   MODULES, SYSCTLS        the contents of the modules-load.d and sysctl.d files
 #   DATA_VOLUME_SCRIPT      data-volume.sh (formats a data disk once, mounts it by UUID)
 #   DATA_DISK               optional block device; DATA_DISK_RAW=yes leaves it unformatted (Rook-Ceph)
@@ -16,9 +20,17 @@
 # OCI_K8S_ROOT prefixes every path it reads and writes (tests point it at a temporary root).
 set -euo pipefail
 
+action="${1:-apply}"
 read_settings
 require_settings MODULES SYSCTLS DATA_VOLUME_SCRIPT DATA_MOUNT_POINT RESOLV_CONF READY_MARKER
 root="${OCI_K8S_ROOT:-}"
+# What apply writes, removed by remove.
+modules_conf="$root/etc/modules-load.d/oci-k8s.conf"
+sysctl_conf="$root/etc/sysctl.d/90-oci-k8s.conf"
+swap_mark="# disabled by oci-k8s: "
+# data-volume.sh's drop-ins: these services require the data disk's mount.
+data_services=(k3s.service k3s-agent.service rke2-server.service rke2-agent.service kubelet.service)
+data_dropin() { printf '%s' "$root/etc/systemd/system/$1.d/oci-k8s-data.conf"; }
 
 # Ubuntu 22.04 and 24.04 and Debian 12: what the distributions' installers and this script know.
 check_os() {
@@ -62,10 +74,10 @@ no_docker() {
 }
 
 kernel() {
-  if write_file "$root/etc/modules-load.d/oci-k8s.conf" 0644 "${MODULES%$'\n'}"; then log "kernel modules set"; fi
+  if write_file "$modules_conf" 0644 "${MODULES%$'\n'}"; then log "kernel modules set"; fi
   local module
   while read -r module; do [[ -n "$module" ]] && modprobe "$module"; done <<<"$MODULES"
-  if write_file "$root/etc/sysctl.d/90-oci-k8s.conf" 0644 "${SYSCTLS%$'\n'}"; then log "kernel settings set"; fi
+  if write_file "$sysctl_conf" 0644 "${SYSCTLS%$'\n'}"; then log "kernel settings set"; fi
   sysctl --system >/dev/null
 }
 
@@ -73,7 +85,7 @@ kernel() {
 # unit (a swap file's, zram's, one another package adds) comes back at boot.
 no_swap() {
   swapoff -a
-  sed -ri '/^[^#].*\sswap\s/s/^/# disabled by oci-k8s: /' "$root/etc/fstab"
+  sed -ri "/^[^#].*\\sswap\\s/s/^/$swap_mark/" "$root/etc/fstab"
   systemctl mask swap.target >/dev/null
 }
 
@@ -148,15 +160,50 @@ data_disk() {
   fi
 }
 
-check_os
-other_firewalls
-no_docker
-kernel
-no_swap
-time_sync
-packages
-dns
-data_disk
-mkdir -p "$(dirname "$root$READY_MARKER")"
-date -u +%Y-%m-%dT%H:%M:%SZ >"$root$READY_MARKER"
-log "host prepared; wrote $READY_MARKER"
+apply() {
+  check_os
+  other_firewalls
+  no_docker
+  kernel
+  no_swap
+  time_sync
+  packages
+  dns
+  data_disk
+  mkdir -p "$(dirname "$root$READY_MARKER")"
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$root$READY_MARKER"
+  log "host prepared; wrote $READY_MARKER"
+}
+
+# Everything apply wrote, each only if it is there (a second run changes nothing). The marker goes
+# first: a host half-way through never looks prepared. Swap comes back as the host had it: the
+# fstab lines apply commented are uncommented (only those, by their mark) and swap.target is
+# unmasked, so swap returns at the next boot (swapon -a turns it on now). Left: loaded modules and
+# the running kernel settings (until the next boot), packages apply installed (chrony, the
+# storage's), and a formatted data disk with its fstab line and data (yours to reclaim).
+remove() {
+  local service dropin removed=()
+  for path in "$root$READY_MARKER" "$modules_conf" "$sysctl_conf" "$root$RESOLV_CONF"; do
+    if [[ -e "$path" ]]; then rm -f "$path" && removed+=("${path#"$root"}"); fi
+  done
+  for service in "${data_services[@]}"; do
+    dropin="$(data_dropin "$service")"
+    if [[ -e "$dropin" ]]; then rm -f "$dropin" && removed+=("${dropin#"$root"}"); fi
+    rmdir "$(dirname "$dropin")" 2>/dev/null || true
+  done
+  rmdir "$(dirname "$root$READY_MARKER")" "$(dirname "$root$RESOLV_CONF")" 2>/dev/null || true
+  if grep -qsF "$swap_mark" "$root/etc/fstab"; then
+    sed -i "s/^$swap_mark//" "$root/etc/fstab"
+    removed+=("the swap lines' comments in /etc/fstab")
+  fi
+  if [[ "$(systemctl is-enabled swap.target 2>/dev/null || true)" == masked ]]; then systemctl unmask swap.target >/dev/null; fi
+  systemctl daemon-reload
+  if ((${#removed[@]})); then log "removed ${removed[*]}"; fi
+  log "host preparation removed; swap returns at the next boot"
+}
+
+case "$action" in
+  apply) apply ;;
+  remove) remove ;;
+  *) die "unknown action $action" "use apply or remove" ;;
+esac

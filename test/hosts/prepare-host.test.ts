@@ -86,6 +86,13 @@ const settings = (
 const prepare = (t: ReturnType<typeof machine>, input = settings()) =>
   run("bash", ["-c", `${LIB}\n${SCRIPT}`, "prepare-host"], { env: t.env, input });
 
+const remove = (t: ReturnType<typeof machine>, input = settings()) =>
+  run("bash", ["-c", `${LIB}\n${SCRIPT}`, "prepare-host", "remove"], { env: t.env, input });
+
+/** Every file and directory under root but the fakes' (relative paths). */
+const files = (root: string): string[] =>
+  (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => !f.startsWith("fake-bin")).sort();
+
 describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
   it("prepares an Ubuntu host: modules, sysctls, swap off, the resolved upstream for the kubelet, the marker last", () => {
     const t = machine({ resolved: "nameserver 10.0.0.2\nnameserver 10.0.0.3\n" });
@@ -111,6 +118,36 @@ describe("prepare-host.sh (existing hosts, real bash, fake system)", () => {
     assert.equal(again.status, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /kernel modules set|kernel settings set|kubelet resolvers from/);
     assert.equal(t.read("etc/fstab"), fstab, "the swap line was commented twice");
+  });
+
+  it("remove (destroy) takes away every file apply wrote and gives the host its swap back; a second remove changes nothing", () => {
+    const t = machine({ resolved: "nameserver 10.0.0.2\n" });
+    // The directories every Ubuntu and Debian host has.
+    for (const dir of ["etc/modules-load.d", "etc/sysctl.d", "etc/systemd/system", "var/lib"])
+      fs.mkdirSync(path.join(t.root, dir), { recursive: true });
+    const before = new Set(files(t.root));
+    const fstab = t.read("etc/fstab");
+    // data-volume.sh's drop-ins, as a data disk's apply leaves them.
+    for (const service of ["k3s", "kubelet"])
+      fs.mkdirSync(path.join(t.root, `etc/systemd/system/${service}.service.d`), { recursive: true });
+    for (const service of ["k3s", "kubelet"])
+      fs.writeFileSync(path.join(t.root, `etc/systemd/system/${service}.service.d/oci-k8s-data.conf`), "[Unit]\n");
+    const r = prepare(t);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(t.root, HOST_READY_MARKER)));
+    fakeBin(t.bin, "systemctl", `[[ "$*" == "is-enabled swap.target" ]] && echo masked\nexit 0`);
+    const removed = remove(t);
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.deepEqual(
+      files(t.root).filter((f) => !before.has(f)),
+      [],
+      "left on the host: what apply wrote",
+    );
+    assert.equal(t.read("etc/fstab"), fstab, "the swap line the host had");
+    assert.ok(calls(t.bin).includes("systemctl unmask swap.target"));
+    const again = remove(t);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(t.read("etc/fstab"), fstab);
   });
 
   it("refuses an operating system it does not know, and writes no marker", () => {

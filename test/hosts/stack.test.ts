@@ -6,7 +6,7 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { decodeSettings } from "../../k8s/bootstrap/scripts";
+import { decodeSettings, settingsPart } from "../../k8s/bootstrap/scripts";
 import { parse } from "yaml";
 import { KUBE_VIP_IMAGE } from "../../k8s/bootstrap/kube-vip";
 import { importEsm } from "../k8s/platform.fixtures";
@@ -80,6 +80,15 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
         assert.ok(wait.dependencies.includes(prepare.urn), `${host.name}-wait waits for its preparation`);
         const uninstall = named(r, COMMAND, `${host.name}-uninstall`);
         assert.match(uninstall.inputs.delete, /uninstall/);
+        // Destroy deletes dependents first: the uninstall (after the wait, after the preparation)
+        // runs before the preparation's remove.
+        assert.ok(uninstall.dependencies.includes(wait.urn), `${host.name}-uninstall waits for the host`);
+        assert.match(prepare.inputs.delete, /prepare-host.* 'remove'$|prepare-host.* remove$/);
+        assert.equal(settingsOf(prepare).READY_MARKER, "/var/lib/oci-k8s/host-ready", "the delete's stdin holds the settings");
+        // A replacement removes the old preparation before the new one writes its marker.
+        assert.equal(prepare.deleteBeforeReplace, true, `${host.name}-prepare: delete before replace`);
+        const fw = r.resources.find((x) => x.name === `${host.name}-firewall`);
+        if (fw) assert.equal(fw.deleteBeforeReplace, true, `${host.name}-firewall: delete before replace`);
       }
     });
   }
@@ -135,7 +144,8 @@ describe("existing hosts: the example stacks (mock runtime)", function () {
     }
     // The manifest is a valid Pod by Kubernetes' own schema (kubernetes-models).
     const { Pod } = await importEsm("kubernetes-models/v1/Pod");
-    for (const v of vips) new Pod(parse(v.inputs.stdin) as never).validate();
+    // The manifest is what follows the script on stdin.
+    for (const v of vips) new Pod(parse(settingsPart(v.inputs.stdin)) as never).validate();
     const cp1Vip = vips.find((v) => v.name === "cp-1-kube-vip")!;
     for (const agent of ["worker-1", "worker-2", "worker-3"]) {
       const install = named(r, COMMAND, `${agent}-install`);

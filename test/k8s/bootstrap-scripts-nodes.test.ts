@@ -197,18 +197,26 @@ describe("bootstrap scripts: uninstall.sh removes what the program wrote", () =>
     });
   }
 
-  it("kubeadm: reset, then its configuration, paused manifests and the endpoint pin in /etc/hosts go; other lines stay", () => {
+  it("kubeadm: reset, then its configuration, paused manifests and the endpoint pin in /etc/hosts and in cloud-init's hosts templates go; other lines stay", () => {
     const s = sandbox();
     fakeBin(s.bin, "kubeadm");
     write(s.root, "etc/kubernetes/oci-k8s/kubeadm.yaml", "bootstrapTokens: secret\n");
     write(s.root, "etc/kubernetes/oci-k8s-paused/etcd.yaml");
     write(s.root, "etc/hosts", "127.0.0.1 localhost\n10.0.0.10 kube-api.c.internal # oci-k8s control-plane endpoint\n");
+    // kubeadm.sh pins it in cloud-init's hosts templates too (manage_etc_hosts renders them at boot).
+    const template = "## template:jinja\n127.0.0.1 localhost\n";
+    write(
+      s.root,
+      "etc/cloud/templates/hosts.debian.tmpl",
+      `${template}10.0.0.10 kube-api.c.internal # oci-k8s control-plane endpoint\n`,
+    );
     const r = s.run("uninstall", ["kubeadm"]);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(s.calls().includes("kubeadm reset -f"));
     assert.ok(!fs.existsSync(path.join(s.root, "etc/kubernetes/oci-k8s")));
     assert.ok(!fs.existsSync(path.join(s.root, "etc/kubernetes/oci-k8s-paused")));
     assert.equal(fs.readFileSync(path.join(s.root, "etc/hosts"), "utf8"), "127.0.0.1 localhost\n");
+    assert.equal(fs.readFileSync(path.join(s.root, "etc/cloud/templates/hosts.debian.tmpl"), "utf8"), template);
   });
 });
 

@@ -6,7 +6,8 @@
 # before the download, so after a failed first install there may be no uninstall script of the
 # distribution's own. Each thing is removed only if it is there; a second run changes nothing.
 # Not removed: local etcd snapshots (/var/lib/oci-k8s/etcd-snapshots: data, and the only copy
-# when no bucket is set) and the host preparation's files (prepare-host.sh, cloud-init).
+# when no bucket is set) and the host preparation's files (cloud-init's on Oracle Cloud; on existing
+# hosts prepare-host.sh remove takes them away, after this).
 set -euo pipefail
 
 dist="${1:?usage: uninstall.sh k3s|rke2|kubeadm}"
@@ -24,13 +25,14 @@ case "$dist" in
     ;;
   kubeadm)
     if command -v kubeadm >/dev/null; then kubeadm reset -f >&2; fi
-    # The endpoint pin kubeadm.sh keeps in /etc/hosts.
-    hosts="$root/etc/hosts"
-    if grep -qs ' # oci-k8s control-plane endpoint$' "$hosts"; then
-      grep -v ' # oci-k8s control-plane endpoint$' "$hosts" >"$hosts.oci-k8s" || true
-      cat "$hosts.oci-k8s" >"$hosts"
-      rm -f "$hosts.oci-k8s"
-    fi
+    # The endpoint pin kubeadm.sh keeps in /etc/hosts and in cloud-init's hosts templates.
+    for hosts in "$root/etc/hosts" "$root"/etc/cloud/templates/hosts.*.tmpl; do
+      if grep -qs ' # oci-k8s control-plane endpoint$' "$hosts"; then
+        grep -v ' # oci-k8s control-plane endpoint$' "$hosts" >"$hosts.oci-k8s" || true
+        cat "$hosts.oci-k8s" >"$hosts"
+        rm -f "$hosts.oci-k8s"
+      fi
+    done
     ;;
   *) die "unknown distribution $dist" "use k3s, rke2 or kubeadm" ;;
 esac
