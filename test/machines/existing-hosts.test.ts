@@ -270,7 +270,19 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
     // The mirror: inside the suite's namespace, on the bridge's address; nothing else serves it.
     mirror = spawn(
       "ip",
-      ["netns", "exec", SUITE_NS, "python3", "-m", "http.server", String(MIRROR_PORT), "--bind", PUBLIC_NET.gateway, "--directory", mirrorDir],
+      [
+        "netns",
+        "exec",
+        SUITE_NS,
+        "python3",
+        "-m",
+        "http.server",
+        String(MIRROR_PORT),
+        "--bind",
+        PUBLIC_NET.gateway,
+        "--directory",
+        mirrorDir,
+      ],
       { stdio: "ignore" },
     );
     let up = false;
@@ -359,7 +371,10 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
       const c = order.find((x) => x.name === "vps-3-install")!;
       const r = runCommand(c, "create", 300_000);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /download of https:\/\/raw\.githubusercontent\.com\/\S+ failed 5 times; last: .*(timed out|Timeout)/i);
+      assert.match(
+        r.stderr,
+        /download of https:\/\/raw\.githubusercontent\.com\/\S+ failed 5 times; last: .*(timed out|Timeout)/i,
+      );
       assert.match(r.stderr, /FAILED: could not download the k3s \S+ installer from https:\/\/raw\.githubusercontent\.com\//);
       assert.match(r.stderr, /try: check the node's outbound internet access/);
       // Five connects of 10 s each and four 5 s pauses: about 70 s, and never unbounded.
@@ -415,7 +430,10 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
     }
     const pin = m.must("grep 'oci-k8s control-plane endpoint' /etc/hosts").trim();
     assert.match(pin, new RegExp(`^\\S+ kube-api\\.\\S+\\.internal # oci-k8s control-plane endpoint$`));
-    assert.ok(m.must("cat /etc/cloud/templates/hosts.debian.tmpl").includes(pin), "the pin is in the template cloud-init renders");
+    assert.ok(
+      m.must("cat /etc/cloud/templates/hosts.debian.tmpl").includes(pin),
+      "the pin is in the template cloud-init renders",
+    );
     const { exitCode } = await m.reboot();
     assert.equal(exitCode, 133);
     // cloud-init rendered /etc/hosts again at this boot (cc_update_etc_hosts, every boot).
