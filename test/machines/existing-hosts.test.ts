@@ -6,11 +6,17 @@
  * registered commands run over SSH with exactly their registered command line and stdin, in the
  * engine's dependency order, with each command's registered connection (address, user, pinned key).
  *
- * The distribution is k3s. No machine reaches the internet: the install step gets as far as its
- * download, which fails (the air-gapped mirror path of the bootstrap issue has not landed; see the
- * pending case). The kubeadm endpoint pin runs on the first host as a one-server kubeadm stack.
+ * The distribution is k3s. No machine reaches the internet: the install step from the releases
+ * gets as far as its download, which fails. The air-gapped path (artifactSource, artifactSha256)
+ * takes its files from a mirror the suite serves inside its own namespace (python3's http.server
+ * on the bridge's address), pinned by sha256. Those files are STAND-INS named as such (a stand-in
+ * k3s install.sh, k3s binary and image tarball): they prove the path (fetch, pin, place, run the
+ * installer as k3s documents, enable and start the unit, wait for the API), not the distribution.
+ * The kubeadm endpoint pin runs on the first host as a one-server kubeadm stack.
  */
 import { strict as assert } from "assert";
+import { ChildProcess, spawn } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -18,13 +24,42 @@ import { DATA_MOUNT_POINT, HOST_READY_MARKER } from "../../node-prep";
 import { Registered, ROOT, RunResult, runOk, stackConfigFrom } from "../../scripts/mock-program";
 import { must, requireRoot, requireTool, tempDir } from "../tools";
 import { noFailedUnit, noOrderingCycle, verifyOurUnits } from "./checks";
-import { createSuiteNetwork, destroySuiteNetwork, inSuite, Machine, PUBLIC_NET, rootfs } from "./machine";
+import { createSuiteNetwork, destroySuiteNetwork, inSuite, Machine, PUBLIC_NET, rootfs, SUITE_NS } from "./machine";
 import { engineOrder, stdinOf } from "./plan";
 import { keyPair, SshClient } from "./ssh";
 
 const USER = "debian";
 const ADMIN = PUBLIC_NET.gateway; // the SSH client's address (the suite's side of the bridge)
 const DATA_DISK = "/dev/vdb";
+const MIRROR_PORT = 8088;
+const MIRROR = `http://${PUBLIC_NET.gateway}:${MIRROR_PORT}`;
+
+/**
+ * Stand-in k3s release files (machines suite, test only; NOT k3s): an install.sh that records how
+ * it was called and writes a k3s unit and uninstaller as upstream's does, a binary that answers
+ * --version, runs as the service and answers the readiness probe, and an image tarball.
+ */
+const STAND_INS: Record<string, string> = {
+  "install.sh": `#!/bin/sh
+# STAND-IN k3s install.sh (machines suite, test only; not k3s)
+set -eu
+echo "stand-in installer SKIP=$INSTALL_K3S_SKIP_DOWNLOAD VERSION=$INSTALL_K3S_VERSION EXEC=$INSTALL_K3S_EXEC" >> /var/lib/k3s-standin-installs
+printf '[Unit]\nDescription=STAND-IN k3s (test only)\n[Service]\nExecStart=/usr/local/bin/k3s %s\n[Install]\nWantedBy=multi-user.target\n' "$INSTALL_K3S_EXEC" > /etc/systemd/system/k3s.service
+printf '#!/bin/sh\n# STAND-IN k3s-uninstall.sh (test only)\nsystemctl disable --now k3s >/dev/null 2>&1 || true\nrm -f /etc/systemd/system/k3s.service /usr/local/bin/k3s /usr/local/bin/k3s-uninstall.sh\nsystemctl daemon-reload\n' > /usr/local/bin/k3s-uninstall.sh
+chmod 0755 /usr/local/bin/k3s-uninstall.sh
+systemctl daemon-reload
+`,
+  k3s: `#!/bin/sh
+# STAND-IN k3s binary (machines suite, test only; not k3s)
+case "$1" in
+  --version) echo "k3s version stand-in (not k3s)" ;;
+  server | agent) exec sleep infinity ;;
+  kubectl) echo ok ;;
+esac
+`,
+  "k3s-airgap-images-amd64.tar.zst": "STAND-IN k3s image tarball (machines suite, test only)\n",
+};
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 interface Host {
   readonly machine: Machine;
@@ -55,6 +90,9 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
   let order: Registered[] = [];
   const created: Registered[] = [];
   let ufwRefusal: { status: number; stderr: string } | undefined;
+  let mirror: ChildProcess | undefined;
+  let mirrorDir = "";
+  let stackConfig: Record<string, unknown> = {};
   const results = new Map<string, { status: number; stdout: string; stderr: string; seconds: number }>();
 
   const byName = (name: string) => hosts.find((h) => h.machine.name === name)!;
@@ -124,7 +162,7 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
     // ufw as its users turn it on: SSH allowed, everything else denied.
     byName("vps-3").machine.must("ufw allow 22/tcp >/dev/null && ufw --force enable");
     // The stack: the shipped vps example's settings, pointed at these machines and their pinned keys.
-    plan = await runOk("machines", {
+    stackConfig = {
       ...stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.vps-kubeadm.yaml")),
       "oci-k8s:distribution": "k3s",
       "oci-k8s:hostUser": USER,
@@ -138,7 +176,8 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
         memoryGb: 4,
         hostKey: h.hostKey,
       })),
-    });
+    };
+    plan = await runOk("machines", stackConfig);
     order = engineOrder(plan);
   });
 
@@ -150,6 +189,8 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
         );
     }
     for (const [name, r] of results) console.log(`      ${name}: ${r.seconds.toFixed(1)} s, exit ${r.status}`);
+    mirror?.kill();
+    if (mirrorDir) fs.rmSync(mirrorDir, { recursive: true, force: true });
     await Promise.all(hosts.map((h) => h.machine.destroy()));
     destroySuiteNetwork();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -158,7 +199,7 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
   const stepOf = (c: Registered) => c.name.slice(c.name.lastIndexOf("-") + 1);
 
   it("prepare, firewall and wait run over SSH with the pinned keys, in the engine's order", () => {
-    for (const c of order.filter((x) => ["prepare", "firewall", "wait"].includes(stepOf(x)))) {
+    for (const c of order.filter((x) => ["prepare", "firewall", "wait", "uninstall"].includes(stepOf(x)))) {
       assert.equal(c.inputs.connection.host, hosts.find((h) => c.name.startsWith(`${h.machine.name}-`))!.machine.address);
       let r = runCommand(c);
       if (c.name === "vps-3-prepare") {
@@ -223,8 +264,61 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
     }
   });
 
-  it.skip("the install gets k3s from the suite's artifact mirror through the air-gapped path (pending: branch transport)", () => {
-    /* the mirror serves a stand-in named as such; lands with the air-gapped artifacts (issue 20 item 6) */
+  it("the install takes k3s's files (STAND-INS) from the suite's artifact mirror, pinned by sha256: the air-gapped path (issue 20 item 6)", async () => {
+    mirrorDir = tempDir("artifact-mirror");
+    for (const [name, text] of Object.entries(STAND_INS)) fs.writeFileSync(path.join(mirrorDir, name), text);
+    // The mirror: inside the suite's namespace, on the bridge's address; nothing else serves it.
+    mirror = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        SUITE_NS,
+        "python3",
+        "-m",
+        "http.server",
+        String(MIRROR_PORT),
+        "--bind",
+        PUBLIC_NET.gateway,
+        "--directory",
+        mirrorDir,
+      ],
+      { stdio: "ignore" },
+    );
+    let up = false;
+    for (let i = 0; i < 100 && !up; i++) {
+      up = inSuite("curl", ["-sf", "-o", "/dev/null", `${MIRROR}/install.sh`]).status === 0;
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(up, "the suite's artifact mirror did not start");
+    const airgapped = await runOk("machines-airgap", {
+      ...stackConfig,
+      "oci-k8s:artifactSource": MIRROR,
+      "oci-k8s:artifactSha256": Object.fromEntries(Object.entries(STAND_INS).map(([n, t]) => [n, sha256(t)])),
+    });
+    const c = engineOrder(airgapped).find((x) => x.name === "vps-1-install")!;
+    assert.match(stdinOf(c), /^ARTIFACT_SOURCE=/m);
+    const m = byName("vps-1").machine;
+    const r = runCommand(c, "create", 300_000);
+    assert.equal(r.status, 0, `${c.name} exited ${r.status}:\n${r.stderr.slice(-3000)}`);
+    for (const name of ["install.sh", "k3s", "k3s-airgap-images-amd64.tar.zst"])
+      assert.match(r.stderr, new RegExp(`${name.replace(/\./g, "\\.")} verified \\(sha256 ${sha256(STAND_INS[name])}\\)`));
+    assert.match(m.must("cat /var/lib/k3s-standin-installs"), /SKIP=true VERSION=v\S+ EXEC=server/);
+    assert.equal(m.must("sha256sum /usr/local/bin/k3s").split(" ")[0], sha256(STAND_INS.k3s));
+    assert.equal(
+      m.must("sha256sum /var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst").split(" ")[0],
+      sha256(STAND_INS["k3s-airgap-images-amd64.tar.zst"]),
+    );
+    assert.equal(m.sh("systemctl is-active k3s").stdout.trim(), "active");
+    // A file on the mirror that is not the pinned one is refused, and nothing is placed.
+    fs.writeFileSync(path.join(mirrorDir, "k3s"), STAND_INS.k3s + "# changed\n");
+    m.must("systemctl disable --now k3s >/dev/null 2>&1; rm -f /usr/local/bin/k3s");
+    const bad = runCommand(c, "create", 300_000);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /k3s from http:\/\/\S+ has sha256 [0-9a-f]{64}, not the pinned/);
+    assert.equal(m.sh("test -e /usr/local/bin/k3s").status, 1, "the unpinned binary is not placed");
+    fs.writeFileSync(path.join(mirrorDir, "k3s"), STAND_INS.k3s);
+    assert.equal(runCommand(c, "create", 300_000).status, 0, "installed again from the pinned files");
   });
 
   it("the agent whose private address is on eth1 gets flannel-iface eth1 and node-ip (issue 20 item 2)", () => {
@@ -264,6 +358,32 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
     }
   });
 
+  it("a host whose egress is silently dropped: the install fails within its bound (5 attempts, --connect-timeout 10), saying what to check", () => {
+    const m = byName("vps-3").machine;
+    // The release host resolves (a stand-in /etc/hosts line) to an address whose packets this
+    // machine drops unanswered: a stand-in nftables table of the test's, removed after.
+    const blackhole = `${PUBLIC_NET.prefix}.250`;
+    m.must(`echo '${blackhole} raw.githubusercontent.com # machines suite stand-in' >> /etc/hosts`);
+    m.must(
+      `nft add table inet machines_egress && nft add chain inet machines_egress out '{ type filter hook output priority 0; policy accept; }' && nft add rule inet machines_egress out ip daddr ${blackhole} drop`,
+    );
+    try {
+      const c = order.find((x) => x.name === "vps-3-install")!;
+      const r = runCommand(c, "create", 300_000);
+      assert.notEqual(r.status, 0);
+      assert.match(
+        r.stderr,
+        /download of https:\/\/raw\.githubusercontent\.com\/\S+ failed 5 times; last: .*(timed out|Timeout)/i,
+      );
+      assert.match(r.stderr, /FAILED: could not download the k3s \S+ installer from https:\/\/raw\.githubusercontent\.com\//);
+      assert.match(r.stderr, /try: check the node's outbound internet access/);
+      // Five connects of 10 s each and four 5 s pauses: about 70 s, and never unbounded.
+      assert.ok(r.seconds >= 45 && r.seconds < 150, `the install took ${r.seconds} s`);
+    } finally {
+      m.sh("nft delete table inet machines_egress; sed -i '/# machines suite stand-in$/d' /etc/hosts");
+    }
+  });
+
   it("destroy (the delete of every created command, in reverse) leaves no firewall and no unit of ours, the machine running", () => {
     for (const c of [...created].reverse()) {
       if (!c.inputs.delete) continue;
@@ -279,8 +399,10 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
     }
   });
 
-  it.skip("destroy after the failed first install also removes the token's /etc/rancher/k3s/config.yaml and prepare's files (issue 20 item 16; pending: branch day-two)", () => {
-    // Fails today: after the destroy above, vps-1 and vps-2 still hold /etc/rancher/k3s/config.yaml.
+  it("destroy after the failed first install also removes the token's /etc/rancher/k3s/config.yaml (issue 20 item 16)", () => {
+    // vps-2's install failed at its download after writing the config with the token; vps-1's
+    // went through the mirror (the stand-in's uninstaller ran too).
+    assert.equal(byName("vps-1").machine.sh("test -e /usr/local/bin/k3s || test -e /etc/systemd/system/k3s.service").status, 1);
     for (const h of hosts)
       assert.equal(
         h.machine.sh("test -e /etc/rancher/k3s/config.yaml").status,
@@ -289,26 +411,33 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
       );
   });
 
-  // Pending: the fix (boot-configs) has not landed, and on these machines the one-server kubeadm
-  // install stopped before it wrote the pin (no "control-plane endpoint" line in /etc/hosts), which
-  // this case does not yet account for.
-  it.skip("kubeadm's endpoint pin in /etc/hosts survives a reboot of a host whose cloud-init has manage_etc_hosts: true (issue 20 item 10; pending: branch boot-configs)", async () => {
+  // The pin exists with a named internal API: apiAddress (here the one server's own address).
+  it("kubeadm's endpoint pin in /etc/hosts survives a reboot of a host whose cloud-init has manage_etc_hosts: true (issue 20 item 10)", async () => {
     const h = byName("vps-1");
     const m = h.machine;
     const kubeadm = await runOk("machines-kubeadm", {
       ...stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.vps-kubeadm.yaml")),
       "oci-k8s:hostUser": USER,
       "oci-k8s:adminCidrs": [`${ADMIN}/32`],
+      "oci-k8s:apiAddress": m.address,
       "oci-k8s:hosts": [{ name: m.name, role: "server", address: m.address, memoryGb: 4, hostKey: h.hostKey }],
     });
+    assert.match(m.must("grep -c manage_etc_hosts /var/lib/cloud/seed/nocloud/user-data"), /1/);
     for (const c of engineOrder(kubeadm).filter((x) => ["prepare", "firewall", "wait", "drain", "install"].includes(stepOf(x)))) {
       const r = runCommand(c, "create", 300_000);
       // The install pins the endpoint first, then stops at its packages (no machine reaches pkgs.k8s.io).
       if (stepOf(c) !== "install") assert.equal(r.status, 0, `${c.name}: ${r.stderr}`);
     }
     const pin = m.must("grep 'oci-k8s control-plane endpoint' /etc/hosts").trim();
-    assert.ok(pin, "the install pinned the endpoint");
-    await m.reboot();
+    assert.match(pin, new RegExp(`^\\S+ kube-api\\.\\S+\\.internal # oci-k8s control-plane endpoint$`));
+    assert.ok(
+      m.must("cat /etc/cloud/templates/hosts.debian.tmpl").includes(pin),
+      "the pin is in the template cloud-init renders",
+    );
+    const { exitCode } = await m.reboot();
+    assert.equal(exitCode, 133);
+    // cloud-init rendered /etc/hosts again at this boot (cc_update_etc_hosts, every boot).
+    m.must("cloud-init status --wait", 300_000);
     assert.ok(m.must("cat /etc/hosts").includes(pin), `the pin is gone after a reboot:\n${m.must("cat /etc/hosts")}`);
   });
 

@@ -56,7 +56,9 @@ for path in \
   /usr/local/lib/oci-k8s \
   /var/lib/node_exporter/textfile/etcd_drill.prom; do
   if [[ -e "$root$path" || -L "$root$path" ]]; then
-    rm -rf "${root:?}$path" 2>/dev/null || rm -rf "$path"
+    # Not "${root:?}": on a real host root is empty, and that expansion ends the script there.
+    target="$root$path"
+    rm -rf -- "$target"
     removed+=("$path")
   fi
 done
