@@ -30,7 +30,7 @@ describe("project files", () => {
       .map(([k]) => k);
     assert.deepEqual(
       undeclared.sort(),
-      ["componentValues", "nodes", "hosts", ...secret].sort(),
+      ["artifactSha256", "componentValues", "nodes", "hosts", ...secret].sort(),
       "only object-typed and optional secret keys may be left out",
     );
     assert.equal(read("Pulumi.yaml"), renderPulumiYaml(read("Pulumi.yaml")), "run npm run gen:docs");

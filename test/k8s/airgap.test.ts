@@ -15,7 +15,7 @@ import * as path from "path";
 import { parseConfig } from "../../config";
 import { decodeSettings, encodeSettings, scriptText, settingsPart } from "../../k8s/bootstrap/scripts";
 import { named, runOk } from "../../scripts/mock-program";
-import { run, tempDir } from "../tools";
+import { requireRoot, requireTool, run, tempDir } from "../tools";
 import { sandbox, Sandbox, TOKEN } from "./bootstrap-scripts.fixtures";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -162,7 +162,9 @@ describe("air-gapped installs and bounded downloads", function () {
 
   it("an unreachable mirror (packets silently dropped) fails within its bound, saying before each retry what and why", function () {
     const ns = `oci-k8s-airgap-${process.pid}`;
-    if (spawnSync("ip", ["netns", "add", ns]).status !== 0) this.skip();
+    requireRoot(this, "a network namespace of the test's own");
+    requireTool(this, "ip");
+    assert.equal(spawnSync("ip", ["netns", "add", ns]).status, 0, `ip netns add ${ns}`);
     try {
       for (const args of [
         ["link", "add", "blackhole0", "type", "veth", "peer", "name", "blackhole1"],
@@ -184,6 +186,8 @@ describe("air-gapped installs and bounded downloads", function () {
           CONFIG: "a: b",
           ARTIFACT_SOURCE: "http://10.213.0.2:8080/k3s",
           ARTIFACTS: pins(files),
+          // The node's privateIp, on the namespace's interface (the install finds it first).
+          NODE_IP: "10.213.0.1",
         }),
         env: {
           ...node(s),

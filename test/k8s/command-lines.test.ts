@@ -10,7 +10,14 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { libScriptCommand, libScriptStdin, scriptCommand, scriptStdin, settingsPart } from "../../k8s/bootstrap/scripts";
+import {
+  decodeSettings,
+  libScriptCommand,
+  libScriptStdin,
+  scriptCommand,
+  scriptStdin,
+  settingsPart,
+} from "../../k8s/bootstrap/scripts";
 import { named, ofType, ROOT, RunResult, runOk, stackConfigFrom } from "../../scripts/mock-program";
 import { fakeBin, run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
 
@@ -49,8 +56,11 @@ const goQuote = (s: string) => JSON.stringify(s);
 const commandError = (cmd: string, status: number, output: string) =>
   `Process exited with status ${status}: running ${goQuote(cmd)}:\n${output}`;
 
-/** A node whose tools succeed except the download (curl times out, as with egress dropped) and apt. */
-function offlineNode(): { env: Record<string, string> } {
+/**
+ * A node whose tools succeed except the download (curl times out, as with egress dropped) and apt.
+ * Its `ip` lists one interface, eth1, holding `privateIp` (the install looks for it first).
+ */
+function offlineNode(privateIp = "10.0.0.1"): { env: Record<string, string> } {
   const dir = tempDir("cmdline");
   const bin = path.join(dir, "bin");
   const root = path.join(dir, "root");
@@ -59,6 +69,7 @@ function offlineNode(): { env: Record<string, string> } {
   for (const tool of ["systemctl", "gpg", "containerd", "apt-mark", "kubectl", "kubeadm", "k3s", "rke2", "logger"])
     fakeBin(bin, tool);
   fakeBin(bin, "sudo", 'exec "$@"');
+  fakeBin(bin, "ip", `echo "3: eth1    inet ${privateIp}/24 brd 10.0.0.255 scope global eth1"`);
   fakeBin(bin, "curl", 'echo "curl: (28) Connection timed out after 10001 milliseconds" >&2; exit 28');
   fakeBin(bin, "apt-get", 'echo "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease" >&2; exit 100');
   return {
@@ -102,7 +113,7 @@ describe("command lines: short, so a failure's reason is what the user reads", f
   ] as const) {
     it(`${stack}: ${command} run exactly as registered fails with its reason at the head of pulumi-command's error`, () => {
       const c = named(stacks.get(stack)!, COMMAND, command);
-      const node = offlineNode();
+      const node = offlineNode(decodeSettings(String(c.inputs.stdin ?? "")).NODE_IP);
       // As sshd runs it: the registered line through sh -c, with the registered stdin.
       const r = run("sh", ["-c", c.inputs.create], { input: String(c.inputs.stdin ?? ""), env: node.env });
       assert.notEqual(r.status, 0, r.stderr);

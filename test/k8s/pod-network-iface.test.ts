@@ -16,7 +16,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { RKE2 } from "../../k8s/bootstrap/rancher";
 import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
-import { kubeVipCommand, kubeVipManifest } from "../../k8s/bootstrap/kube-vip";
+import { kubeVipCommand, kubeVipManifest, kubeVipStdin } from "../../k8s/bootstrap/kube-vip";
 import { ClusterFacts, NodeFacts } from "../../k8s/bootstrap/distribution";
 import { decodeSettings, encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
 import { fakeBin, requireRoot, requireTool, run } from "../tools";
@@ -170,7 +170,8 @@ describe("the pod network leaves by the interface holding privateIp (a real netw
     const vip = { address: "10.77.0.100", ...(vipInterface ? { interface: vipInterface } : {}) };
     const [, , , script, ...args] = shellWords(kubeVipCommand(vip, "/etc/kubernetes/manifests/kube-vip.yaml", PRIVATE_IP));
     const r = run("ip", ["netns", "exec", NS, "bash", "-c", script, ...args], {
-      input: kubeVipManifest(vip, "/etc/kubernetes/admin.conf", 6443, "cp-1"),
+      // As registered: the loader's script, then the manifest, on stdin.
+      input: kubeVipStdin(kubeVipManifest(vip, "/etc/kubernetes/admin.conf", 6443, "cp-1")),
       env: { PATH: `${s.bin}:${systemPath()}`, OCI_K8S_ROOT: s.root },
     });
     const file = path.join(s.root, "etc/kubernetes/manifests/kube-vip.yaml");
