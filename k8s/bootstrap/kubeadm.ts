@@ -1,6 +1,6 @@
 /** kubeadm: upstream Kubernetes, joined with short-lived join material, flannel as the CNI. */
 import { API_PORT, COMMON_PORTS } from "../ports";
-import { apiSans, Distribution, NodeFacts, yaml } from "./distribution";
+import { apiSans, ClusterFacts, Distribution, JoinMaterial, NodeFacts, yaml } from "./distribution";
 import { reservations } from "./reserved";
 import { scriptCommand } from "./scripts";
 
@@ -40,6 +40,74 @@ function kubeadmRegistration(node: NodeFacts) {
       { name: "eviction-hard", value: r.evictionHard },
     ],
   };
+}
+
+/** The first server's kubeadm init documents: InitConfiguration, ClusterConfiguration, KubeletConfiguration. */
+function initConfig(node: NodeFacts, cluster: ClusterFacts, endpoint: string): string {
+  const init = {
+    apiVersion: KUBEADM_API,
+    kind: "InitConfiguration",
+    localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
+    nodeRegistration: kubeadmRegistration(node),
+    // The token kubeadm init makes (its value generated) lives 15 minutes, not 24 hours: no
+    // join uses it (each gets its own, kubeadm.sh join-material).
+    bootstrapTokens: [
+      { ttl: "15m0s", usages: ["signing", "authentication"], groups: ["system:bootstrappers:kubeadm:default-node-token"] },
+    ],
+  };
+  const clusterConfig = {
+    apiVersion: KUBEADM_API,
+    kind: "ClusterConfiguration",
+    clusterName: cluster.clusterName,
+    kubernetesVersion: cluster.version,
+    controlPlaneEndpoint: endpoint,
+    // kubeadm keeps these cluster-wide; a joining server adds its own advertise address.
+    // The API server reads its EncryptionConfiguration from a file each server writes first
+    // (kubeadm v1beta4 APIServer.extraArgs / extraVolumes, a HostPathMount).
+    apiServer: {
+      certSANs: apiSans(cluster, node),
+      extraArgs: [{ name: "encryption-provider-config", value: ENCRYPTION_CONFIG_PATH }],
+      extraVolumes: [
+        {
+          name: "encryption-config",
+          hostPath: ENCRYPTION_CONFIG_PATH,
+          mountPath: ENCRYPTION_CONFIG_PATH,
+          readOnly: true,
+          pathType: "File",
+        },
+      ],
+    },
+    networking: { podSubnet: KUBEADM.podCidr, serviceSubnet: KUBEADM.serviceCidr },
+  };
+  const kubelet = {
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    cgroupDriver: "systemd",
+    resolvConf: node.resolvConf,
+    protectKernelDefaults: true,
+  };
+  return [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd();
+}
+
+/** A joining node's kubeadm JoinConfiguration, discovering the cluster through `discovery`. */
+function joinConfig(node: NodeFacts, material: JoinMaterial, discovery: string): string {
+  const join = {
+    apiVersion: KUBEADM_API,
+    kind: "JoinConfiguration",
+    discovery: {
+      bootstrapToken: { apiServerEndpoint: discovery, token: material.JOIN_TOKEN, caCertHashes: [material.CA_CERT_HASH] },
+    },
+    nodeRegistration: kubeadmRegistration(node),
+    ...(node.role === "server"
+      ? {
+          controlPlane: {
+            localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
+            certificateKey: material.CERTIFICATE_KEY,
+          },
+        }
+      : {}),
+  };
+  return yaml(join).trimEnd();
 }
 
 export const KUBEADM: Distribution = {
@@ -84,51 +152,9 @@ export const KUBEADM: Distribution = {
         }
       : {};
     if (node.first) {
-      const init = {
-        apiVersion: KUBEADM_API,
-        kind: "InitConfiguration",
-        localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
-        nodeRegistration: kubeadmRegistration(node),
-        // The token kubeadm init makes (its value generated) lives 15 minutes, not 24 hours: no
-        // join uses it (each gets its own, kubeadm.sh join-material).
-        bootstrapTokens: [
-          { ttl: "15m0s", usages: ["signing", "authentication"], groups: ["system:bootstrappers:kubeadm:default-node-token"] },
-        ],
-      };
-      const clusterConfig = {
-        apiVersion: KUBEADM_API,
-        kind: "ClusterConfiguration",
-        clusterName: cluster.clusterName,
-        kubernetesVersion: cluster.version,
-        controlPlaneEndpoint: endpoint,
-        // kubeadm keeps these cluster-wide; a joining server adds its own advertise address.
-        // The API server reads its EncryptionConfiguration from a file each server writes first
-        // (kubeadm v1beta4 APIServer.extraArgs / extraVolumes, a HostPathMount).
-        apiServer: {
-          certSANs: apiSans(cluster, node),
-          extraArgs: [{ name: "encryption-provider-config", value: ENCRYPTION_CONFIG_PATH }],
-          extraVolumes: [
-            {
-              name: "encryption-config",
-              hostPath: ENCRYPTION_CONFIG_PATH,
-              mountPath: ENCRYPTION_CONFIG_PATH,
-              readOnly: true,
-              pathType: "File",
-            },
-          ],
-        },
-        networking: { podSubnet: KUBEADM.podCidr, serviceSubnet: KUBEADM.serviceCidr },
-      };
-      const kubelet = {
-        apiVersion: "kubelet.config.k8s.io/v1beta1",
-        kind: "KubeletConfiguration",
-        cgroupDriver: "systemd",
-        resolvConf: node.resolvConf,
-        protectKernelDefaults: true,
-      };
       return {
         VERSION: cluster.version,
-        CONFIG: [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd(),
+        CONFIG: initConfig(node, cluster, endpoint),
         CNI_MANIFEST: FLANNEL_MANIFEST,
         NODE_IP: node.privateIp,
         ...encryption,
@@ -138,22 +164,12 @@ export const KUBEADM: Distribution = {
     if (!material) throw new Error(`kubeadm join of ${node.name} needs join material`);
     if (node.role === "server" && !material.CERTIFICATE_KEY)
       throw new Error(`kubeadm server join of ${node.name} needs a certificate key`);
-    const join = {
-      apiVersion: KUBEADM_API,
-      kind: "JoinConfiguration",
-      discovery: {
-        bootstrapToken: { apiServerEndpoint: discovery, token: material.JOIN_TOKEN, caCertHashes: [material.CA_CERT_HASH] },
-      },
-      nodeRegistration: kubeadmRegistration(node),
-      ...(node.role === "server"
-        ? {
-            controlPlane: {
-              localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
-              certificateKey: material.CERTIFICATE_KEY,
-            },
-          }
-        : {}),
+    return {
+      VERSION: cluster.version,
+      CONFIG: joinConfig(node, material, discovery),
+      NODE_IP: node.privateIp,
+      ...encryption,
+      ...pin,
     };
-    return { VERSION: cluster.version, CONFIG: yaml(join).trimEnd(), NODE_IP: node.privateIp, ...encryption, ...pin };
   },
 };

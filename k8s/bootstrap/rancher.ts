@@ -1,7 +1,7 @@
 /** k3s (the default) and RKE2: one config format and installer flow (rancher.sh), a shared cluster token. */
 import { formatTaint } from "../labels";
 import { API_PORT, COMMON_PORTS, portRule } from "../ports";
-import { apiSans, ClusterFacts, Distribution, EtcdBackup, kubeletFlags, yaml } from "./distribution";
+import { apiSans, ClusterFacts, Distribution, EtcdBackup, kubeletFlags, NodeFacts, yaml } from "./distribution";
 import { scriptCommand } from "./scripts";
 import { minorOf } from "./versions";
 
@@ -47,8 +47,8 @@ function canalConfig(cluster: ClusterFacts): string | undefined {
   }).trimEnd();
 }
 
-/** k3s and RKE2 share their config format and installer flow (rancher.sh). */
-function rancher(options: {
+/** k3s and RKE2 options: what sets one apart from the other. */
+interface RancherOptions {
   name: "k3s" | "rke2";
   defaultVersion: string;
   versionPattern: RegExp;
@@ -59,7 +59,42 @@ function rancher(options: {
   /** Bundled add-ons turned off (the platform brings its own), by the release installed. */
   disable: (version: string) => string[];
   serverExtras: Record<string, unknown>;
-}): Distribution {
+}
+
+/** The config keys of a server-kind node (API server or etcd-only member); none for an agent. */
+function serverSettings(options: RancherOptions, node: NodeFacts, cluster: ClusterFacts): Record<string, unknown> {
+  return {
+    ...(node.role !== "agent"
+      ? {
+          // The platform installs its own ingress, load balancing, storage and metrics.
+          disable: options.disable(cluster.version),
+          ...options.serverExtras,
+          ...(node.first ? { "cluster-init": true } : {}),
+          ...etcdBackupConfig(cluster.etcdBackup),
+        }
+      : {}),
+    ...(node.role === "server"
+      ? {
+          "advertise-address": node.privateIp,
+          "tls-san": apiSans(cluster, node),
+          "write-kubeconfig-mode": "0600",
+        }
+      : {}),
+    // An etcd-only member: a server with no API server, scheduler or controller manager
+    // (k3s and RKE2 both take these keys); it joins like any server and keeps taking the
+    // cluster's etcd snapshots like any member.
+    ...(node.role === "etcd"
+      ? {
+          "disable-apiserver": true,
+          "disable-controller-manager": true,
+          "disable-scheduler": true,
+        }
+      : {}),
+  };
+}
+
+/** k3s and RKE2 share their config format and installer flow (rancher.sh). */
+function rancher(options: RancherOptions): Distribution {
   return {
     name: options.name,
     defaultVersion: options.defaultVersion,
@@ -99,32 +134,7 @@ function rancher(options: {
         // server settings: k3s compares its critical control values (secrets-encryption, the
         // servicelb of `disable`, ...) on every joining server and refuses a mismatch, and RKE2
         // adds its `cni` selection to them.
-        ...(node.role !== "agent"
-          ? {
-              // The platform installs its own ingress, load balancing, storage and metrics.
-              disable: options.disable(cluster.version),
-              ...options.serverExtras,
-              ...(node.first ? { "cluster-init": true } : {}),
-              ...etcdBackupConfig(cluster.etcdBackup),
-            }
-          : {}),
-        ...(node.role === "server"
-          ? {
-              "advertise-address": node.privateIp,
-              "tls-san": apiSans(cluster, node),
-              "write-kubeconfig-mode": "0600",
-            }
-          : {}),
-        // An etcd-only member: a server with no API server, scheduler or controller manager
-        // (k3s and RKE2 both take these keys); it joins like any server and keeps taking the
-        // cluster's etcd snapshots like any member.
-        ...(node.role === "etcd"
-          ? {
-              "disable-apiserver": true,
-              "disable-controller-manager": true,
-              "disable-scheduler": true,
-            }
-          : {}),
+        ...serverSettings(options, node, cluster),
       };
       // A replaced first server finds the cluster it founded and joins it instead of starting anew.
       const rejoin = node.first

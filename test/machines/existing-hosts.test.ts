@@ -15,8 +15,7 @@
  * The kubeadm endpoint pin runs on the first host as a one-server kubeadm stack.
  */
 import { strict as assert } from "assert";
-import { ChildProcess, spawn } from "child_process";
-import { createHash } from "crypto";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -24,62 +23,14 @@ import { DATA_MOUNT_POINT, HOST_READY_MARKER } from "../../node-prep";
 import { Registered, ROOT, RunResult, runOk, stackConfigFrom } from "../../scripts/mock-program";
 import { must, requireRoot, requireTool, tempDir } from "../tools";
 import { noFailedUnit, noOrderingCycle, verifyOurUnits } from "./checks";
-import { createSuiteNetwork, destroySuiteNetwork, inSuite, Machine, PUBLIC_NET, rootfs, SUITE_NS } from "./machine";
+import { Host, MIRROR, mirrorUp, serveMirror, sha256, STAND_INS, vpsUserData } from "./existing-hosts.fixtures";
+import { createSuiteNetwork, destroySuiteNetwork, inSuite, Machine, PUBLIC_NET, rootfs } from "./machine";
 import { engineOrder, stdinOf } from "./plan";
 import { keyPair, SshClient } from "./ssh";
 
 const USER = "debian";
 const ADMIN = PUBLIC_NET.gateway; // the SSH client's address (the suite's side of the bridge)
 const DATA_DISK = "/dev/vdb";
-const MIRROR_PORT = 8088;
-const MIRROR = `http://${PUBLIC_NET.gateway}:${MIRROR_PORT}`;
-
-/**
- * Stand-in k3s release files (machines suite, test only; NOT k3s): an install.sh that records how
- * it was called and writes a k3s unit and uninstaller as upstream's does, a binary that answers
- * --version, runs as the service and answers the readiness probe, and an image tarball.
- */
-const STAND_INS: Record<string, string> = {
-  "install.sh": `#!/bin/sh
-# STAND-IN k3s install.sh (machines suite, test only; not k3s)
-set -eu
-echo "stand-in installer SKIP=$INSTALL_K3S_SKIP_DOWNLOAD VERSION=$INSTALL_K3S_VERSION EXEC=$INSTALL_K3S_EXEC" >> /var/lib/k3s-standin-installs
-printf '[Unit]\nDescription=STAND-IN k3s (test only)\n[Service]\nExecStart=/usr/local/bin/k3s %s\n[Install]\nWantedBy=multi-user.target\n' "$INSTALL_K3S_EXEC" > /etc/systemd/system/k3s.service
-printf '#!/bin/sh\n# STAND-IN k3s-uninstall.sh (test only)\nsystemctl disable --now k3s >/dev/null 2>&1 || true\nrm -f /etc/systemd/system/k3s.service /usr/local/bin/k3s /usr/local/bin/k3s-uninstall.sh\nsystemctl daemon-reload\n' > /usr/local/bin/k3s-uninstall.sh
-chmod 0755 /usr/local/bin/k3s-uninstall.sh
-systemctl daemon-reload
-`,
-  k3s: `#!/bin/sh
-# STAND-IN k3s binary (machines suite, test only; not k3s)
-case "$1" in
-  --version) echo "k3s version stand-in (not k3s)" ;;
-  server | agent) exec sleep infinity ;;
-  kubectl) echo ok ;;
-esac
-`,
-  "k3s-airgap-images-amd64.tar.zst": "STAND-IN k3s image tarball (machines suite, test only)\n",
-};
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-interface Host {
-  readonly machine: Machine;
-  readonly hostKey: string;
-  readonly role: "server" | "agent";
-}
-
-/** The cloud-config a VPS provider boots the machine with (the test's, not the program's). */
-function vpsUserData(key: { privateKeyOpenssh: string; publicKeyOpenssh: string }, swap: boolean): string {
-  return `#cloud-config\n${stringify(
-    {
-      manage_etc_hosts: true,
-      ssh_deletekeys: true,
-      ssh_keys: { ed25519_private: key.privateKeyOpenssh, ed25519_public: key.publicKeyOpenssh.trim() },
-      // A swap entry as many VPS images have one (a container cannot turn swap on: the entry is what is checked).
-      ...(swap ? { bootcmd: ["grep -q '^/swapfile' /etc/fstab || echo '/swapfile none swap sw 0 0' >> /etc/fstab"] } : {}),
-    },
-    { lineWidth: 0 },
-  )}`;
-}
 
 describe("existing hosts over real SSH (three booted machines, a k3s hosts stack)", function () {
   this.timeout(900_000);
@@ -268,28 +219,8 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
     mirrorDir = tempDir("artifact-mirror");
     for (const [name, text] of Object.entries(STAND_INS)) fs.writeFileSync(path.join(mirrorDir, name), text);
     // The mirror: inside the suite's namespace, on the bridge's address; nothing else serves it.
-    mirror = spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        SUITE_NS,
-        "python3",
-        "-m",
-        "http.server",
-        String(MIRROR_PORT),
-        "--bind",
-        PUBLIC_NET.gateway,
-        "--directory",
-        mirrorDir,
-      ],
-      { stdio: "ignore" },
-    );
-    let up = false;
-    for (let i = 0; i < 100 && !up; i++) {
-      up = inSuite("curl", ["-sf", "-o", "/dev/null", `${MIRROR}/install.sh`]).status === 0;
-      if (!up) await new Promise((r) => setTimeout(r, 100));
-    }
+    mirror = serveMirror(mirrorDir);
+    const up = await mirrorUp();
     assert.ok(up, "the suite's artifact mirror did not start");
     const airgapped = await runOk("machines-airgap", {
       ...stackConfig,
