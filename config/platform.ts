@@ -43,6 +43,13 @@ export const PLATFORM_KEYS = {
 
 export type PlatformValues = Values<typeof PLATFORM_KEYS>;
 
+/** The key that picks each group's choice (`addons: [longhorn]` means `storage: longhorn`). */
+const CHOICE_KEYS = [
+  ["ingress", "ingressController"],
+  ["storage", "storage"],
+  ["monitoring", "monitoring"],
+] as const;
+
 /** Every base component except the choices not taken, then the addons. */
 function enabledComponents(c: PlatformValues): string[] {
   const picked = new Set([c.ingressController, c.storage, c.monitoring]);
@@ -53,7 +60,9 @@ function enabledComponents(c: PlatformValues): string[] {
 export function checkPlatform(c: PlatformValues & { dataDisks: number; onHosts?: boolean }, bad: Bad): void {
   const seen = new Set<string>();
   c.addons.forEach((name, i) => {
-    if (!ADDON_NAMES.includes(name)) bad(`addons[${i}]`, name, `is not an addon; ${allowed(ADDON_NAMES)}`);
+    const choiceKey = CHOICE_KEYS.find(([of]) => choicesOf(of).includes(name))?.[1];
+    if (choiceKey) bad(`addons[${i}]`, name, `is a base choice, not an addon: set ${choiceKey}: ${name} instead`);
+    else if (!ADDON_NAMES.includes(name)) bad(`addons[${i}]`, name, `is not an addon; ${allowed(ADDON_NAMES)}`);
     else if (seen.has(name)) bad(`addons[${i}]`, name, "is listed twice");
     seen.add(name);
   });

@@ -303,7 +303,7 @@ export const BAD: BadCase[] = [
     why: "a choice listed as an addon",
     config: { ...base, addons: ["longhorn"] },
     key: "oci-k8s:addons[0]",
-    says: /"longhorn" is not an addon/,
+    says: /"longhorn" is a base choice, not an addon: set storage: longhorn instead/,
   },
   {
     why: "an unknown ingress controller",
