@@ -2,7 +2,17 @@
 import { strict as assert } from "assert";
 import { ADDON_NAMES, catalogEntry } from "../../k8s/platform/catalog";
 import { MINIMAL_CONFIG, named, ofType, Registered, runProgram, stackConfig } from "../../scripts/mock-program";
-import { validate, ISSUER, APPLICATION, run, releases, dependsOn, contains, EVERY_ADDON } from "./platform.fixtures";
+import {
+  validate,
+  ISSUER,
+  APPLICATION,
+  run,
+  releases,
+  dependsOn,
+  contains,
+  EVERY_ADDON,
+  OTHER_CHOICES,
+} from "./platform.fixtures";
 
 describe("platform: choices, addons and overrides", () => {
   it("installs every addon when enabled, each at its catalog version, with its required values", async () => {
@@ -63,18 +73,7 @@ describe("platform: choices, addons and overrides", () => {
   });
 
   it("picks ingress-nginx, longhorn and VictoriaMetrics when chosen", async () => {
-    const r = await run("choices", {
-      ...MINIMAL_CONFIG,
-      tier: "payg",
-      acceptCharges: true, // two A1 nodes of 2 OCPU / 12 GB: billed beyond the free half
-      ingressController: "ingress-nginx",
-      storage: "longhorn",
-      monitoring: "victoria-metrics-k8s-stack",
-      nodes: [
-        { name: "server-1", role: "server", ocpus: 2, memoryGb: 12, dataVolumeGb: 50 },
-        { name: "agent-1", role: "agent", ocpus: 2, memoryGb: 12, dataVolumeGb: 50 },
-      ],
-    });
+    const r = await run("choices", OTHER_CHOICES);
     const rel = releases(r);
     assert.ok(!rel.has("traefik") && !rel.has("kube-prometheus-stack"));
     const nginx = rel.get("ingress-nginx")!.inputs.values.controller;

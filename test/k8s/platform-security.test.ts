@@ -6,18 +6,9 @@
  */
 import { strict as assert } from "assert";
 import { CATALOG, catalogEntry, CatalogEntry } from "../../k8s/platform/catalog";
-import {
-  MINIMAL_CONFIG,
-  MOCK_BCRYPT,
-  MOCK_TOKEN,
-  named,
-  ofType,
-  Registered,
-  RunResult,
-  stackConfig,
-} from "../../scripts/mock-program";
+import { MOCK_BCRYPT, MOCK_TOKEN, named, ofType, Registered, RunResult, stackConfig } from "../../scripts/mock-program";
 import { valueAt } from "../../config/keys";
-import { dependsOn, EVERY_ADDON, releases, run } from "./platform.fixtures";
+import { dependsOn, EVERY_ADDON, OTHER_CHOICES, releases, run } from "./platform.fixtures";
 
 const SECRET = "kubernetes:core/v1:Secret";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -91,25 +82,13 @@ function hostAccessInValues(values: unknown): string[] {
 
 const DEX_CONFIG = { addons: ["dex"], componentValues: { dex: EVERY_ADDON.componentValues.dex } };
 /** VictoriaMetrics, Longhorn and ingress-nginx, with Dex: the choices the every-addon stack does not make. */
-const OTHER_CHOICES = {
-  ...MINIMAL_CONFIG,
-  tier: "payg",
-  acceptCharges: true,
-  ingressController: "ingress-nginx",
-  storage: "longhorn",
-  monitoring: "victoria-metrics-k8s-stack",
-  nodes: [
-    { name: "server-1", role: "server", ocpus: 2, memoryGb: 12, dataVolumeGb: 50 },
-    { name: "agent-1", role: "agent", ocpus: 2, memoryGb: 12, dataVolumeGb: 50 },
-  ],
-  ...DEX_CONFIG,
-};
+const OTHER_CHOICES_WITH_DEX = { ...OTHER_CHOICES, ...DEX_CONFIG };
 
 describe("platform security: locks, credentials, PodSecurity", () => {
   const runs: Record<string, RunResult> = {};
   before(async () => {
     runs.every = await run("prd", { ...stackConfig("prd"), ...EVERY_ADDON });
-    runs.other = await run("other", OTHER_CHOICES);
+    runs.other = await run("other", OTHER_CHOICES_WITH_DEX);
   });
   const everyRelease = () =>
     Object.entries(runs).flatMap(([stack, r]) => [...releases(r).values()].map((rel) => ({ stack, r, rel })));

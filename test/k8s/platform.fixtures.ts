@@ -1,7 +1,7 @@
 /** Shared by the platform tests: fixtures and helpers. */
 import { strict as assert } from "assert";
 import { ADDON_NAMES } from "../../k8s/platform/catalog";
-import { ofType, Registered, RunResult, runOk } from "../../scripts/mock-program";
+import { MINIMAL_CONFIG, ofType, Registered, RunResult, runOk } from "../../scripts/mock-program";
 
 export type Model = new (object: never) => { validate(): void };
 
@@ -69,4 +69,18 @@ export const EVERY_ADDON = {
     },
     "gha-runner-scale-set": { githubConfigUrl: "https://github.com/example/repo", githubConfigSecret: "github-app" },
   },
+};
+
+/** The base choices the every-addon stack does not make: ingress-nginx, Longhorn and VictoriaMetrics. */
+export const OTHER_CHOICES = {
+  ...MINIMAL_CONFIG,
+  tier: "payg",
+  acceptCharges: true, // two A1 nodes of 2 OCPU / 12 GB: billed beyond the free half
+  ingressController: "ingress-nginx",
+  storage: "longhorn",
+  monitoring: "victoria-metrics-k8s-stack",
+  nodes: [
+    { name: "server-1", role: "server", ocpus: 2, memoryGb: 12, dataVolumeGb: 50 },
+    { name: "agent-1", role: "agent", ocpus: 2, memoryGb: 12, dataVolumeGb: 50 },
+  ],
 };
