@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
 import { fakeBin, run, tempDir } from "../tools";
-import { Sandbox, sandbox, systemPath } from "./bootstrap-scripts.fixtures";
+import { kubeadmSandbox, Sandbox, sandbox, systemPath } from "./bootstrap-scripts.fixtures";
 
 describe("bootstrap scripts: labels, readiness, removal", () => {
   function kubectl(s: Sandbox, body: string) {
@@ -223,13 +223,9 @@ describe("bootstrap scripts: uninstall.sh removes what the program wrote", () =>
 describe("bootstrap scripts: kubeadm.sh pins the control-plane endpoint's name", () => {
   const hostsOf = (root: string) => fs.readFileSync(path.join(root, "etc/hosts"), "utf8");
   it("a joining server resolves it to the first server while joining, then to itself; a rerun changes nothing", () => {
-    const s = sandbox();
-    for (const name of ["apt-get", "apt-mark", "gpg", "curl", "containerd", "kubectl"]) fakeBin(s.bin, name);
-    fakeBin(s.bin, "kubelet", `echo "Kubernetes v1.34.9"`);
-    fakeBin(
-      s.bin,
-      "kubeadm",
-      `grep -q "10.0.0.2 kube-api.c.internal" "${s.root}/etc/hosts" || { echo "joined without the endpoint pinned" >&2; exit 9; }
+    const s = kubeadmSandbox(
+      (s) =>
+        `grep -q "10.0.0.2 kube-api.c.internal" "${s.root}/etc/hosts" || { echo "joined without the endpoint pinned" >&2; exit 9; }
 mkdir -p "${s.root}/etc/kubernetes" && echo kubelet > "${s.root}/etc/kubernetes/kubelet.conf" && touch "${s.state}/active-kubelet"`,
     );
     fs.mkdirSync(path.join(s.root, "etc"), { recursive: true });

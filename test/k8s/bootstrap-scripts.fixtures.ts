@@ -104,3 +104,15 @@ export function shellWords(line: string): string[] {
   if (word !== undefined) words.push(word);
   return words;
 }
+
+/**
+ * A sandbox for kubeadm.sh: apt, gpg, curl, containerd and kubectl faked to succeed, the kubelet
+ * already at v1.34.9, and `kubeadm` running the body made for the sandbox's paths (by default it succeeds doing nothing).
+ */
+export function kubeadmSandbox(kubeadmBody: (s: Sandbox) => string = () => "exit 0"): Sandbox {
+  const s = sandbox();
+  for (const tool of ["apt-get", "apt-mark", "gpg", "curl", "containerd", "kubectl"]) fakeBin(s.bin, tool);
+  fakeBin(s.bin, "kubelet", `echo "Kubernetes v1.34.9"`);
+  fakeBin(s.bin, "kubeadm", kubeadmBody(s));
+  return s;
+}

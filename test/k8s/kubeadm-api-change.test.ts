@@ -10,8 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ClusterFacts, NodeFacts } from "../../k8s/bootstrap/distribution";
 import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
-import { fakeBin } from "../tools";
-import { sandbox } from "./bootstrap-scripts.fixtures";
+import { kubeadmSandbox } from "./bootstrap-scripts.fixtures";
 
 const node: NodeFacts = {
   name: "server-1",
@@ -38,13 +37,9 @@ describe("kubeadm: a new API endpoint or certificate name on a running cluster",
   this.timeout(60_000);
 
   function initialised() {
-    const s = sandbox();
-    for (const tool of ["apt-get", "apt-mark", "gpg", "containerd", "curl", "kubectl"]) fakeBin(s.bin, tool);
-    fakeBin(s.bin, "kubelet", `echo "Kubernetes v1.34.9"`);
-    fakeBin(
-      s.bin,
-      "kubeadm",
-      `if [[ "$1 $2" == "init --config" ]]; then mkdir -p "${s.root}/etc/kubernetes" && echo admin > "${s.root}/etc/kubernetes/admin.conf"; fi`,
+    const s = kubeadmSandbox(
+      (s) =>
+        `if [[ "$1 $2" == "init --config" ]]; then mkdir -p "${s.root}/etc/kubernetes" && echo admin > "${s.root}/etc/kubernetes/admin.conf"; fi`,
     );
     const first = s.run("kubeadm", ["init"], settings(["192.0.2.10", "api.example.com"]));
     assert.equal(first.status, 0, first.stderr);
