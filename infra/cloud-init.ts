@@ -23,6 +23,9 @@ export const DATA_DEVICE = "/dev/oracleoci/oraclevdb";
 export const OCI_NTP_SERVER = "169.254.169.254";
 
 const SCRIPTS_DIR = path.join(__dirname, "scripts");
+/** The nftables table that keeps pods off the instance metadata service (infra/scripts/metadata-guard.nft). */
+export const METADATA_GUARD_TABLE = "ip oci_k8s_metadata";
+export const METADATA_GUARD_UNIT = "oci-k8s-metadata-guard.service";
 const script = (name: string) => fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
 
 export interface HostPrepOptions {
@@ -43,7 +46,7 @@ export function renderCloudConfig(options: HostPrepOptions): string {
   const doc = {
     package_update: true,
     package_upgrade: false,
-    packages: ["chrony", "unattended-upgrades", "iptables-persistent"],
+    packages: ["chrony", "unattended-upgrades", "iptables-persistent", "nftables"],
     ntp: { enabled: true, ntp_client: "chrony", servers: [OCI_NTP_SERVER] },
     write_files: [
       root("/etc/modules-load.d/oci-k8s.conf", modulesFile()),
@@ -67,6 +70,9 @@ export function renderCloudConfig(options: HostPrepOptions): string {
         ]),
       ),
       root("/usr/local/sbin/oci-k8s-firewall-fix", script("oci-firewall-fix.sh"), "0755"),
+      // Pods off 169.254.169.254, whose user data holds the host key below; host prep enables it.
+      root("/etc/oci-k8s/metadata-guard.nft", script("metadata-guard.nft")),
+      root(`/etc/systemd/system/${METADATA_GUARD_UNIT}`, script(METADATA_GUARD_UNIT)),
       root("/usr/local/sbin/oci-k8s-data-volume", dataVolumeScript(), "0755"),
       root("/usr/local/sbin/oci-k8s-host-prep", script("host-prep.sh"), "0755"),
     ],

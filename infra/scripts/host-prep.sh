@@ -24,6 +24,13 @@ sed -ri '/^[^#].*\sswap\s/s/^/# disabled by oci-k8s: /' "$fstab"
 
 "$bin_dir/oci-k8s-firewall-fix"
 
+# Pods off the instance metadata service (its user data holds this node's SSH host key): the
+# table now, and at every boot before the network is up. restart: a re-run loads a changed file.
+systemctl daemon-reload
+systemctl enable oci-k8s-metadata-guard.service
+systemctl restart oci-k8s-metadata-guard.service
+nft list table ip oci_k8s_metadata >/dev/null
+
 if [[ "${DATA_VOLUME:-no}" == "yes" ]]; then
   "$bin_dir/oci-k8s-data-volume" "$DATA_MOUNT_POINT"
 fi

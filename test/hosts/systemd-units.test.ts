@@ -10,6 +10,8 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { parse } from "yaml";
+import { renderCloudConfig } from "../../infra/cloud-init";
 import { encodeSettings } from "../../k8s/bootstrap/scripts";
 import { DATA_MOUNT_POINT } from "../../node-prep";
 import { ROOT } from "../../scripts/mock-program";
@@ -30,6 +32,15 @@ const WRITERS: Readonly<Record<string, (root: string) => void>> = {
       input: encodeSettings({ RULESET: "table inet oci_k8s {\n}\n" }),
     });
     assert.equal(r.status, 0, r.stderr);
+  },
+  // Placed by the Oracle nodes' cloud-config (write_files), enabled by host prep.
+  "infra/scripts/oci-k8s-metadata-guard.service": (root) => {
+    const doc = parse(renderCloudConfig({ dataVolume: false }));
+    for (const f of doc.write_files as { path: string; content: string }[]) {
+      if (!f.path.startsWith("/etc/systemd/system/") && !f.path.startsWith("/etc/oci-k8s/")) continue;
+      fs.mkdirSync(path.dirname(path.join(root, f.path)), { recursive: true });
+      fs.writeFileSync(path.join(root, f.path), f.content);
+    }
   },
   "node-prep/scripts/data-volume.sh": (root) => {
     // The disk and the mount are faked (blkid finds a filesystem, so nothing is formatted): what

@@ -62,6 +62,14 @@ describe("cloud-init host preparation", () => {
       assert.equal(files[target].content, fs.readFileSync(source, "utf8"));
       assert.equal(files[target].permissions, "0755");
     }
+    for (const [target, source] of [
+      ["/etc/oci-k8s/metadata-guard.nft", path.join(SCRIPTS, "metadata-guard.nft")],
+      ["/etc/systemd/system/oci-k8s-metadata-guard.service", path.join(SCRIPTS, "oci-k8s-metadata-guard.service")],
+    ]) {
+      assert.equal(files[target].content, fs.readFileSync(source, "utf8"));
+      assert.equal(files[target].permissions, "0644");
+    }
+    assert.ok(doc.packages.includes("nftables"), "nft loads the metadata guard");
     assert.deepEqual(doc.runcmd, [["/usr/local/sbin/oci-k8s-host-prep"]]);
     assert.equal(files["/etc/modules-load.d/oci-k8s.conf"].content, KERNEL_MODULES.map((m) => `${m}\n`).join(""));
     assert.match(files["/etc/sysctl.d/90-oci-k8s.conf"].content, /net\.bridge\.bridge-nf-call-iptables = 1\n/);
@@ -89,7 +97,7 @@ describe("host-prep.sh (fake system binaries)", () => {
     const dir = tempDir("host-prep");
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
-    for (const name of ["systemctl", "sysctl", "swapoff"]) fakeBin(bin, name);
+    for (const name of ["systemctl", "sysctl", "swapoff", "nft"]) fakeBin(bin, name);
     fakeBin(bin, "oci-k8s-firewall-fix", `exit ${firewallExit}`);
     fakeBin(bin, "oci-k8s-data-volume");
     const marker = path.join(dir, "state", "host-ready");
@@ -108,11 +116,15 @@ describe("host-prep.sh (fake system binaries)", () => {
       assert.equal(r.status, 0, r.stderr);
     }
     const log = calls(t.bin);
-    assert.deepEqual(log.slice(0, 6), [
+    assert.deepEqual(log.slice(0, 10), [
       "systemctl restart systemd-modules-load.service",
       "sysctl --system",
       "swapoff -a",
       "oci-k8s-firewall-fix ",
+      "systemctl daemon-reload",
+      "systemctl enable oci-k8s-metadata-guard.service",
+      "systemctl restart oci-k8s-metadata-guard.service",
+      "nft list table ip oci_k8s_metadata",
       "oci-k8s-data-volume /var/mnt/k8s-data",
       "systemctl enable --now chrony.service unattended-upgrades.service",
     ]);

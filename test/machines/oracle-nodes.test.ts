@@ -15,7 +15,14 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { DATA_DEVICE, DATA_MOUNT_POINT, HOST_READY_MARKER, SYSCTLS } from "../../infra/cloud-init";
+import {
+  DATA_DEVICE,
+  DATA_MOUNT_POINT,
+  HOST_READY_MARKER,
+  METADATA_GUARD_TABLE,
+  METADATA_GUARD_UNIT,
+  SYSCTLS,
+} from "../../infra/cloud-init";
 import { ROOT, runOk, stackConfig } from "../../scripts/mock-program";
 import { must, requireRoot, requireTool, tempDir } from "../tools";
 import { createSuiteNetwork, destroySuiteNetwork, Machine, rootfs, waitFor } from "./machine";
@@ -120,6 +127,15 @@ describe("Oracle Cloud nodes booted for real (systemd-nspawn, cloud-init NoCloud
     assert.ok(!live.includes(REJECT), `${m.name} (${boot}): a REJECT rule is live:\n${live}`);
     assert.ok(!m.must("cat /etc/iptables/rules.v4").includes(REJECT));
     assert.match(m.must("cat /etc/iptables/rules.v4"), /-A InstanceServices/);
+    // Pods are kept off the metadata service: the guard's table is loaded (by its unit at boot),
+    // exactly the rules of the file cloud-init wrote, and nothing else is changed of Oracle's rules.
+    assert.equal(m.must(`systemctl is-enabled ${METADATA_GUARD_UNIT}`).trim(), "enabled", `${m.name} (${boot})`);
+    assert.equal(m.must(`systemctl is-active ${METADATA_GUARD_UNIT}`).trim(), "active", `${m.name} (${boot})`);
+    const guard = m.must(`nft list table ${METADATA_GUARD_TABLE}`);
+    assert.match(guard, /type filter hook forward priority filter - 10; policy accept;/, `${m.name} (${boot}):\n${guard}`);
+    assert.match(guard, /ip daddr 169\.254\.169\.254 meta l4proto \{ tcp, udp \} th dport 53 accept/);
+    assert.match(guard, /ip daddr 169\.254\.0\.0\/16 (meta l4proto tcp )?reject with tcp reset/);
+    assert.match(guard, /ip daddr 169\.254\.0\.0\/16 reject with icmp (type )?admin-prohibited/);
     // Sysctls: net.* in force in the machine's namespace; the others (the host kernel's, which a
     // machine may not change) written to their file.
     const file = m.must("cat /etc/sysctl.d/90-oci-k8s.conf");
@@ -133,7 +149,7 @@ describe("Oracle Cloud nodes booted for real (systemd-nspawn, cloud-init NoCloud
     noFailedUnit(m, boot);
   }
 
-  it("after the first boot: pinned host key, firewall fix, data volume, sysctls, marker, units", () => {
+  it("after the first boot: pinned host key, firewall fix, metadata guard, data volume, sysctls, marker, units", () => {
     for (const n of nodes) {
       checkNode(n, "first boot");
       if (!n.dataVolume) continue;
