@@ -10,6 +10,7 @@ import { SSH_PORT } from "../infra/ports";
 import { A1_FLEX as A1, E2_MICRO as MICRO } from "../infra/shapes";
 import { DISTRIBUTIONS } from "../k8s/bootstrap/distributions";
 import { API_PORT } from "../k8s/ports";
+import { kubeadmInitPrints, PRINTS_SECRETS, readStdin, SECRET_TEXT, stdinSecret, stringsIn } from "./commands";
 
 /** Every port of the cluster that must never face a wide source: SSH, the API, and every node-to-node port of every distribution. */
 const ADMIN_PORTS: readonly { protocol: "tcp" | "udp"; min: number; max: number }[] = [
@@ -146,19 +147,15 @@ export const pinnedChartVersions: ResourceValidationPolicy = {
   },
 };
 
-const SECRET_TEXT = [
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-  /\bgh[pousr]_[A-Za-z0-9]{20,}/,
-  // GitHub fine-grained personal access tokens.
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/,
-  /\bK10[0-9a-f]{40,}::/,
-];
-const PRINTS_SECRETS = [/ kubeconfig /, / join-material /];
+/** Fields of a command that may hold a secret: its SSH connection (the key it logs in with) and its stdin (how secrets travel). */
+const SECRET_CARRIERS = new Set(["connection", "stdin"]);
+/** A command's command lines. */
+const LINES = ["create", "update", "delete"];
 
 export const secretsStaySecret: ResourceValidationPolicy = {
   name: "secrets-stay-secret",
   description:
-    "No key or token in a command line or user data; commands that print secrets keep their output secret and unlogged.",
+    "No key or token in a command's fields or in user data; commands whose stdin or stdout is secret log nothing and keep their output secret.",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     const exposed = (what: string, text: unknown) => {
@@ -166,13 +163,30 @@ export const secretsStaySecret: ResourceValidationPolicy = {
         reportViolation(`${args.name}: ${what} contains a private key or token`);
     };
     if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
-      // Every field that reaches a command line or the command's environment (pulumi-command 1.2.1).
-      for (const field of ["create", "update", "delete"]) exposed(`the ${field} command line`, args.props[field]);
-      for (const [name, value] of Object.entries(args.props.environment ?? {})) exposed(`environment ${name}`, value);
-      if (PRINTS_SECRETS.some((re) => re.test(String(args.props.create ?? "")))) {
-        if (args.props.logging !== "none") reportViolation(`${args.name}: prints secrets but logs its output`);
-        if (!(args.opts.additionalSecretOutputs ?? []).includes("stdout"))
-          reportViolation(`${args.name}: prints secrets but its stdout is not secret`);
+      // Every field but the two carriers, whatever pulumi-command adds: command lines (create,
+      // update, delete), environment, triggers, dir, interpreter... (pulumi-command 1.2.1).
+      for (const [field, value] of Object.entries(args.props as Record<string, unknown>)) {
+        if (SECRET_CARRIERS.has(field)) continue;
+        for (const [at, text] of stringsIn(value, field))
+          exposed(LINES.includes(field) ? `the ${field} command line` : at.replace(/^environment\./, "environment "), text);
+      }
+      const lines = LINES.map((f) => args.props[f]).filter((v): v is string => typeof v === "string");
+      const stdin = typeof args.props.stdin === "string" ? args.props.stdin : undefined;
+      const script = stdin === undefined ? undefined : readStdin(stdin).script;
+      for (const text of [...lines, ...(script === undefined ? [] : [script])]) {
+        const init = kubeadmInitPrints(text);
+        if (init) reportViolation(`${args.name}: ${init}`);
+      }
+      const stdoutSecret = (args.opts.additionalSecretOutputs ?? []).includes("stdout");
+      const prints = lines.some((line) => PRINTS_SECRETS.some((re) => re.test(line)));
+      if (prints && !stdoutSecret) reportViolation(`${args.name}: prints secrets but its stdout is not secret`);
+      const secretIn = stdin === undefined ? undefined : stdinSecret(stdin);
+      // pulumi-command's `logging` defaults to stdoutAndStderr: the output goes to the engine's
+      // diagnostics and the deploy log. A failure still quotes the output in its error.
+      if (args.props.logging !== "none") {
+        if (prints || stdoutSecret) reportViolation(`${args.name}: prints secrets but logs its output (set logging: "none")`);
+        if (secretIn)
+          reportViolation(`${args.name}: its stdin carries a secret (${secretIn}) but it logs its output (set logging: "none")`);
       }
     }
     if (args.type === "oci:Core/instance:Instance") {

@@ -63,6 +63,8 @@ export function etcdTools(a: NodeToolsArgs, t: Turn): void {
         stdin: pulumi.secret(
           pulumi.output(a.etcdBackup).apply((b) => scriptStdin("etcd-snapshot", encodeSettings(snapshotToolSettings(b)))),
         ),
+        // A secret stdin logs nothing (the policy pack's secrets-stay-secret).
+        logging: "none",
       },
       opts,
     );

@@ -158,6 +158,10 @@ export class Turns {
         create: nodeFacts.apply((n) => dist.installCommand(n)),
         // The script, then the cluster token or join material: stdin only, never a command line or a log.
         stdin: pulumi.secret(settings),
+        // A secret stdin logs nothing (the policy pack's secrets-stay-secret): a script that ever
+        // echoed a setting would put the token in the deploy log. A failure still quotes the
+        // output in pulumi-command's error (commandOutputs.go, v1.2.1), so it stays readable.
+        logging: "none",
         triggers: [h.machineId],
       },
       {
@@ -236,6 +240,7 @@ export class Turns {
         stdin: pulumi.secret(
           material.apply((m) => scriptStdin(dist.script, encodeSettings({ KUBECTL: dist.kubectl, JOIN_TOKEN: m.JOIN_TOKEN }))),
         ),
+        logging: "none",
         triggers: [h.machineId],
       },
       { parent: this.a.parent, dependsOn: [joined] },
