@@ -88,7 +88,11 @@ describe("bootstrap: changes", () => {
     },
   });
   const runWith = (nodes: unknown[], world: ReturnType<typeof previously>, extra: Record<string, unknown> = {}) =>
-    runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "k3s", nodes, ...extra }, world);
+    runOk(
+      "boot",
+      { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, budgetAmount: 50, distribution: "k3s", nodes, ...extra },
+      world,
+    );
 
   it("a new version rolls node by node: servers, then agents, each drained, installed and uncordoned before the next", async () => {
     const r = await runWith(threeServers, previously("v1.34.9+k3s1", threeServers), { distributionVersion: "v1.35.2+k3s1" });
@@ -288,7 +292,7 @@ describe("bootstrap: etcd snapshots", () => {
     const rke2Ha = [...freeHa.filter((n) => n.name !== "etcd-1"), { name: "etcd-1", role: "etcd", ocpus: 1, memoryGb: 4 }];
     for (const distribution of ["k3s", "rke2"]) {
       const nodes = distribution === "rke2" ? rke2Ha : freeHa;
-      const extra = distribution === "rke2" ? { tier: "payg", acceptCharges: true } : {};
+      const extra = distribution === "rke2" ? { tier: "payg", acceptCharges: true, budgetAmount: 50 } : {};
       const r = await runOk("boot", { ...MINIMAL_CONFIG, ...extra, distribution, nodes, ...S3 });
       const ips = Object.fromEntries(
         ["server-1", "server-2", "etcd-1"].map((n) => [n, settingsOf(named(r, COMMAND, `${n}-install`)).CONFIG]),
