@@ -103,7 +103,7 @@ export interface Guards {
 }
 
 /** Names Oracle accepts for quotas and budgets: letters, digits, `-` and `_`, a letter first. */
-const guardName = (args: GuardsArgs) => `oci-k8s-${args.clusterName}-${args.stack}`.replace(/[^A-Za-z0-9_-]/g, "-");
+const guardName = (args: GuardsArgs) => args.clusterName.replace(/[^A-Za-z0-9_-]/g, "-");
 
 /** The quota policy and the budget with its alert, in the tenancy, on the stack's compartment. */
 export async function createGuards(args: GuardsArgs): Promise<Guards> {

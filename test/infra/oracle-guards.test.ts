@@ -70,7 +70,7 @@ describe("Oracle's own guards: the quota policy and the budget", function () {
       const quota = quotas[0];
       assert.equal(quota.inputs.compartmentId, MOCK_TENANCY, "a quota is created in the root compartment");
       assert.deepEqual(quota.inputs.statements, expectedStatements(u, `compartment ${MOCK_COMPARTMENT_NAME}`));
-      assert.equal(quota.inputs.name, `oci-k8s-oci-k8s-${stack}-${stack}`);
+      assert.equal(quota.inputs.name, `oci-k8s-${stack}`, "named after the cluster, as its other resources are");
       // Every instance waits for the quota: a raised cap is in place before a node grows.
       for (const instance of ofType(r, INSTANCE))
         assert.ok(instance.dependencies.includes(quota.urn), `${instance.name} waits for the quota`);
