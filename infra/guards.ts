@@ -30,8 +30,10 @@ export interface QuotaTarget {
  * - AD-scoped quotas apply to each AD ("setting a quota of 120 OCPUs on a compartment actually
  *   sets a limit of 120 OCPUs per AD", quota_policy_syntax.htm, Scope), so the region-wide A1 total
  *   is capped by the regional quotas too: compute-core `standard-a1-core-regional-count` and
- *   compute-memory `standard-a1-memory-count` / `standard-a1-memory-regional-count`, the quota
- *   names Oracle's ListShapes returns for VM.Standard.A1.Flex (Shape.quotaNames).
+ *   compute-memory `standard-a1-memory-count` / `standard-a1-memory-regional-count`. These three
+ *   names are the ones Oracle's ListShapes returns for VM.Standard.A1.Flex (Shape.quotaNames); the
+ *   compute-memory family and its table were not in the Oracle text read for this (only the
+ *   compute-core table was), so the family name rests on published policies that apply it.
  * - block-storage `total-storage-gb` ("Maximum storage space of block and boot volumes, in GB",
  *   availability domain): resourcequotas_topic-Block_Volume_Quotas.htm.
  * - load-balancer (flexible load balancers; loadbalancing_quotas.htm): zero, the plan has none.
