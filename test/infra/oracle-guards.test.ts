@@ -135,6 +135,18 @@ describe("Oracle's own guards: the quota policy and the budget", function () {
     assert.deepEqual(named(root, BUDGET, "budget").inputs.targets, [tenancy]);
   });
 
+  it("stops with the compartment named when its parents never reach a tenancy", async () => {
+    const a = "ocid1.compartment.oc1..aaaaaaaaloopa";
+    const b = "ocid1.compartment.oc1..aaaaaaaaloopb";
+    const r = await runProgram(
+      "dev",
+      { ...MINIMAL_CONFIG, compartmentId: a },
+      { compartments: { [a]: { name: "a", compartmentId: b }, [b]: { name: "b", compartmentId: a } } },
+    );
+    assert.match(String(r.error), new RegExp(`compartmentId ${a.replace(/\./g, "\\.")}: no tenancy found within 6 parents`));
+    assert.equal(ofType(r, INSTANCE).length, 0, "no instance was registered");
+  });
+
   it("oracleQuota: false and oracleBudget: false create neither, and the nodes still build", async () => {
     const noQuota = await runOk("dev", { ...MINIMAL_CONFIG, oracleQuota: false });
     assert.equal(ofType(noQuota, QUOTA).length, 0);
