@@ -58,8 +58,8 @@ export interface ClusterNeeds {
   readonly instanceAfter?: (nodeName: string) => pulumi.Input<pulumi.Resource> | undefined;
 }
 
-/** Builds the network, nodes and load balancer. */
-export function createInfrastructure(config: InfraSpec, needs: ClusterNeeds): Infrastructure {
+/** Builds the network, nodes and load balancer; `quota`, the compartment's quota policy, goes before every instance. */
+export function createInfrastructure(config: InfraSpec, needs: ClusterNeeds, quota?: pulumi.Resource): Infrastructure {
   const tags = { "oci-k8s-cluster": config.clusterName, "oci-k8s-stack": config.stack };
   const { compartmentId } = config;
 
@@ -111,6 +111,7 @@ export function createInfrastructure(config: InfraSpec, needs: ClusterNeeds): In
       sshPublicKey,
       tags,
       changeAfter: needs.instanceAfter?.(spec.name),
+      quota,
     });
     return { spec, node };
   });

@@ -33,6 +33,8 @@ export interface ClusterNodeArgs {
   readonly tags: Record<string, string>;
   /** What the instance waits for before it is created or changed (the node's drain before a resize). */
   readonly changeAfter?: pulumi.Input<pulumi.Resource>;
+  /** The compartment's quota policy: in place before the instance is created or grows (infra/guards.ts). */
+  readonly quota?: pulumi.Resource;
 }
 
 /** One instance with its boot volume, optional data volume and cloud-init host preparation. */
@@ -100,7 +102,7 @@ export class ClusterNode extends pulumi.ComponentResource {
       {
         parent: this,
         ignoreChanges: keptPicks(args),
-        dependsOn: args.changeAfter ? [args.changeAfter] : [],
+        dependsOn: [...(args.changeAfter ? [args.changeAfter] : []), ...(args.quota ? [args.quota] : [])],
         // A replaced node leaves first: its guards (k8s/bootstrap/cluster.ts) take it out of the
         // cluster, a server's etcd member included, before the new instance joins under its name.
         deleteBeforeReplace: true,

@@ -1,6 +1,19 @@
 import { PolicyPack } from "@pulumi/policy";
-import { freeTierBudget, noWorldAdminPorts, pinnedChartVersions, policyConfigSchema, secretsStaySecret } from "./policies";
+import {
+  freeTierBudget,
+  noWorldAdminPorts,
+  pinnedChartVersions,
+  policyConfigSchema,
+  quotaMatchesPlan,
+  secretsStaySecret,
+} from "./policies";
 
 new PolicyPack("oci-k8s", {
-  policies: [{ ...freeTierBudget, configSchema: policyConfigSchema }, noWorldAdminPorts, pinnedChartVersions, secretsStaySecret],
+  policies: [
+    { ...freeTierBudget, configSchema: policyConfigSchema },
+    quotaMatchesPlan,
+    noWorldAdminPorts,
+    pinnedChartVersions,
+    secretsStaySecret,
+  ],
 });

@@ -4,7 +4,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { encodeSettings, libScriptStdin, scriptCommand, scriptStdin } from "../k8s/bootstrap/scripts";
 import { MOCK_JOIN, MOCK_TOKEN, Registered, ROOT, runOk, stackConfig, stackConfigFrom } from "../scripts/mock-program";
-import { freeTierBudget, noWorldAdminPorts, pinnedChartVersions, POLICIES, secretsStaySecret, usageOf } from "./policies";
+import {
+  freeTierBudget,
+  noWorldAdminPorts,
+  pinnedChartVersions,
+  POLICIES,
+  quotaMatchesPlan,
+  secretsStaySecret,
+  usageOf,
+} from "./policies";
 
 /** A key header, assembled so that no private-key marker sits in the repository's files. */
 const keyHeader = (kind: string) => `-----BEGIN ${kind} PRIVATE` + " KEY-----";
@@ -40,9 +48,9 @@ function checkResources(policy: (typeof POLICIES)[number], resources: FakeResour
   return found;
 }
 
-function checkStack(resources: FakeResource[], tier = "always-free"): string[] {
+function checkStack(resources: FakeResource[], tier = "always-free", policy = freeTierBudget): string[] {
   const found: string[] = [];
-  (freeTierBudget.validateStack as (args: unknown, report: (m: string) => void) => void)(
+  (policy.validateStack as (args: unknown, report: (m: string) => void) => void)(
     { resources: resources.map(asPolicyResource), getConfig: () => ({ tier }) },
     (m: string) => found.push(m),
   );
@@ -69,7 +77,7 @@ describe("policy pack", () => {
       const r = await runOk(stack, stackConfig(stack));
       const resources = r.resources.map(fromRegistered);
       for (const policy of POLICIES) {
-        const found = "validateStack" in policy ? checkStack(resources, tier) : checkResources(policy, resources);
+        const found = "validateStack" in policy ? checkStack(resources, tier, policy) : checkResources(policy, resources);
         assert.deepEqual(found, [], `${policy.name} on ${stack}`);
       }
       assert.deepEqual(
@@ -100,6 +108,28 @@ describe("policy pack", () => {
       props: { shape: "flexible", shapeDetails: { minimumBandwidthInMbps: 10, maximumBandwidthInMbps: 100 } },
     };
     assert.ok(checkStack([lb]).some((m) => /only a flexible load balancer at 10 Mbps is free/.test(m)));
+  });
+
+  it("oracle-quota-matches-plan reports a quota that allows more than the plan's instances use", () => {
+    const quota = (statements: string[]) => ({ type: "oci:Limits/quota:Quota", name: "quota", props: { statements } });
+    const plan = [instance("server-1", "VM.Standard.A1.Flex", 2, 12)];
+    const exact = [
+      "set compute-core quota standard-a1-core-count to 2 in compartment k8s",
+      "set compute-memory quota standard-a1-memory-regional-count to 12 in compartment k8s",
+      "set compute-core quota standard-e2-micro-core-count to 0 in compartment k8s",
+      "set block-storage quota total-storage-gb to 50 in compartment k8s",
+      "zero load-balancer quotas in compartment k8s",
+    ];
+    assert.deepEqual(checkStack([...plan, quota(exact)], "always-free", quotaMatchesPlan), []);
+    const loose = checkStack(
+      [...plan, quota(["set compute-core quota standard-a1-core-regional-count to 4 in compartment k8s"])],
+      "always-free",
+      quotaMatchesPlan,
+    );
+    assert.deepEqual(loose, [
+      'quota: "set compute-core quota standard-a1-core-regional-count to 4 in compartment k8s" allows more than the plan uses (2)',
+    ]);
+    assert.deepEqual(checkStack(plan, "always-free", quotaMatchesPlan), [], "no quota (oracleQuota: false): nothing to check");
   });
 
   it("no-world-admin-ports reports SSH or the API open to the world, and allows 443", () => {

@@ -91,6 +91,35 @@ export const freeTierBudget: StackValidationPolicy = {
   },
 };
 
+/** Which plan figure each quota the program writes caps (infra/guards.ts). */
+const QUOTA_CAPS: Readonly<Record<string, ResourceKey>> = {
+  "standard-a1-core-count": "a1Ocpus",
+  "standard-a1-core-regional-count": "a1Ocpus",
+  "standard-a1-memory-count": "a1MemoryGb",
+  "standard-a1-memory-regional-count": "a1MemoryGb",
+  "standard-e2-micro-core-count": "microInstances",
+  "total-storage-gb": "blockStorageGb",
+};
+const SET_STATEMENT = /^set \S+ quota (\S+) to (\d+) in /;
+
+export const quotaMatchesPlan: StackValidationPolicy = {
+  name: "oracle-quota-matches-plan",
+  description: "A compartment quota the stack creates allows no more than the plan's own instances and volumes use.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const used = new Map(usageOf(args.resources).map((u) => [u.resource, u.used]));
+    for (const quota of args.resources.filter((r) => r.type === "oci:Limits/quota:Quota")) {
+      for (const statement of (quota.props.statements ?? []) as string[]) {
+        const m = SET_STATEMENT.exec(statement);
+        const cap = m && QUOTA_CAPS[m[1]];
+        if (!m || !cap) continue;
+        if (Number(m[2]) > used.get(cap)!)
+          reportViolation(`${quota.name}: "${statement}" allows more than the plan uses (${used.get(cap)})`, quota.urn);
+      }
+    }
+  },
+};
+
 const coversAdminPort = (protocol: string, range?: { min?: number; max?: number }) =>
   protocol === "all" ||
   ADMIN_PORTS.some(
@@ -206,6 +235,6 @@ function withoutHostKeys(cloudConfig: string): string {
   return cloudConfig.replace(/^ {2}(ed25519|ecdsa|rsa)_private: \|-?\n( {4}.*\n)+/gm, "");
 }
 
-export const POLICIES = [freeTierBudget, noWorldAdminPorts, pinnedChartVersions, secretsStaySecret];
+export const POLICIES = [freeTierBudget, quotaMatchesPlan, noWorldAdminPorts, pinnedChartVersions, secretsStaySecret];
 
 export type { ReportViolation };

@@ -53,9 +53,13 @@ export function configReference(): string {
             ? "none (build on Oracle Cloud)"
             : key === "compartmentId"
               ? "**required** on Oracle Cloud"
-              : def === undefined
-                ? "**required**"
-                : `\`${JSON.stringify(def)}\``;
+              : key === "alertEmail"
+                ? "**required** on Oracle Cloud while `oracleBudget` is on"
+                : key === "budgetAmount"
+                  ? "**required** with `tier: payg` and `acceptCharges: true`; else unset"
+                  : def === undefined
+                    ? "**required**"
+                    : `\`${JSON.stringify(def)}\``;
       return `| \`oci-k8s:${key}\` | ${type} | ${shown} | ${cell(spec.description)} |`;
     });
     return [`### ${title}`, "", "| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");

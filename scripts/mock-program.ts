@@ -53,7 +53,13 @@ export interface MockWorld {
   /** The program to run (default: this project's index.ts); `project` is its Pulumi project name. */
   readonly program?: string;
   readonly project?: string;
+  /** Compartments GetCompartment answers with, by OCID (default: any compartment sits under MOCK_TENANCY, named MOCK_COMPARTMENT_NAME). */
+  readonly compartments?: Record<string, { name: string; compartmentId: string }>;
 }
+
+/** The tenancy and the compartment name the mock's Oracle answers with unless a test says otherwise. */
+export const MOCK_TENANCY = "ocid1.tenancy.oc1..aaaaaaaamocktenancy";
+export const MOCK_COMPARTMENT_NAME = "oci-k8s";
 
 export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
 
@@ -256,6 +262,13 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
             return { availabilityDomains: (world.availabilityDomains ?? regionAds(config)).map((name) => ({ name })) };
           case "oci:Core/getImages:getImages":
             return { images: world.images ?? UBUNTU_IMAGES };
+          case "oci:Identity/getCompartment:getCompartment": {
+            const known = world.compartments
+              ? world.compartments[args.inputs.id]
+              : { name: MOCK_COMPARTMENT_NAME, compartmentId: MOCK_TENANCY };
+            if (!known) throw new Error(`GetCompartment: no compartment ${args.inputs.id}`);
+            return { id: args.inputs.id, ...known };
+          }
           default:
             throw new Error(`unexpected call ${args.token}`);
         }
@@ -379,4 +392,5 @@ export const MINIMAL_CONFIG: Record<string, unknown> = {
   "oci:region": "eu-frankfurt-1",
   compartmentId: "ocid1.compartment.oc1..aaaaaaaaminimalfixture",
   adminCidrs: ["203.0.113.10/32"],
+  alertEmail: "ops@example.com",
 };

@@ -184,6 +184,7 @@ export function renderReport(stack: string, result: RunResult): string {
     "Free-tier usage",
     formatUsageTable(result.outputs.freeTierUsage as UsageLine[]),
     "",
+    ...guardsSection(result),
     "Open ports (network security group rules)",
     table([
       ["nsg", "direction", "protocol", "ports", "peer", "why"],
@@ -201,6 +202,21 @@ export function renderReport(stack: string, result: RunResult): string {
     platformTable(result),
     "",
   ].join("\n");
+}
+
+/** What Oracle will enforce: the quota's statements and the budget's alert (the compartment's path is read from Oracle at deploy). */
+function guardsSection(result: RunResult): string[] {
+  const quota = result.resources.find((r) => r.type === "oci:Limits/quota:Quota");
+  const budget = result.resources.find((r) => r.type === "oci:Budget/budget:Budget");
+  const alert = result.resources.find((r) => r.type === "oci:Budget/rule:Rule");
+  return [
+    "Oracle's guards (the compartment's path here is a placeholder; Oracle's is read at deploy)",
+    ...(quota ? (quota.inputs.statements as string[]).map((s) => `  ${s}`) : ["  quota: none (oracleQuota: false)"]),
+    budget && alert
+      ? `  budget: ${budget.inputs.amount} a month; alert at ${alert.inputs.threshold} of actual spend to ${alert.inputs.recipients}`
+      : "  budget: none (oracleBudget: false)",
+    "",
+  ];
 }
 
 async function main(argv: string[]): Promise<number> {

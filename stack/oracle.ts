@@ -3,8 +3,9 @@
  * balancer (infra/), and the adapter that hands the instances to the bootstrap as plain hosts.
  */
 import type { NodeSpec, StackConfig } from "../config";
-import { createInfrastructure } from "../infra";
-import type { UsageLine } from "../infra/budget";
+import { createInfrastructure, freeTierPlan } from "../infra";
+import { computeUsage, type UsageLine } from "../infra/budget";
+import { createGuards } from "../infra/guards";
 import { formatTaint } from "../k8s/labels";
 import type { CatalogEntry } from "../k8s/platform/catalog";
 import { checkFreeTier } from "./free-tier";
@@ -28,7 +29,15 @@ export const ORACLE_CLOUD = {
 
   async build(config: StackConfig, components: readonly CatalogEntry[], usage?: UsageLine[]): Promise<Machines> {
     const update = await planUpdate(config, config.nodes, jumpHostOf(config.nodes));
-    const infra = createInfrastructure(config, clusterNeeds(config, components, update.drainGate));
+    const guards = await createGuards({
+      compartmentId: config.compartmentId,
+      clusterName: config.clusterName,
+      stack: config.stack,
+      usage: usage ?? computeUsage(freeTierPlan(config)),
+      ...config.guards,
+      tags: { "oci-k8s-cluster": config.clusterName, "oci-k8s-stack": config.stack },
+    });
+    const infra = createInfrastructure(config, clusterNeeds(config, components, update.drainGate), guards.quota);
     const { hosts, ssh } = ociHosts(config, infra);
     const ingressIp = infra.ingress.publicIp;
     return {

@@ -72,7 +72,10 @@ describe("config: bad values stop the program before any resource", () => {
   });
 
   it("fills every default for a minimal stack", () => {
-    const c = parseConfig({ compartmentId: "ocid1.compartment.oc1..aaaa", adminCidrs: ["203.0.113.10/32"] }, "Feature.Branch");
+    const c = parseConfig(
+      { compartmentId: "ocid1.compartment.oc1..aaaa", adminCidrs: ["203.0.113.10/32"], alertEmail: "ops@example.com" },
+      "Feature.Branch",
+    );
     assert.equal(c.clusterName, "oci-k8s-feature-branch");
     assert.equal(c.tier, "always-free");
     assert.equal(c.distribution, "k3s");
@@ -100,6 +103,7 @@ describe("config: bad values stop the program before any resource", () => {
       {
         compartmentId: "ocid1.compartment.oc1..aaaa",
         adminCidrs: ["203.0.113.10/32"],
+        alertEmail: "ops@example.com",
         tier: "payg",
         natGateway: true,
         nodes: [

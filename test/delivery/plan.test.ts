@@ -34,7 +34,7 @@ describe("offline plan", () => {
     ["dev", "2 OCPU +2 OCPU"],
     ["prd", "2 OCPU +2 OCPU"],
   ]) {
-    it(`npm run plan -- ${stack} prints nodes, the budget table, open ports and the platform, and exits 0`, function () {
+    it(`npm run plan -- ${stack} prints nodes, the budget table, Oracle's guards, open ports and the platform, and exits 0`, function () {
       this.timeout(120_000);
       const r = spawnSync(TSX, ["scripts/plan.ts", stack], { cwd: ROOT, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
@@ -44,6 +44,8 @@ describe("offline plan", () => {
         new RegExp(`Free-tier usage\\nresource +used +free +excess +cost/month\\nAmpere A1 OCPUs +${ocpus} +- +\\$0\\.00`),
       );
       assert.match(r.stdout, /\ntotal +\$0\.00\n/);
+      assert.match(r.stdout, /Oracle's guards .*\n {2}set compute-core quota standard-a1-core-count to 2 in compartment /);
+      assert.match(r.stdout, / {2}budget: 1 a month; alert at 0\.01 of actual spend to ops@example\.com\n/);
       assert.match(r.stdout, /loadBalancer +ingress +tcp +6443 +203\.0\.113\.10\/32/);
       assert.match(r.stdout, /Platform\ncomponent +version +namespace/);
       assert.match(r.stdout, /traefik +41\.3\.0 +ingress/);

@@ -222,6 +222,12 @@ describe("existing hosts: bad input classes are refused, naming key, value and w
       /oci-k8s:compartmentId: .* applies to Oracle Cloud stacks only/,
     ],
     [
+      "a budget alert address on a hosts stack (Oracle's guards are for Oracle stacks)",
+      { alertEmail: "ops@example.com" },
+      /oci-k8s:alertEmail: "ops@example\.com" applies to Oracle Cloud stacks only/,
+    ],
+    ["oracleQuota on a hosts stack", { oracleQuota: false }, /oci-k8s:oracleQuota: false applies to Oracle Cloud stacks only/],
+    [
       "sshPublicKey on a hosts stack",
       { sshPublicKey: realKey() },
       /oci-k8s:sshPublicKey: .* applies to Oracle Cloud stacks only/,

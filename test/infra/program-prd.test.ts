@@ -197,6 +197,7 @@ describe("program: fixtures", () => {
       ...MINIMAL_CONFIG,
       tier: "payg",
       acceptCharges: true,
+      budgetAmount: 50,
       nodes: [{ name: "big", role: "server", ocpus: 8, memoryGb: 48 }],
     });
     assert.equal(ofType(r, INSTANCE).length, 1);

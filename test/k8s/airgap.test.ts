@@ -223,6 +223,7 @@ describe("air-gapped installs and bounded downloads", function () {
       "oci:region": "eu-frankfurt-1",
       compartmentId: "ocid1.compartment.oc1..aaaaaaaaminimalfixture",
       adminCidrs: ["203.0.113.10/32"],
+      alertEmail: "ops@example.com",
       artifactSource: "https://mirror.example.net/k3s/v1.34.9+k3s1/",
       artifactSha256: sha256,
     });
@@ -230,7 +231,11 @@ describe("air-gapped installs and bounded downloads", function () {
     assert.equal(settings.ARTIFACT_SOURCE, "https://mirror.example.net/k3s/v1.34.9+k3s1");
     assert.equal(settings.ARTIFACTS, pins(files));
 
-    const base = { compartmentId: "ocid1.compartment.oc1..aaaaaaaaminimalfixture", adminCidrs: ["203.0.113.10/32"] };
+    const base = {
+      compartmentId: "ocid1.compartment.oc1..aaaaaaaaminimalfixture",
+      adminCidrs: ["203.0.113.10/32"],
+      alertEmail: "ops@example.com",
+    };
     const refused = (extra: Record<string, unknown>) => {
       try {
         parseConfig({ ...base, ...extra }, "dev");

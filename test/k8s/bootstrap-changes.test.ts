@@ -44,8 +44,21 @@ describe("bootstrap: changes", () => {
     const before = all(await run("k3s", oneServer));
     const after = all(await run("k3s", [...oneServer, { name: "micro-2", role: "agent", shape: "VM.Standard.E2.1.Micro" }]));
     const changed = [...before.keys()].filter((k) => after.get(k) !== before.get(k));
-    // Only the readiness check (which now waits for one more node) changes; the rest is new.
-    assert.deepEqual(changed, ["command:remote:Command::cluster-ready"]);
+    // Only the readiness check (which now waits for one more node) and Oracle's guards change;
+    // the rest is new. The quota follows the plan (one more micro, its 50 GB boot volume: 150 to
+    // 200 GB); four nodes make the fixture a payg stack that accepts charges, so the budget and
+    // its alert take its budgetAmount.
+    assert.deepEqual(changed.sort(), [
+      "command:remote:Command::cluster-ready",
+      "oci:Budget/budget:Budget::budget",
+      "oci:Budget/rule:Rule::budget-alert",
+      "oci:Limits/quota:Quota::quota",
+    ]);
+    const statements = (inputs: string) => (JSON.parse(inputs).statements as string[]).filter((x) => /micro|storage/.test(x));
+    assert.deepEqual(statements(after.get("oci:Limits/quota:Quota::quota")!), [
+      "set compute-core quota standard-e2-micro-core-count to 2 in compartment oci-k8s",
+      "set block-storage quota total-storage-gb to 200 in compartment oci-k8s",
+    ]);
     const added = [...after.keys()].filter((k) => !before.has(k)).map((k) => k.split("::")[1]);
     assert.ok(
       added.every((name) => name.startsWith("micro-2")),
@@ -88,7 +101,11 @@ describe("bootstrap: changes", () => {
     },
   });
   const runWith = (nodes: unknown[], world: ReturnType<typeof previously>, extra: Record<string, unknown> = {}) =>
-    runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "k3s", nodes, ...extra }, world);
+    runOk(
+      "boot",
+      { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, budgetAmount: 50, distribution: "k3s", nodes, ...extra },
+      world,
+    );
 
   it("a new version rolls node by node: servers, then agents, each drained, installed and uncordoned before the next", async () => {
     const r = await runWith(threeServers, previously("v1.34.9+k3s1", threeServers), { distributionVersion: "v1.35.2+k3s1" });
@@ -288,7 +305,7 @@ describe("bootstrap: etcd snapshots", () => {
     const rke2Ha = [...freeHa.filter((n) => n.name !== "etcd-1"), { name: "etcd-1", role: "etcd", ocpus: 1, memoryGb: 4 }];
     for (const distribution of ["k3s", "rke2"]) {
       const nodes = distribution === "rke2" ? rke2Ha : freeHa;
-      const extra = distribution === "rke2" ? { tier: "payg", acceptCharges: true } : {};
+      const extra = distribution === "rke2" ? { tier: "payg", acceptCharges: true, budgetAmount: 50 } : {};
       const r = await runOk("boot", { ...MINIMAL_CONFIG, ...extra, distribution, nodes, ...S3 });
       const ips = Object.fromEntries(
         ["server-1", "server-2", "etcd-1"].map((n) => [n, settingsOf(named(r, COMMAND, `${n}-install`)).CONFIG]),

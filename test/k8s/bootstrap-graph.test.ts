@@ -242,7 +242,14 @@ describe("bootstrap: kubeadm's control-plane endpoint survives any one server", 
     { name: "agent-1", role: "agent", ocpus: 1, memoryGb: 6 },
   ];
   it("is a name each node pins: servers to themselves, agents to the load balancer's private address", async () => {
-    const r = await runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "kubeadm", nodes: ha });
+    const r = await runOk("boot", {
+      ...MINIMAL_CONFIG,
+      tier: "payg",
+      acceptCharges: true,
+      budgetAmount: 50,
+      distribution: "kubeadm",
+      nodes: ha,
+    });
     const name = "kube-api.oci-k8s-boot.internal";
     const init = parseAllDocuments(settingsOf(cmd(r, "server-1-install")).CONFIG).map((d) => d.toJSON());
     assert.equal(init[1].controlPlaneEndpoint, `${name}:6443`);
@@ -277,7 +284,11 @@ describe("bootstrap: kubeadm's control-plane endpoint survives any one server", 
       },
     };
     const r = await completes(
-      runOk("boot", { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "kubeadm", nodes: resized }, previous),
+      runOk(
+        "boot",
+        { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, budgetAmount: 50, distribution: "kubeadm", nodes: resized },
+        previous,
+      ),
     );
     assert.ok(dependsOn(named(r, INSTANCE, "server-3"), cmd(r, "server-3-drain")));
   });

@@ -27,7 +27,7 @@ export const threeServers = [
 
 export async function run(distribution: string, nodes: unknown[], extra: Record<string, unknown> = {}): Promise<RunResult> {
   // Three A1 servers exceed the free 2 OCPU: an HA shape billed on a payg tenancy.
-  const tier = nodes.length > 3 ? { tier: "payg", acceptCharges: true } : {};
+  const tier = nodes.length > 3 ? { tier: "payg", acceptCharges: true, budgetAmount: 50 } : {};
   return runOk("boot", { ...MINIMAL_CONFIG, ...tier, distribution, nodes, ...extra });
 }
 

@@ -97,6 +97,7 @@ const SHAPES: Record<string, () => Record<string, unknown>> = {
     ...MINIMAL_CONFIG,
     tier: "payg",
     acceptCharges: true,
+    budgetAmount: 50,
     ...nodes([
       { name: "server-1", role: "server", ocpus: 2, memoryGb: 8 },
       { name: "server-2", role: "server", ocpus: 1, memoryGb: 8 },
@@ -107,6 +108,7 @@ const SHAPES: Record<string, () => Record<string, unknown>> = {
     ...MINIMAL_CONFIG,
     tier: "payg",
     acceptCharges: true,
+    budgetAmount: 50,
     ...nodes([
       { name: "server-1", role: "server", ocpus: 1, memoryGb: 6 },
       { name: "server-2", role: "server", ocpus: 1, memoryGb: 6 },

@@ -44,6 +44,7 @@ describe("RKE2's etcd-only member and its memory", function () {
       ...MINIMAL_CONFIG,
       tier: "payg",
       acceptCharges: true,
+      budgetAmount: 50,
       distribution: "rke2",
       nodes: [
         { name: "server-1", role: "server", ocpus: 1, memoryGb: 6 },

@@ -30,6 +30,7 @@ const SHAPES: Record<string, () => Record<string, unknown>> = {
     distribution: "kubeadm",
     tier: "payg",
     acceptCharges: true,
+    budgetAmount: 50,
     nodes: [
       { name: "server-1", role: "server", ocpus: 2, memoryGb: 8 },
       { name: "server-2", role: "server", ocpus: 1, memoryGb: 8 },

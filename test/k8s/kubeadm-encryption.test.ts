@@ -42,6 +42,7 @@ describe("kubeadm: Secrets encrypted at rest", function () {
       ...MINIMAL_CONFIG,
       tier: "payg",
       acceptCharges: true,
+      budgetAmount: 50,
       distribution: "kubeadm",
       nodes: threeServers,
     });

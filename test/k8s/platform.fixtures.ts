@@ -75,7 +75,8 @@ export const EVERY_ADDON = {
 export const OTHER_CHOICES = {
   ...MINIMAL_CONFIG,
   tier: "payg",
-  acceptCharges: true, // two A1 nodes of 2 OCPU / 12 GB: billed beyond the free half
+  acceptCharges: true,
+  budgetAmount: 50, // two A1 nodes of 2 OCPU / 12 GB: billed beyond the free half
   ingressController: "ingress-nginx",
   storage: "longhorn",
   monitoring: "victoria-metrics-k8s-stack",

@@ -69,7 +69,7 @@ describe("every remote command with exactly its registered stdin", function () {
   for (const distribution of ["k3s", "rke2", "kubeadm"]) {
     for (const [topology, nodes] of Object.entries(topologies)) {
       it(`${distribution}, ${topology}: no script misses a setting`, async () => {
-        const tier = nodes.length > 2 ? { tier: "payg", acceptCharges: true } : {};
+        const tier = nodes.length > 2 ? { tier: "payg", acceptCharges: true, budgetAmount: 50 } : {};
         const r = await runOk("stdin", { ...MINIMAL_CONFIG, ...tier, distribution, nodes });
         const node = permissiveNode();
         let ran = 0;
