@@ -36,8 +36,18 @@ export interface RunResult {
   readonly outputs: Record<string, unknown>;
   /** Output names whose values are secret. */
   readonly secretOutputs: string[];
+  /** What the program logged (pulumi.log.info and warn), in order: the free-tier and capacity tables among it. */
+  readonly logs: LogLine[];
   readonly error?: Error;
 }
+
+export interface LogLine {
+  readonly severity: "info" | "warn";
+  readonly message: string;
+}
+
+/** Set to print what the program logs in every test run as well (by default a run keeps it in `logs`). */
+export const PRINT_LOGS_ENV = "OCI_K8S_TEST_LOGS";
 
 export interface MockWorld {
   /** Availability domains the region answers with. */
@@ -53,6 +63,12 @@ export interface MockWorld {
   /** The program to run (default: this project's index.ts); `project` is its Pulumi project name. */
   readonly program?: string;
   readonly project?: string;
+  /**
+   * Where the program's log goes: "keep" (the default) records it in the result only, so a suite
+   * stays quiet unless a test is about the log (or OCI_K8S_TEST_LOGS=1 asks); "print" also
+   * prints it as the CLI does (the offline plan).
+   */
+  readonly log?: "keep" | "print";
 }
 
 export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
@@ -268,6 +284,8 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   );
   recordRegistrations(resources);
   setStackConfig(config, world);
+  const logs: LogLine[] = [];
+  const restoreLog = keepLog(logs, world.log === "print" || process.env[PRINT_LOGS_ENV] === "1");
 
   // A program either exports a function (this project) or registers resources as it loads.
   const modulePath = require.resolve(world.program ?? path.join(ROOT, "index.ts"));
@@ -296,13 +314,30 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         await settle(resources);
       })(),
     ]);
-    return { resources, outputs, secretOutputs };
+    return { resources, outputs, secretOutputs, logs };
   } catch (error) {
     await settle(resources);
-    return { resources, outputs: {}, secretOutputs: [], error: error as Error };
+    return { resources, outputs: {}, secretOutputs: [], logs, error: error as Error };
   } finally {
     process.off("unhandledRejection", onUnhandled);
+    restoreLog();
   }
+}
+
+/**
+ * Routes pulumi.log.info and warn into `logs` for one run (printing them too when `print`), and
+ * returns what puts the SDK's own functions back. Without an engine the SDK prints every message.
+ */
+function keepLog(logs: LogLine[], print: boolean): () => void {
+  const log = pulumi.log as { info: typeof pulumi.log.info; warn: typeof pulumi.log.warn };
+  const original = { info: log.info, warn: log.warn };
+  for (const severity of ["info", "warn"] as const) {
+    log[severity] = (message: string, ...rest) => {
+      logs.push({ severity, message });
+      return print ? original[severity](message, ...rest) : Promise.resolve();
+    };
+  }
+  return () => Object.assign(log, original);
 }
 
 /** Records every registration and read (StackReferences) as the monitor answers it. */

@@ -231,7 +231,7 @@ async function main(argv: string[]): Promise<number> {
         : `Encrypted values not decrypted (${stackFile.note}); each is taken as a valid secret of its key, unchecked: ${stackFile.encrypted.join(", ")}`,
     );
   }
-  const result = await runProgram(stack, stackFile.config);
+  const result = await runProgram(stack, stackFile.config, { log: "print" });
   if (result.error) {
     console.error(result.error.message);
     return 1;
