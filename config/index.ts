@@ -32,6 +32,7 @@ import { checkTenancy, resolveTenancy, TENANCY_KEYS } from "./tenancy";
 export { ConfigError, PROJECT } from "./keys";
 export type { ConfigProblem, KeySpec, PulumiType } from "./keys";
 export { NODE_FIELD_DOCS } from "./nodes";
+export { CHOICE_KEYS } from "./platform";
 export { HOST_FIELD_DOCS } from "./hosts";
 export type { HostSpec } from "./hosts";
 export type { NodeSpec } from "./nodes";
