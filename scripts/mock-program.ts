@@ -5,8 +5,10 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { keepLog, LogLine, PRINT_LOGS_ENV } from "./mock-log";
+import { MOCK_BCRYPT, MOCK_KEY_BASE64, MOCK_TOKEN, mockStdout } from "./mock-values";
 import { stackConfigFrom } from "./stack-file";
-import { CONFIG_KEYS, PROJECT } from "../config";
+import { CONFIG_KEYS, PROJECT, reportPlaceholdersOffline } from "../config";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -41,14 +43,6 @@ export interface RunResult {
   readonly error?: Error;
 }
 
-export interface LogLine {
-  readonly severity: "info" | "warn";
-  readonly message: string;
-}
-
-/** Set to print what the program logs in every test run as well (by default a run keeps it in `logs`). */
-export const PRINT_LOGS_ENV = "OCI_K8S_TEST_LOGS";
-
 export interface MockWorld {
   /** Availability domains the region answers with. */
   readonly availabilityDomains?: string[];
@@ -69,6 +63,12 @@ export interface MockWorld {
    * prints it as the CLI does (the offline plan).
    */
   readonly log?: "keep" | "print";
+  /**
+   * The examples' placeholders (documentation addresses, the example compartment): "report" (the
+   * default: this runtime is offline and creates nothing) logs them as the offline plan does;
+   * "refuse" runs the program as pulumi preview and up do, which stop on them.
+   */
+  readonly placeholders?: "report" | "refuse";
 }
 
 export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
@@ -123,6 +123,9 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 export { readStackFile, SECRET_PLACEHOLDERS, stackConfigFrom } from "./stack-file";
+export { PRINT_LOGS_ENV } from "./mock-log";
+export { MOCK_BCRYPT, MOCK_JOIN, MOCK_KEY_BASE64, MOCK_TOKEN } from "./mock-values";
+export type { LogLine } from "./mock-log";
 export type { StackFile } from "./stack-file";
 
 export function stackConfig(stack: string): Record<string, unknown> {
@@ -178,48 +181,6 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
     default:
       return inputs;
   }
-}
-
-/** The bcrypt hash the mock random provider hands out with MOCK_TOKEN. */
-export const MOCK_BCRYPT = "$2a$10$MockBcryptHashOfTheMockTokenOnly0123456789abcdefghij";
-/** The cluster token the mock random provider hands out: tests look for it in every non-secret value. */
-export const MOCK_TOKEN = "MockClusterToken0123456789abcdefghijklmnopqrstuv";
-/** The 32 bytes the mock random provider hands out for a RandomBytes (an encryption key), base64. */
-export const MOCK_KEY_BASE64 = Buffer.from("MockEncryptionKey-32-bytes-long!").toString("base64");
-/** kubeadm join material the mock first server prints. */
-export const MOCK_JOIN = {
-  JOIN_TOKEN: "abcdef.0123456789abcdef",
-  CA_CERT_HASH: "sha256:" + "1".repeat(64),
-  CERTIFICATE_KEY: "f".repeat(64),
-};
-
-function mockStdout(create: string): string {
-  if (create.includes(" kubeconfig ")) {
-    return [
-      "apiVersion: v1",
-      "clusters:",
-      "- cluster:",
-      "    certificate-authority-data: TU9DSy1DQQ==",
-      "    server: https://127.0.0.1:6443",
-      "  name: default",
-      "contexts:",
-      "- context: {cluster: default, user: default}",
-      "  name: default",
-      "current-context: default",
-      "kind: Config",
-      "users:",
-      "- name: default",
-      "  user: {client-certificate-data: TU9DSy1DRVJU, client-key-data: TU9DSy1LRVk=}",
-      "",
-    ].join("\n");
-  }
-  if (create.includes(" join-material ")) {
-    const b64 = (s: string) => Buffer.from(s).toString("base64");
-    const lines = [`JOIN_TOKEN=${b64(MOCK_JOIN.JOIN_TOKEN)}`, `CA_CERT_HASH=${b64(MOCK_JOIN.CA_CERT_HASH)}`];
-    if (create.endsWith(" server")) lines.push(`CERTIFICATE_KEY=${b64(MOCK_JOIN.CERTIFICATE_KEY)}`);
-    return lines.join("\n") + "\n";
-  }
-  return "";
 }
 
 /** Replaces secret wrappers with their values (whether a value was secret is recorded apart). */
@@ -286,6 +247,7 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   setStackConfig(config, world);
   const logs: LogLine[] = [];
   const restoreLog = keepLog(logs, world.log === "print" || process.env[PRINT_LOGS_ENV] === "1");
+  reportPlaceholdersOffline(world.placeholders !== "refuse");
 
   // A program either exports a function (this project) or registers resources as it loads.
   const modulePath = require.resolve(world.program ?? path.join(ROOT, "index.ts"));
@@ -321,23 +283,8 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   } finally {
     process.off("unhandledRejection", onUnhandled);
     restoreLog();
+    reportPlaceholdersOffline(false);
   }
-}
-
-/**
- * Routes pulumi.log.info and warn into `logs` for one run (printing them too when `print`), and
- * returns what puts the SDK's own functions back. Without an engine the SDK prints every message.
- */
-function keepLog(logs: LogLine[], print: boolean): () => void {
-  const log = pulumi.log as { info: typeof pulumi.log.info; warn: typeof pulumi.log.warn };
-  const original = { info: log.info, warn: log.warn };
-  for (const severity of ["info", "warn"] as const) {
-    log[severity] = (message: string, ...rest) => {
-      logs.push({ severity, message });
-      return print ? original[severity](message, ...rest) : Promise.resolve();
-    };
-  }
-  return () => Object.assign(log, original);
 }
 
 /** Records every registration and read (StackReferences) as the monitor answers it. */
