@@ -244,7 +244,8 @@ async function main(argv: string[]): Promise<number> {
   // The examples' placeholders: pulumi preview and up refuse them; the offline plan renders the stack and
   // says so twice: the program's warning above the report, and this block under it.
   const placeholders = placeholderProblems(projectValues(stackFile.config));
-  const edit = formatPlaceholders(placeholders, path.relative(process.cwd(), file) || file);
+  const shown = path.relative(process.cwd(), file);
+  const edit = formatPlaceholders(placeholders, shown.startsWith("..") ? file : shown);
   const result = await runProgram(stack, stackFile.config, { log: "print" });
   if (result.error) {
     console.error(result.error.message);
