@@ -69,6 +69,11 @@ export interface ClusterOutputs {
   /** ClusterIssuer names, staging first. */
   readonly clusterIssuers: pulumi.Input<readonly string[]>;
   readonly components: pulumi.Input<ComponentOutput[]>;
+  /**
+   * The cluster's URLs by name: `kubernetesApi` (the apiUrl), then each UI the enabled components
+   * expose at `https://<host>.<clusterDomain>` (`argocd`, `grafana`, and `dex` with that addon).
+   */
+  readonly urls: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Grafana's admin password (user `admin`), made by the program (secret). */
   readonly grafanaAdminPassword: pulumi.Input<string>;
   /** Argo CD's admin password (user `admin`), made by the program (secret). */
@@ -93,8 +98,9 @@ type Resolved<T> = {
  * The contract's version, exported as `contractVersion`: raised whenever an output changes shape,
  * so a consumer built for one version refuses a stack that exports another instead of misreading it.
  * 2: freeTierUsage lines carry monthlyCostUsd and overLimit; nodes may have role etcd.
+ * 3: urls; grafanaAdminPassword and argoCdAdminPassword (secret; added under version 2 without a raise).
  */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 /** Every key of the contract, so the helper reads exactly them. */
 export const OUTPUT_NAMES = [
@@ -114,6 +120,7 @@ export const OUTPUT_NAMES = [
   "storageClass",
   "clusterIssuers",
   "components",
+  "urls",
   "grafanaAdminPassword",
   "argoCdAdminPassword",
   "freeTierUsage",

@@ -23,6 +23,7 @@ import {
   Values,
   valueAt,
 } from "./keys";
+import { formatPlaceholders, placeholderProblems, placeholdersReportedOnly } from "./placeholders";
 import { regionProblem } from "./regions";
 import { checkNetwork, NETWORK_KEYS, resolveNetwork } from "./network";
 import { checkNodes, DEFAULT_NODES, NODE_KEYS, nodeSchema, resolveNodes } from "./nodes";
@@ -32,6 +33,8 @@ import { checkTenancy, resolveTenancy, TENANCY_KEYS } from "./tenancy";
 export { ConfigError, PROJECT } from "./keys";
 export type { ConfigProblem, KeySpec, PulumiType } from "./keys";
 export { NODE_FIELD_DOCS } from "./nodes";
+export { CHOICE_KEYS } from "./platform";
+export { DOCUMENTATION_RANGES, formatPlaceholders, placeholderProblems, reportPlaceholdersOffline } from "./placeholders";
 export { HOST_FIELD_DOCS } from "./hosts";
 export type { HostSpec } from "./hosts";
 export type { NodeSpec } from "./nodes";
@@ -205,6 +208,11 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): StackC
 /** Reads and validates the current stack's configuration; throws one ConfigError naming every bad value. */
 export function loadConfig(): StackConfig {
   const { raw, problems } = readRawConfig();
+  // The examples' placeholders stop preview and up; the offline plan only lists them.
+  const placeholders = placeholderProblems(raw);
+  if (placeholdersReportedOnly()) {
+    if (placeholders.length > 0) pulumi.log.warn(formatPlaceholders(placeholders, `Pulumi.${pulumi.getStack()}.yaml`));
+  } else problems.push(...placeholders);
   if (problems.length === 0) return parseConfig(raw, pulumi.getStack());
   // Report the rest too (a required key left unset beside its typo), in one message.
   let more: readonly ConfigProblem[] = [];

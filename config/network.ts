@@ -16,7 +16,8 @@ export const NETWORK_KEYS = {
     schema: z.array(z.string(), { error: "must be a list of CIDRs" }).min(1, "must name at least one CIDR"),
     type: "array" as const,
     items: "string" as const,
-    description: "CIDRs allowed to reach SSH (22) and the Kubernetes API (6443), e.g. your address as x.x.x.x/32.",
+    description:
+      "CIDRs allowed to reach SSH (22) and the Kubernetes API (6443), e.g. your address as x.x.x.x/32 (curl -s https://checkip.amazonaws.com prints it); the documentation ranges of RFC 5737 (the examples' placeholders) are refused.",
   },
   allowWorldAdminAccess: bool(
     false,

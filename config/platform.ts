@@ -44,7 +44,7 @@ export const PLATFORM_KEYS = {
 export type PlatformValues = Values<typeof PLATFORM_KEYS>;
 
 /** The key that picks each group's choice (`addons: [longhorn]` means `storage: longhorn`). */
-const CHOICE_KEYS = [
+export const CHOICE_KEYS = [
   ["ingress", "ingressController"],
   ["storage", "storage"],
   ["monitoring", "monitoring"],

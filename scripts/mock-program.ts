@@ -5,8 +5,10 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { keepLog, LogLine, PRINT_LOGS_ENV } from "./mock-log";
+import { MOCK_BCRYPT, MOCK_KEY_BASE64, MOCK_TOKEN, mockStdout } from "./mock-values";
 import { stackConfigFrom } from "./stack-file";
-import { CONFIG_KEYS, PROJECT } from "../config";
+import { CONFIG_KEYS, PROJECT, reportPlaceholdersOffline } from "../config";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -36,6 +38,8 @@ export interface RunResult {
   readonly outputs: Record<string, unknown>;
   /** Output names whose values are secret. */
   readonly secretOutputs: string[];
+  /** What the program logged (pulumi.log.info and warn), in order: the free-tier and capacity tables among it. */
+  readonly logs: LogLine[];
   readonly error?: Error;
 }
 
@@ -55,6 +59,18 @@ export interface MockWorld {
   readonly project?: string;
   /** Compartments GetCompartment answers with, by OCID (default: any compartment sits under MOCK_TENANCY, named MOCK_COMPARTMENT_NAME). */
   readonly compartments?: Record<string, { name: string; compartmentId: string }>;
+  /**
+   * Where the program's log goes: "keep" (the default) records it in the result only, so a suite
+   * stays quiet unless a test is about the log (or OCI_K8S_TEST_LOGS=1 asks); "print" also
+   * prints it as the CLI does (the offline plan).
+   */
+  readonly log?: "keep" | "print";
+  /**
+   * The examples' placeholders (documentation addresses, the example compartment): "report" (the
+   * default: this runtime is offline and creates nothing) logs them as the offline plan does;
+   * "refuse" runs the program as pulumi preview and up do, which stop on them.
+   */
+  readonly placeholders?: "report" | "refuse";
 }
 
 /** The tenancy and the compartment name the mock's Oracle answers with unless a test says otherwise. */
@@ -113,6 +129,9 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 export { readStackFile, SECRET_PLACEHOLDERS, stackConfigFrom } from "./stack-file";
+export { PRINT_LOGS_ENV } from "./mock-log";
+export { MOCK_BCRYPT, MOCK_JOIN, MOCK_KEY_BASE64, MOCK_TOKEN } from "./mock-values";
+export type { LogLine } from "./mock-log";
 export type { StackFile } from "./stack-file";
 
 export function stackConfig(stack: string): Record<string, unknown> {
@@ -168,48 +187,6 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
     default:
       return inputs;
   }
-}
-
-/** The bcrypt hash the mock random provider hands out with MOCK_TOKEN. */
-export const MOCK_BCRYPT = "$2a$10$MockBcryptHashOfTheMockTokenOnly0123456789abcdefghij";
-/** The cluster token the mock random provider hands out: tests look for it in every non-secret value. */
-export const MOCK_TOKEN = "MockClusterToken0123456789abcdefghijklmnopqrstuv";
-/** The 32 bytes the mock random provider hands out for a RandomBytes (an encryption key), base64. */
-export const MOCK_KEY_BASE64 = Buffer.from("MockEncryptionKey-32-bytes-long!").toString("base64");
-/** kubeadm join material the mock first server prints. */
-export const MOCK_JOIN = {
-  JOIN_TOKEN: "abcdef.0123456789abcdef",
-  CA_CERT_HASH: "sha256:" + "1".repeat(64),
-  CERTIFICATE_KEY: "f".repeat(64),
-};
-
-function mockStdout(create: string): string {
-  if (create.includes(" kubeconfig ")) {
-    return [
-      "apiVersion: v1",
-      "clusters:",
-      "- cluster:",
-      "    certificate-authority-data: TU9DSy1DQQ==",
-      "    server: https://127.0.0.1:6443",
-      "  name: default",
-      "contexts:",
-      "- context: {cluster: default, user: default}",
-      "  name: default",
-      "current-context: default",
-      "kind: Config",
-      "users:",
-      "- name: default",
-      "  user: {client-certificate-data: TU9DSy1DRVJU, client-key-data: TU9DSy1LRVk=}",
-      "",
-    ].join("\n");
-  }
-  if (create.includes(" join-material ")) {
-    const b64 = (s: string) => Buffer.from(s).toString("base64");
-    const lines = [`JOIN_TOKEN=${b64(MOCK_JOIN.JOIN_TOKEN)}`, `CA_CERT_HASH=${b64(MOCK_JOIN.CA_CERT_HASH)}`];
-    if (create.endsWith(" server")) lines.push(`CERTIFICATE_KEY=${b64(MOCK_JOIN.CERTIFICATE_KEY)}`);
-    return lines.join("\n") + "\n";
-  }
-  return "";
 }
 
 /** Replaces secret wrappers with their values (whether a value was secret is recorded apart). */
@@ -281,6 +258,9 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
   );
   recordRegistrations(resources);
   setStackConfig(config, world);
+  const logs: LogLine[] = [];
+  const restoreLog = keepLog(logs, world.log === "print" || process.env[PRINT_LOGS_ENV] === "1");
+  reportPlaceholdersOffline(world.placeholders !== "refuse");
 
   // A program either exports a function (this project) or registers resources as it loads.
   const modulePath = require.resolve(world.program ?? path.join(ROOT, "index.ts"));
@@ -309,12 +289,14 @@ export async function runProgram(stack: string, config: Record<string, unknown>,
         await settle(resources);
       })(),
     ]);
-    return { resources, outputs, secretOutputs };
+    return { resources, outputs, secretOutputs, logs };
   } catch (error) {
     await settle(resources);
-    return { resources, outputs: {}, secretOutputs: [], error: error as Error };
+    return { resources, outputs: {}, secretOutputs: [], logs, error: error as Error };
   } finally {
     process.off("unhandledRejection", onUnhandled);
+    restoreLog();
+    reportPlaceholdersOffline(false);
   }
 }
 

@@ -12,6 +12,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
+import { formatPlaceholders, placeholderProblems, PROJECT } from "../config";
 import { formatUsageTable, UsageLine } from "../infra/budget";
 import { catalogEntry } from "../k8s/platform/catalog";
 import { INGRESS_LABEL } from "../k8s/labels";
@@ -25,6 +26,15 @@ export const diagramPath = (stack: string) => path.join(ROOT, "docs", `topology-
 
 export async function planStack(stack: string, file = path.join(ROOT, `Pulumi.${stack}.yaml`)): Promise<RunResult> {
   return runProgram(stack, stackConfigFrom(file));
+}
+
+/** A stack file's project keys without their `oci-k8s:` prefix (the names the program's config reads). */
+function projectValues(config: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config)
+      .filter(([k]) => !k.includes(":") || k.startsWith(`${PROJECT}:`))
+      .map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]),
+  );
 }
 
 /** Long values (scripts, user data) become a length and hash; the files they come from are in the diff anyway. */
@@ -247,12 +257,18 @@ async function main(argv: string[]): Promise<number> {
         : `Encrypted values not decrypted (${stackFile.note}); each is taken as a valid secret of its key, unchecked: ${stackFile.encrypted.join(", ")}`,
     );
   }
-  const result = await runProgram(stack, stackFile.config);
+  // The examples' placeholders: pulumi preview and up refuse them; the offline plan renders the stack and
+  // says so twice: the program's warning above the report, and this block under it.
+  const placeholders = placeholderProblems(projectValues(stackFile.config));
+  const shown = path.relative(process.cwd(), file);
+  const edit = formatPlaceholders(placeholders, shown.startsWith("..") ? file : shown);
+  const result = await runProgram(stack, stackFile.config, { log: "print" });
   if (result.error) {
     console.error(result.error.message);
     return 1;
   }
   process.stdout.write(renderReport(stack, result));
+  if (placeholders.length > 0) console.log(`\n${edit}`);
   if (result.outputs.freeTierUsage === undefined) return 0;
   // A stack file of the user's own gets its diagram beside it, never in the checkout's docs/.
   const diagram = fileAt >= 0 ? path.join(path.dirname(file), `topology-${stack}.mmd`) : diagramPath(stack);

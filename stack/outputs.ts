@@ -1,5 +1,5 @@
 /** The stack's outputs, in the shape of the contract other stacks read (outputs.ts). */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { Cluster } from "../k8s/bootstrap/cluster";
 import type { CatalogEntry } from "../k8s/platform/catalog";
@@ -28,6 +28,7 @@ export function stackOutputs({ config, machines, domain, cluster, platform, comp
     ...machines.outputs,
     storageClass: platform.storageClass,
     clusterIssuers: platform.clusterIssuers,
+    urls: clusterUrls(cluster.apiUrl, domain, components),
     grafanaAdminPassword: platform.adminPasswords.grafana,
     argoCdAdminPassword: platform.adminPasswords.argocd,
     components: components.map((c) => ({
@@ -38,4 +39,13 @@ export function stackOutputs({ config, machines, domain, cluster, platform, comp
     })),
     contractVersion: CONTRACT_VERSION,
   };
+}
+
+/** The API, then every UI the enabled components expose, at https://<host>.<clusterDomain>. */
+function clusterUrls(apiUrl: pulumi.Input<string>, domain: pulumi.Input<string>, components: readonly CatalogEntry[]) {
+  const hosts = [...new Set(components.flatMap((c) => (c.exposes ?? []).map((e) => e.host)))];
+  return pulumi.all([apiUrl, domain]).apply(([api, d]) => ({
+    kubernetesApi: api,
+    ...Object.fromEntries(hosts.map((host) => [host, `https://${host}.${d}`])),
+  }));
 }

@@ -4,10 +4,10 @@
  * what the kubelets leave allocatable.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
+import { CHOICE_KEYS, type StackConfig } from "../config";
 import { reservations } from "../k8s/bootstrap/reserved";
-import { catalogEntry, CatalogEntry } from "../k8s/platform/catalog";
-import { checkPlatformCapacity, formatRequestsTable, platformRequests } from "../k8s/platform/capacity";
+import { catalogEntry, CatalogEntry, choicesOf } from "../k8s/platform/catalog";
+import { CapacityOptions, checkPlatformCapacity, formatRequestsTable, platformRequests } from "../k8s/platform/capacity";
 import type { NodeCounts } from "../k8s/platform/resources";
 
 export interface PlatformPlan {
@@ -32,9 +32,23 @@ export function planPlatform(config: StackConfig, machines: readonly CapacityNod
   const components = config.components.map((name) => catalogEntry(name)!);
   const nodes = nodeCounts(machines);
   const requests = platformRequests(components, nodes);
-  checkPlatformCapacity(requests, allocatable(machines));
+  checkPlatformCapacity(requests, allocatable(machines), capacityOptions(components, nodes));
   pulumi.log.info(`Platform memory requests:\n${formatRequestsTable(requests)}`);
   return { components, nodes, diskGi: platformDiskGi(machines) };
+}
+
+/** What the stack could change: its addons, and each other pick of the choices it made, sized on the same nodes. */
+function capacityOptions(components: readonly CatalogEntry[], nodes: NodeCounts): CapacityOptions {
+  return {
+    addons: components.filter((c) => c.layer === "addon").map((c) => c.name),
+    alternatives: components.flatMap((c) => {
+      const key = CHOICE_KEYS.find(([choice]) => choice === c.choice)?.[1];
+      if (!c.choice || !key) return [];
+      return choicesOf(c.choice)
+        .filter((name) => name !== c.name)
+        .map((name) => ({ key, replaces: c.name, requests: platformRequests([catalogEntry(name)!], nodes)[0] }));
+    }),
+  };
 }
 
 /** Nodes that take pods (an etcd-only member takes none); small nodes are the tainted ones. */

@@ -85,3 +85,5 @@ new k8s.networking.v1.Ingress(
 );
 
 export const url = pulumi.interpolate`https://${host}`;
+/** What else the cluster serves (its API, Argo CD, Grafana), read from the stack's urls output. */
+export const clusterUrls = cluster.urls;

@@ -14,6 +14,59 @@ describe("stack outputs contract", () => {
   });
 });
 
+/**
+ * The outputs of each contract version. A changed list without a new version here and in
+ * outputs.ts fails, so a consumer never misreads outputs of another shape under the same number.
+ */
+const BEFORE_3 = [
+  "clusterName",
+  "clusterDomain",
+  "distribution",
+  "distributionVersion",
+  "apiUrl",
+  "kubeconfig",
+  "ingressPublicIp",
+  "vcnId",
+  "subnetIds",
+  "nsgIds",
+  "sshUser",
+  "sshPublicKey",
+  "nodes",
+  "storageClass",
+  "clusterIssuers",
+  "components",
+];
+const CONTRACT_SHAPES: Record<number, readonly string[]> = {
+  2: [...BEFORE_3, "freeTierUsage"],
+  3: [...BEFORE_3, "urls", "grafanaAdminPassword", "argoCdAdminPassword", "freeTierUsage"],
+};
+
+describe("stack outputs: the cluster's URLs, and the contract's version follows its shape", () => {
+  it("the contract version names exactly the outputs the helper reads", () => {
+    assert.deepEqual([...OUTPUT_NAMES], CONTRACT_SHAPES[CONTRACT_VERSION], `outputs changed under version ${CONTRACT_VERSION}`);
+  });
+
+  it("urls lists the API and each UI the enabled components expose, on the stack's domain", async () => {
+    const dev = await runOk("dev", stackConfig("dev"));
+    assert.deepEqual(dev.outputs.urls, {
+      kubernetesApi: dev.outputs.apiUrl,
+      argocd: "https://argocd.dev.example.com",
+      grafana: "https://grafana.dev.example.com",
+    });
+    assert.ok(!dev.secretOutputs.includes("urls"));
+    // With no clusterDomain, the sslip.io name of the ingress address; Dex when its addon is on.
+    const connector = { type: "github", id: "github", name: "GitHub", config: { clientID: "$ID", clientSecret: "$SECRET" } };
+    const dex = await runOk("dev", {
+      ...MINIMAL_CONFIG,
+      addons: ["dex"],
+      componentValues: { dex: { config: { connectors: [connector] } } },
+    });
+    assert.deepEqual(Object.keys(dex.outputs.urls as object), ["kubernetesApi", "grafana", "argocd", "dex"]);
+    assert.equal((dex.outputs.urls as Record<string, string>).dex, `https://dex.${dex.outputs.clusterDomain}`);
+    assert.match(String(dex.outputs.clusterDomain), /\.sslip\.io$/);
+  });
+});
+
 describe("outputs contract version, checked when a consumer reads the outputs", () => {
   const CLUSTER = "organization/oci-k8s/dev";
   const consume = async (outputs: Record<string, unknown>, secret: string[]) =>

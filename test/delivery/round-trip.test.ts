@@ -61,6 +61,13 @@ describe("README's first commands with the real Pulumi CLI, then the plan and li
     assert.doesNotMatch(out, /must be a PEM or OpenSSH private key/);
     assert.match(plan.stdout, /Encrypted values decrypted with the Pulumi CLI: oci-k8s:sshPrivateKey/, out);
     assert.doesNotMatch(out, /BEGIN OPENSSH PRIVATE KEY/);
+    // The shipped placeholders are still there: the plan renders the stack and names them for editing.
+    assert.equal(plan.status, 0, out);
+    assert.ok(
+      plan.stdout.includes(`PLACEHOLDERS: edit ${path.join(work, "Pulumi.dev.yaml")} before pulumi up`),
+      plan.stdout.split("\n").slice(-4).join("\n"),
+    );
+    assert.match(plan.stdout, /oci-k8s:adminCidrs\[0\] = 203\.0\.113\.10\/32: is a documentation address/);
 
     const lint = run(path.join(BIN, "prettier"), ["--check", "--log-level", "warn", "."], { cwd: work });
     assert.equal(lint.status, 0, `prettier refused the CLI's stack file:\n${lint.stdout}${lint.stderr}`);

@@ -19,9 +19,10 @@ describe("example: loaded the way Pulumi's Node.js runtime loads it", function (
 describe("example: web app on the cluster's outputs", () => {
   let r: RunResult;
   let kubeconfig: string;
+  let dev: RunResult;
   before(async () => {
     // The consumer reads exactly what the dev stack exports.
-    const dev = await runOk("dev", stackConfig("dev"));
+    dev = await runOk("dev", stackConfig("dev"));
     kubeconfig = dev.outputs.kubeconfig as string;
     r = await runOk(
       "example",
@@ -52,6 +53,11 @@ describe("example: web app on the cluster's outputs", () => {
     assert.deepEqual(ingress.spec.tls, [{ hosts: ["hello.dev.example.com"], secretName: "hello-tls" }]);
     assert.equal(ingress.spec.rules[0].host, "hello.dev.example.com");
     assert.equal(r.outputs.url, "https://hello.dev.example.com");
+  });
+
+  it("passes on the cluster's urls output (contract version 3) as the stack exports it", () => {
+    assert.deepEqual(r.outputs.clusterUrls, dev.outputs.urls);
+    assert.equal((r.outputs.clusterUrls as Record<string, string>).argocd, "https://argocd.dev.example.com");
   });
 
   it("runs a pinned image as non-root with requests and limits", () => {
