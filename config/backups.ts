@@ -1,4 +1,5 @@
 /** Backups: when etcd snapshots are taken, how many are kept, and the bucket they are copied to. */
+import { X509Certificate } from "crypto";
 import { z } from "zod";
 import { EtcdBackup } from "../k8s/bootstrap/distributions";
 import { Bad, secret, str, Values } from "./keys";
@@ -79,7 +80,29 @@ export const BACKUP_KEYS = {
     "Access key of an OCI customer secret key for etcdBackupBucket (set it with --secret).",
   ),
   etcdBackupSecretKey: secret(z.string().default(""), "Secret key of that customer secret key (set it with --secret)."),
+  etcdBackupRecoveryCertificate: str(
+    z.string().default(""),
+    "PEM certificate (public) the servers encrypt their recovery bundle to (cluster token or kubeadm CAs, Sealed Secrets keys), uploaded beside the snapshots; you keep its private key off the cluster. Required with etcdBackupBucket (docs/operations.md, Disaster recovery).",
+  ),
 };
+
+/**
+ * What is wrong with a recovery certificate, or undefined: one PEM certificate that Node's
+ * X509Certificate (OpenSSL) parses, and no private key pasted with it (which would put the one
+ * thing that opens the bundles on every server).
+ */
+export function recoveryCertificateProblem(pem: string): string | undefined {
+  if (/PRIVATE KEY-----/.test(pem))
+    return "holds a private key: give only the certificate (recovery.crt); keep the key (recovery.key) off the cluster";
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+  if (blocks.length !== 1) return `must be one PEM certificate (-----BEGIN CERTIFICATE-----), found ${blocks.length}`;
+  try {
+    new X509Certificate(pem);
+  } catch {
+    return "is not a certificate OpenSSL can read";
+  }
+  return undefined;
+}
 
 export type BackupValues = Values<typeof BACKUP_KEYS>;
 
@@ -90,6 +113,19 @@ export function checkBackups(c: BackupValues, bad: Bad): void {
   }
   for (const key of ["etcdBackupAccessKey", "etcdBackupSecretKey"] as const) {
     if (!c[key]) bad(key, "(not set)", "must be set (with --secret) with etcdBackupBucket");
+  }
+  const make =
+    "make one with: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -noenc -keyout recovery.key -out recovery.crt -days 36500 -subj /CN=oci-k8s-recovery; then: pulumi config set etcdBackupRecoveryCertificate < recovery.crt";
+  if (!c.etcdBackupRecoveryCertificate)
+    bad(
+      "etcdBackupRecoveryCertificate",
+      "(not set)",
+      `must be set with etcdBackupBucket (the recovery bundle is encrypted to it); ${make}`,
+    );
+  else {
+    const problem = recoveryCertificateProblem(c.etcdBackupRecoveryCertificate);
+    // The value is never echoed: a pasted private key must not reach the error.
+    if (problem) bad("etcdBackupRecoveryCertificate", "(the given PEM)", `${problem}; ${make}`);
   }
 }
 
@@ -109,6 +145,7 @@ export function resolveBackups(c: BackupValues, clusterName: string): { etcdBack
             secretKey: c.etcdBackupSecretKey,
             // OCI Object Storage's S3 endpoint serves buckets by path, not by host name.
             bucketLookup: "path" as const,
+            recoveryCertificate: c.etcdBackupRecoveryCertificate,
           }
         : undefined,
     },

@@ -50,6 +50,8 @@ export interface ClusterArgs {
   readonly readyMarker: string;
   /** Scheduled etcd snapshots (every distribution); its S3 keys are secret. */
   readonly etcdBackup?: pulumi.Input<EtcdBackup>;
+  /** etcdBackup has a bucket: each server uploads its recovery bundle beside the snapshots. */
+  readonly recoveryBundles?: boolean;
   /**
    * A new version or a changed machine is being rolled out: agents, too, take their turn one at a
    * time after the servers, instead of joining in parallel.
@@ -125,6 +127,7 @@ export class Cluster extends pulumi.ComponentResource {
         connect,
         onFirst: turns.onFirst,
         etcdBackup: args.etcdBackup,
+        recoveryBundles: args.recoveryBundles,
         kernelHold: args.kernelHold ?? false,
         etcdMembers: args.hosts.filter((h) => h.role !== "agent"),
       };

@@ -80,6 +80,11 @@ export interface EtcdBackup {
     readonly secretKey: string;
     /** How buckets are addressed: by path (OCI Object Storage's S3 endpoint, MinIO) or by host name. */
     readonly bucketLookup: "path" | "dns";
+    /**
+     * The operator's recovery certificate (PEM): each server's recovery bundle (cluster token or
+     * kubeadm's CAs and encryption config, Sealed Secrets keys) is encrypted to it beside the snapshots.
+     */
+    readonly recoveryCertificate: string;
   };
 }
 

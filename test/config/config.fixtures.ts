@@ -19,6 +19,14 @@ export interface BadCase {
 }
 
 export const base = MINIMAL_CONFIG;
+/** A complete bucket, but for the recovery certificate. */
+const BUCKET = {
+  etcdBackupBucket: "etcd-backups",
+  etcdBackupEndpoint: "x.example.com",
+  etcdBackupRegion: "r",
+  etcdBackupAccessKey: "a",
+  etcdBackupSecretKey: "s",
+};
 export const BAD: BadCase[] = [
   {
     why: "no compartment",
@@ -370,6 +378,32 @@ export const BAD: BadCase[] = [
     config: { ...base, etcdBackupBucket: "etcd-backups", etcdBackupEndpoint: "x.example.com", etcdBackupRegion: "r" },
     key: "oci-k8s:etcdBackupAccessKey",
     says: /must be set \(with --secret\)/,
+  },
+  {
+    why: "an etcd bucket without the recovery certificate",
+    config: { ...base, ...BUCKET },
+    key: "oci-k8s:etcdBackupRecoveryCertificate",
+    says: /must be set with etcdBackupBucket \(the recovery bundle is encrypted to it\); make one with: openssl req -x509/,
+  },
+  {
+    why: "a recovery certificate with its private key pasted in (never echoed)",
+    config: {
+      ...base,
+      ...BUCKET,
+      etcdBackupRecoveryCertificate: "-----BEGIN PRIVATE KEY-----\nTheOperatorsKeyMustNotBeEchoed\n-----END PRIVATE KEY-----",
+    },
+    key: "oci-k8s:etcdBackupRecoveryCertificate",
+    says: /^(?![\s\S]*TheOperatorsKeyMustNotBeEchoed)[\s\S]*holds a private key: give only the certificate/,
+  },
+  {
+    why: "a recovery certificate that is no certificate",
+    config: {
+      ...base,
+      ...BUCKET,
+      etcdBackupRecoveryCertificate: "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----",
+    },
+    key: "oci-k8s:etcdBackupRecoveryCertificate",
+    says: /is not a certificate OpenSSL can read/,
   },
   {
     why: "a snapshot schedule that is not cron",

@@ -1,5 +1,7 @@
+#!/usr/bin/env bash
 # S3 requests for the backup tools (etcd-snapshot.sh, recovery.sh); k8s/bootstrap/scripts.ts puts
 # this file after lib.sh in front of the scripts that use it.
+set -euo pipefail
 
 # s3 METHOD PATH [QUERY [FILE]] : one request signed with AWS Signature V4 here (python3, which
 # every Ubuntu image has for cloud-init), not by curl: curl before 7.87 leaves out
