@@ -12,11 +12,11 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ClusterFacts, Distribution, EtcdBackup } from "./distributions";
+import { ClusterFacts, Distribution, EtcdBackup, Restored } from "./distributions";
 import type { DrainGate } from "./drain-gate";
 import type { ApiVip } from "./kube-vip";
 import { adminKubeconfig } from "./kubeconfig";
-import { etcdTools, kernelHold, labels, NodeToolsArgs, restoreTool, retirement, uninstall } from "./node-tools";
+import { etcdTools, kernelHold, labels, NodeToolsArgs, restorePki, restoreTool, retirement, uninstall } from "./node-tools";
 import { remoteCommand } from "./remote";
 import type { Artifacts } from "./artifacts";
 import { encodeSettings, scriptCommand, scriptStdin } from "./scripts";
@@ -52,6 +52,8 @@ export interface ClusterArgs {
   readonly etcdBackup?: pulumi.Input<EtcdBackup>;
   /** etcdBackup has a bucket: each server uploads its recovery bundle beside the snapshots. */
   readonly recoveryBundles?: boolean;
+  /** A rebuild from the bucket on a new stack: the old cluster's token, encryption key and kubeadm PKI (secret). */
+  readonly restored?: Restored;
   /**
    * A new version or a changed machine is being rolled out: agents, too, take their turn one at a
    * time after the servers, instead of joining in parallel.
@@ -114,10 +116,14 @@ export class Cluster extends pulumi.ComponentResource {
         kubeVip: args.apiVip,
         // Every host but a cloud first server (its instance goes instead) is uninstalled on destroy.
         beforeInstall: (h, hostUp) => {
-          if (h === firstServer && !args.uninstallFirstServer) return undefined;
+          // A kubeadm rebuild: the old CAs on the first server before kubeadm init, which uses them.
+          const pki = args.restored?.kubeadmPki;
+          const placed = (after: pulumi.Resource) =>
+            h === firstServer && pki ? restorePki({ parent: this, connect }, h, pki, after) : after;
+          if (h === firstServer && !args.uninstallFirstServer) return pki ? placed(hostUp) : undefined;
           const u = uninstall({ parent: this, distribution: args.distribution, connect }, h, [hostUp]);
           uninstalls.set(h.name, u);
-          return u;
+          return placed(u);
         },
         artifacts: args.artifacts,
       });
@@ -183,12 +189,16 @@ export class Cluster extends pulumi.ComponentResource {
   private facts(name: string, args: ClusterArgs): pulumi.Output<ClusterFacts> {
     const first = args.hosts.find((h) => h.role === "server");
     if (!first) throw new Error("a cluster needs at least one server");
+    // A rebuild on a new stack takes the old cluster's token and key (the snapshot needs them).
+    const { clusterToken, encryptionKey: oldKey } = args.restored ?? {};
     const token =
       args.distribution.joinsWith === "token"
-        ? pulumi.secret(new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this }).result)
+        ? pulumi.secret(
+            clusterToken ?? new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this }).result,
+          )
         : undefined;
     const encryptionKey = args.distribution.encryptsWithOwnKey
-      ? new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, { parent: this }).base64
+      ? pulumi.secret(oldKey ?? new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, { parent: this }).base64)
       : undefined;
     const internalApi = args.internalApi
       ? { name: `kube-api.${args.clusterName}.internal`, address: args.internalApi.address }

@@ -88,6 +88,14 @@ export interface EtcdBackup {
   };
 }
 
+/** What the old cluster gives a rebuild from the bucket on a new stack (secret): used in place of new ones. */
+export interface Restored {
+  readonly clusterToken?: string;
+  readonly encryptionKey?: string;
+  /** base64 of a tar.gz of kubeadm's CAs and service-account key (etc/kubernetes/pki/...). */
+  readonly kubeadmPki?: string;
+}
+
 /** One-time join material a kubeadm node gets from the first server. */
 export interface JoinMaterial {
   readonly JOIN_TOKEN: string;

@@ -196,6 +196,28 @@ export function uninstall(
   );
 }
 
+/**
+ * A kubeadm rebuild from the bucket: the old cluster's CAs and service-account key (restoreKubeadmPki)
+ * on the first server before its install, so kubeadm init uses them instead of making new ones.
+ */
+export function restorePki(
+  a: Pick<NodeToolsArgs, "parent" | "connect">,
+  host: Host,
+  pki: string,
+  after: pulumi.Resource,
+): command.remote.Command {
+  return remoteCommand(
+    `${host.name}-restore-pki`,
+    {
+      connection: a.connect(host),
+      create: scriptCommand("recovery", "place-pki"),
+      stdin: pulumi.secret(scriptStdin("recovery", encodeSettings({ PKI: pki }))),
+      triggers: [host.machineId],
+    },
+    { parent: a.parent, dependsOn: [after] },
+  );
+}
+
 /** Settings of etcd-snapshot.sh install: the tool itself, the schedule, and the bucket if any. */
 function snapshotToolSettings(backup: EtcdBackup): Record<string, string> {
   return {

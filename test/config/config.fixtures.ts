@@ -406,6 +406,24 @@ export const BAD: BadCase[] = [
     says: /is not a certificate OpenSSL can read/,
   },
   {
+    why: "a restored cluster token on kubeadm (never shown)",
+    config: { ...base, distribution: "kubeadm", restoreClusterToken: "TheOldTokenMustNotBeShown0123" },
+    key: "oci-k8s:restoreClusterToken",
+    says: /^(?![\s\S]*TheOldTokenMustNotBeShown)[\s\S]*is for k3s and rke2 only \(distribution is kubeadm\)/,
+  },
+  {
+    why: "a restored encryption key that is not 32 bytes",
+    config: { ...base, distribution: "kubeadm", restoreEncryptionKey: "c2hvcnQ=" },
+    key: "oci-k8s:restoreEncryptionKey",
+    says: /\[secret, not shown\] must be base64 of 32 bytes/,
+  },
+  {
+    why: "a restored kubeadm PKI that is no tar.gz",
+    config: { ...base, distribution: "kubeadm", restoreKubeadmPki: "bm90IGEgdGFyYmFsbA==" },
+    key: "oci-k8s:restoreKubeadmPki",
+    says: /is not base64 of a tar\.gz; make it with: tar -czf - -C <bundle dir> etc\/kubernetes\/pki \| base64 -w0/,
+  },
+  {
     why: "a snapshot schedule that is not cron",
     config: { ...base, etcdBackupSchedule: "hourly" },
     key: "oci-k8s:etcdBackupSchedule",

@@ -9,6 +9,10 @@
 #                                FOLDER/recovery-<host>-<time>.cms; the newest RETENTION kept
 #   oci-k8s-recovery list        the bucket folder's objects (snapshots and bundles), one a line
 #   oci-k8s-recovery fetch KEY FILE   one object of that folder into FILE (e.g. a kubeadm snapshot)
+#   recovery.sh place-pki        from the bootstrap of a kubeadm rebuild, on the first server before
+#                                its install: the old CAs and service-account key (settings: PKI,
+#                                base64 of a tar.gz of etc/kubernetes/pki/...) into /etc/kubernetes/pki,
+#                                which kubeadm init then uses instead of making new ones
 #
 # The bundle is a gzipped tar of paths relative to /, so that on a new host
 # `openssl cms -decrypt ... | tar -xz -C /` puts each file back where it was:
@@ -26,7 +30,7 @@
 # S3_ACCESS_KEY, S3_SECRET_KEY.
 set -euo pipefail
 
-action="${1:?usage: oci-k8s-recovery install | run | list | fetch KEY FILE}"
+action="${1:?usage: oci-k8s-recovery install | run | list | fetch KEY FILE | place-pki}"
 root="${OCI_K8S_ROOT:-}"
 settings_file="$root/etc/oci-k8s/recovery.settings"
 tool="$root/usr/local/sbin/oci-k8s-recovery"
@@ -130,5 +134,35 @@ case "$action" in
     mv "$file.part" "$file"
     log "fetched $S3_FOLDER/$key into $file ($(stat -c %s "$file") bytes)"
     ;;
-  *) die "unknown action $action" "use install, run, list or fetch KEY FILE" ;;
+  place-pki)
+    read_settings
+    require_settings PKI
+    umask 077
+    archive="$(mktemp)"
+    trap 'rm -f "$archive"' EXIT
+    printf '%s' "$PKI" | base64 -d >"$archive" 2>/dev/null || die "restoreKubeadmPki is not base64" "make it with: tar -czf - -C <bundle dir> etc/kubernetes/pki | base64 -w0"
+    DIST=kubeadm
+    mapfile -t want < <(members | grep '^etc/kubernetes/pki/')
+    mapfile -t have < <(tar -tzf "$archive" 2>/dev/null | sed 's|^\./||' | grep -v '/$') || true
+    for f in "${have[@]}"; do
+      printf '%s\n' "${want[@]}" | grep -qxF -- "$f" || die "restoreKubeadmPki holds $f, which is not kubeadm's CA or service-account key; nothing was written" "make it from the bundle's etc/kubernetes/pki only"
+    done
+    for f in "${want[@]}"; do
+      printf '%s\n' "${have[@]}" | grep -qxF -- "$f" || die "restoreKubeadmPki lacks $f; nothing was written" "make it from a whole recovery bundle"
+    done
+    # A server that already has a CA keeps it: the same one is fine, another means it was initialised
+    # without the restore (kubeadm init would keep its own CA), which a rerun must not overwrite.
+    if [[ -f "$root/etc/kubernetes/pki/ca.crt" ]]; then
+      if tar -xzOf "$archive" etc/kubernetes/pki/ca.crt | cmp -s - "$root/etc/kubernetes/pki/ca.crt"; then
+        log "the restored CAs are already in place"
+        exit 0
+      fi
+      die "this server already has another CA in /etc/kubernetes/pki; nothing was written" "restore onto a new machine, or run 'kubeadm reset' here first (it removes this cluster)"
+    fi
+    mkdir -p "$root/etc/kubernetes/pki/etcd"
+    tar -xzp --no-same-owner -C "$root/" -f "$archive" "${want[@]}" || die "could not unpack the restored PKI" "check the disk of this server"
+    chmod 600 "$root"/etc/kubernetes/pki/*.key "$root"/etc/kubernetes/pki/etcd/*.key
+    log "the old cluster's CAs and service-account key are in /etc/kubernetes/pki: kubeadm init uses them"
+    ;;
+  *) die "unknown action $action" "use install, run, list, fetch KEY FILE or place-pki" ;;
 esac
