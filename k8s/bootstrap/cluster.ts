@@ -20,7 +20,7 @@ import { etcdTools, kernelHold, labels, NodeToolsArgs, restorePki, restoreTool, 
 import { remoteCommand } from "./remote";
 import type { Artifacts } from "./artifacts";
 import { encodeSettings, scriptCommand, scriptStdin } from "./scripts";
-import { connector } from "./ssh";
+import { Connect, connector } from "./ssh";
 import { Turns } from "./turns";
 import { Host, SshAccess } from "./types";
 
@@ -100,7 +100,6 @@ export class Cluster extends pulumi.ComponentResource {
     let turns: Turns;
     try {
       const connect = connector(args.ssh, args.hosts);
-      const firstServer = args.hosts.find((h) => h.role === "server");
       const uninstalls = new Map<string, command.remote.Command>();
       turns = new Turns({
         parent: this,
@@ -114,17 +113,7 @@ export class Cluster extends pulumi.ComponentResource {
         rolling: args.rolling ?? false,
         rolloutForce: args.rolloutForce ?? false,
         kubeVip: args.apiVip,
-        // Every host but a cloud first server (its instance goes instead) is uninstalled on destroy.
-        beforeInstall: (h, hostUp) => {
-          // A kubeadm rebuild: the old CAs on the first server before kubeadm init, which uses them.
-          const pki = args.restored?.kubeadmPki;
-          const placed = (after: pulumi.Resource) =>
-            h === firstServer && pki ? restorePki({ parent: this, connect }, h, pki, after) : after;
-          if (h === firstServer && !args.uninstallFirstServer) return pki ? placed(hostUp) : undefined;
-          const u = uninstall({ parent: this, distribution: args.distribution, connect }, h, [hostUp]);
-          uninstalls.set(h.name, u);
-          return placed(u);
-        },
+        beforeInstall: this.beforeInstall(args, connect, uninstalls),
         artifacts: args.artifacts,
       });
       const tools: NodeToolsArgs = {
@@ -177,6 +166,24 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.allNodesReady] },
     );
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiUrl: this.apiUrl });
+  }
+
+  /**
+   * What a host's install waits for: every host but a cloud first server (its instance goes
+   * instead) is uninstalled on destroy; on a kubeadm rebuild the first server gets the old CAs
+   * first, which kubeadm init then uses.
+   */
+  private beforeInstall(args: ClusterArgs, connect: Connect, uninstalls: Map<string, command.remote.Command>) {
+    const firstServer = args.hosts.find((h) => h.role === "server");
+    return (h: Host, hostUp: pulumi.Resource): pulumi.Resource | undefined => {
+      const u =
+        h === firstServer && !args.uninstallFirstServer
+          ? undefined
+          : uninstall({ parent: this, distribution: args.distribution, connect }, h, [hostUp]);
+      if (u) uninstalls.set(h.name, u);
+      const pki = h === firstServer ? args.restored?.kubeadmPki : undefined;
+      return pki ? restorePki({ parent: this, connect }, h, pki, u ?? hostUp) : u;
+    };
   }
 
   /**

@@ -10,7 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { requireFile, run, tempDir } from "../tools";
 import { certificates, etcdManifest, FLAVOURS, KUBELET, start, stopAll, until } from "./etcd.fixtures";
+import { restoredPkiProblem } from "../../config/backups";
 import {
+  docCommand,
   bucket,
   DECRYPT,
   ENCRYPTION_KEY,
@@ -156,6 +158,18 @@ for (const f of FLAVOURS) {
         assert.equal(fs.readFileSync(path.join(fresh.root, "etc/kubernetes/pki", file), "utf8"), text, file);
       assert.equal(fs.readFileSync(path.join(fresh.root, "etc/kubernetes/oci-k8s/encryption-config.yaml"), "utf8"), encryption);
       assert.equal(fs.statSync(path.join(fresh.root, "etc/kubernetes/pki/etcd/ca.key")).mode & 0o777, 0o600);
+      // Step 3's commands, as the page gives them, on the bundle opened in `recovered`: values the config accepts.
+      const operator = tempDir("operator");
+      fs.mkdirSync(path.join(operator, "recovered"));
+      const bundlePath = path.join(downloads, path.basename(newest("recovery-")));
+      assert.equal(run("sh", ["-c", DECRYPT(bundlePath, pair.key, path.join(operator, "recovered"))]).status, 0);
+      const value = (start: string) => {
+        const r = run("sh", ["-c", docCommand(start).split(" | pulumi config set")[0]], { cwd: operator });
+        assert.equal(r.status, 0, r.stderr);
+        return r.stdout;
+      };
+      assert.equal(restoredPkiProblem(value("tar -czf - -C recovered etc/kubernetes/pki")), undefined);
+      assert.equal(value("sed -n 's/^ *secret: //p'").trim(), ENCRYPTION_KEY);
 
       // kubeadm init on it (the stand-in: leaf certificates signed by the CA it finds, a new empty etcd).
       const b = await controlPlane(fresh);

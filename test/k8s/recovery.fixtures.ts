@@ -5,29 +5,19 @@ import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
 import { must, run, Run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
 import { S3_SERVER, start, until } from "./etcd.fixtures";
 
-/** The command docs/operations.md gives (Disaster recovery, step 1), with its files in `dir`. */
-export const MAKE_PAIR = [
-  "req",
-  "-x509",
-  "-newkey",
-  "ec",
-  "-pkeyopt",
-  "ec_paramgen_curve:P-384",
-  "-noenc",
-  "-keyout",
-  "recovery.key",
-  "-out",
-  "recovery.crt",
-  "-days",
-  "36500",
-  "-subj",
-  "/CN=oci-k8s-recovery",
-];
+const DOC = fs.readFileSync(path.join(__dirname, "../../docs/operations.md"), "utf8");
 
-/** A recovery pair in a new directory: { dir, cert (PEM text), key (path) }. */
+/** The one command in backticks in docs/operations.md that begins with `start`: the tests run what the page says. */
+export function docCommand(start: string): string {
+  const found = [...DOC.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((c) => c.startsWith(start));
+  if (found.length !== 1) throw new Error(`docs/operations.md has ${found.length} commands beginning with ${start}`);
+  return found[0];
+}
+
+/** A recovery pair made by the page's command (Once, step 1) in a new directory: { dir, cert (PEM text), key (path) }. */
 export function recoveryPair(): { dir: string; cert: string; key: string } {
   const dir = tempDir("recovery-pair");
-  must("sh", ["-c", `cd "${dir}" && openssl ${MAKE_PAIR.join(" ")} 2>/dev/null`]);
+  must("sh", ["-c", `cd "${dir}" && ${docCommand("openssl req -x509 ")} 2>/dev/null`]);
   return { dir, cert: fs.readFileSync(path.join(dir, "recovery.crt"), "utf8"), key: path.join(dir, "recovery.key") };
 }
 
@@ -88,9 +78,16 @@ items:
 kind: List
 `;
 
-/** The operator's decryption, as docs/operations.md gives it (step 2), into DEST. */
-export const DECRYPT = (bundle: string, key: string, dest: string) =>
-  `openssl cms -decrypt -binary -inform DER -in ${bundle} -inkey ${key} | tar -xzp --no-same-owner -C ${dest}`;
+/** The operator's decryption, the page's command (Rebuilding, step 2), of BUNDLE with KEY into DEST. */
+export const DECRYPT = (bundle: string, key: string, dest: string) => {
+  const command = docCommand("openssl cms -decrypt ");
+  for (const part of ["-in recovery-<host>-<time>.cms ", "-inkey recovery.key ", "-C recovered"])
+    if (!command.includes(part)) throw new Error(`the page's decryption lacks ${part}`);
+  return command
+    .replace("-in recovery-<host>-<time>.cms ", `-in ${bundle} `)
+    .replace("-inkey recovery.key ", `-inkey ${key} `)
+    .replace("-C recovered", `-C ${dest}`);
+};
 
 /** The loopback S3 endpoint, one per suite, with its store. */
 export async function s3(dir: string, ip: string): Promise<{ endpoint: string; store: string }> {

@@ -9,6 +9,7 @@ import * as path from "path";
 import { run, tempDir } from "../tools";
 import { stopAll } from "./etcd.fixtures";
 import {
+  docCommand,
   bundles,
   bucket,
   DECRYPT,
@@ -104,6 +105,9 @@ describe("recovery.sh: the bundle beside the snapshots (k3s, fakes, a local S3)"
       /^distribution k3s\nhost run\n[\s\S]*file \/var\/lib\/rancher\/k3s\/server\/token [0-9a-f]{64}$/m,
     );
     assert.equal(fs.statSync(path.join(fresh, "var/lib/rancher/k3s/server/token")).mode & 0o777, 0o600);
+    // Step 3 reads the token from where the page says.
+    const tokenFile = docCommand("pulumi config set --secret restoreClusterToken < ").split(" < ")[1];
+    assert.equal(fs.readFileSync(path.join(fresh, tokenFile.replace(/^recovered\//, "")), "utf8"), `${TOKEN}\n`);
     // Another key does not open it.
     const other = recoveryPair();
     assert.notEqual(
