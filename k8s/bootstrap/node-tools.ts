@@ -224,16 +224,19 @@ function snapshotToolSettings(backup: EtcdBackup): Record<string, string> {
     SCRIPT: scriptText("etcd-snapshot"),
     SCHEDULE: backup.schedule,
     RETENTION: String(backup.retention),
-    ...(backup.s3
-      ? {
-          S3_ENDPOINT: backup.s3.endpoint,
-          S3_REGION: backup.s3.region,
-          S3_BUCKET: backup.s3.bucket,
-          S3_FOLDER: backup.s3.folder,
-          S3_ACCESS_KEY: backup.s3.accessKey,
-          S3_SECRET_KEY: backup.s3.secretKey,
-        }
-      : {}),
+    ...(backup.s3 ? s3Settings(backup.s3) : {}),
+  };
+}
+
+/** The bucket as s3.sh reads it (its keys secret: settings travel on stdin only). */
+function s3Settings(s3: NonNullable<EtcdBackup["s3"]>): Record<string, string> {
+  return {
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: s3.region,
+    S3_BUCKET: s3.bucket,
+    S3_FOLDER: s3.folder,
+    S3_ACCESS_KEY: s3.accessKey,
+    S3_SECRET_KEY: s3.secretKey,
   };
 }
 
@@ -247,11 +250,6 @@ export function recoverySettings(dist: Distribution, backup: EtcdBackup): Record
     SCHEDULE: backup.schedule,
     RETENTION: String(backup.retention),
     RECOVERY_CERTIFICATE: backup.s3.recoveryCertificate,
-    S3_ENDPOINT: backup.s3.endpoint,
-    S3_REGION: backup.s3.region,
-    S3_BUCKET: backup.s3.bucket,
-    S3_FOLDER: backup.s3.folder,
-    S3_ACCESS_KEY: backup.s3.accessKey,
-    S3_SECRET_KEY: backup.s3.secretKey,
+    ...s3Settings(backup.s3),
   };
 }

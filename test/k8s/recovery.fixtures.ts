@@ -1,6 +1,7 @@
 /** Shared by the recovery tests: the operator's recovery pair (made as docs/operations.md shows), hosts with logging shims, the loopback bucket. */
 import * as fs from "fs";
 import * as path from "path";
+import { RESTORED_PKI_FILES } from "../../config/backups";
 import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
 import { must, run, Run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
 import { S3_SERVER, start, until } from "./etcd.fixtures";
@@ -26,16 +27,7 @@ let shared: string | undefined;
 export const recoveryCertificate = (): string => (shared ??= recoveryPair().cert);
 
 /** kubeadm's CA and service-account files, as restoreKubeadmPki holds them. */
-export const PKI_FILES = [
-  "ca.crt",
-  "ca.key",
-  "sa.key",
-  "sa.pub",
-  "front-proxy-ca.crt",
-  "front-proxy-ca.key",
-  "etcd/ca.crt",
-  "etcd/ca.key",
-];
+export const PKI_FILES = RESTORED_PKI_FILES.map((f) => f.replace(/^etc\/kubernetes\/pki\//, ""));
 
 /**
  * restoreKubeadmPki's value for a directory holding etc/kubernetes/pki/...: base64 of a tar.gz of
