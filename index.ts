@@ -44,6 +44,8 @@ export = async (): Promise<ClusterOutputs> => {
     readyMarker: HOST_READY_MARKER,
     // The bucket keys are secret in state and travel only inside the servers' config (stdin).
     etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
+    recoveryBundles: Boolean(config.etcdBackup?.s3),
+    restored: config.restored,
     rolling: machines.rolling,
     kernelHold: config.kernelHold,
     rolloutForce: config.rolloutForce,

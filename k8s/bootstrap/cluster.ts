@@ -12,15 +12,15 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ClusterFacts, Distribution, EtcdBackup } from "./distributions";
+import { ClusterFacts, Distribution, EtcdBackup, Restored } from "./distributions";
 import type { DrainGate } from "./drain-gate";
 import type { ApiVip } from "./kube-vip";
 import { adminKubeconfig } from "./kubeconfig";
-import { etcdTools, kernelHold, labels, NodeToolsArgs, restoreTool, retirement, uninstall } from "./node-tools";
+import { etcdTools, kernelHold, labels, NodeToolsArgs, restorePki, restoreTool, retirement, uninstall } from "./node-tools";
 import { remoteCommand } from "./remote";
 import type { Artifacts } from "./artifacts";
 import { encodeSettings, scriptCommand, scriptStdin } from "./scripts";
-import { connector } from "./ssh";
+import { Connect, connector } from "./ssh";
 import { Turns } from "./turns";
 import { Host, SshAccess } from "./types";
 
@@ -50,6 +50,10 @@ export interface ClusterArgs {
   readonly readyMarker: string;
   /** Scheduled etcd snapshots (every distribution); its S3 keys are secret. */
   readonly etcdBackup?: pulumi.Input<EtcdBackup>;
+  /** etcdBackup has a bucket: each server uploads its recovery bundle beside the snapshots. */
+  readonly recoveryBundles?: boolean;
+  /** A rebuild from the bucket on a new stack: the old cluster's token, encryption key and kubeadm PKI (secret). */
+  readonly restored?: Restored;
   /**
    * A new version or a changed machine is being rolled out: agents, too, take their turn one at a
    * time after the servers, instead of joining in parallel.
@@ -96,7 +100,6 @@ export class Cluster extends pulumi.ComponentResource {
     let turns: Turns;
     try {
       const connect = connector(args.ssh, args.hosts);
-      const firstServer = args.hosts.find((h) => h.role === "server");
       const uninstalls = new Map<string, command.remote.Command>();
       turns = new Turns({
         parent: this,
@@ -110,13 +113,7 @@ export class Cluster extends pulumi.ComponentResource {
         rolling: args.rolling ?? false,
         rolloutForce: args.rolloutForce ?? false,
         kubeVip: args.apiVip,
-        // Every host but a cloud first server (its instance goes instead) is uninstalled on destroy.
-        beforeInstall: (h, hostUp) => {
-          if (h === firstServer && !args.uninstallFirstServer) return undefined;
-          const u = uninstall({ parent: this, distribution: args.distribution, connect }, h, [hostUp]);
-          uninstalls.set(h.name, u);
-          return u;
-        },
+        beforeInstall: this.beforeInstall(args, connect, uninstalls),
         artifacts: args.artifacts,
       });
       const tools: NodeToolsArgs = {
@@ -125,6 +122,7 @@ export class Cluster extends pulumi.ComponentResource {
         connect,
         onFirst: turns.onFirst,
         etcdBackup: args.etcdBackup,
+        recoveryBundles: args.recoveryBundles,
         kernelHold: args.kernelHold ?? false,
         etcdMembers: args.hosts.filter((h) => h.role !== "agent"),
       };
@@ -171,6 +169,24 @@ export class Cluster extends pulumi.ComponentResource {
   }
 
   /**
+   * What a host's install waits for: every host but a cloud first server (its instance goes
+   * instead) is uninstalled on destroy; on a kubeadm rebuild the first server gets the old CAs
+   * first, which kubeadm init then uses.
+   */
+  private beforeInstall(args: ClusterArgs, connect: Connect, uninstalls: Map<string, command.remote.Command>) {
+    const firstServer = args.hosts.find((h) => h.role === "server");
+    return (h: Host, hostUp: pulumi.Resource): pulumi.Resource | undefined => {
+      const u =
+        h === firstServer && !args.uninstallFirstServer
+          ? undefined
+          : uninstall({ parent: this, distribution: args.distribution, connect }, h, [hostUp]);
+      if (u) uninstalls.set(h.name, u);
+      const pki = h === firstServer ? args.restored?.kubeadmPki : undefined;
+      return pki ? restorePki({ parent: this, connect }, h, pki, u ?? hostUp) : u;
+    };
+  }
+
+  /**
    * What every node's install knows of the cluster. The API certificate is valid for the shared
    * endpoints (the load balancer, extra names) and, on each server, for that server's own
    * addresses (its facts). Never for another server's: a server's install must not wait for a
@@ -180,12 +196,16 @@ export class Cluster extends pulumi.ComponentResource {
   private facts(name: string, args: ClusterArgs): pulumi.Output<ClusterFacts> {
     const first = args.hosts.find((h) => h.role === "server");
     if (!first) throw new Error("a cluster needs at least one server");
+    // A rebuild on a new stack takes the old cluster's token and key (the snapshot needs them).
+    const { clusterToken, encryptionKey: oldKey } = args.restored ?? {};
     const token =
       args.distribution.joinsWith === "token"
-        ? pulumi.secret(new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this }).result)
+        ? pulumi.secret(
+            clusterToken ?? new random.RandomPassword(`${name}-token`, { length: 48, special: false }, { parent: this }).result,
+          )
         : undefined;
     const encryptionKey = args.distribution.encryptsWithOwnKey
-      ? new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, { parent: this }).base64
+      ? pulumi.secret(oldKey ?? new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, { parent: this }).base64)
       : undefined;
     const internalApi = args.internalApi
       ? { name: `kube-api.${args.clusterName}.internal`, address: args.internalApi.address }

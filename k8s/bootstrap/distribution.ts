@@ -80,7 +80,20 @@ export interface EtcdBackup {
     readonly secretKey: string;
     /** How buckets are addressed: by path (OCI Object Storage's S3 endpoint, MinIO) or by host name. */
     readonly bucketLookup: "path" | "dns";
+    /**
+     * The operator's recovery certificate (PEM): each server's recovery bundle (cluster token or
+     * kubeadm's CAs and encryption config, Sealed Secrets keys) is encrypted to it beside the snapshots.
+     */
+    readonly recoveryCertificate: string;
   };
+}
+
+/** What the old cluster gives a rebuild from the bucket on a new stack (secret): used in place of new ones. */
+export interface Restored {
+  readonly clusterToken?: string;
+  readonly encryptionKey?: string;
+  /** base64 of a tar.gz of kubeadm's CAs and service-account key (etc/kubernetes/pki/...). */
+  readonly kubeadmPki?: string;
 }
 
 /** One-time join material a kubeadm node gets from the first server. */

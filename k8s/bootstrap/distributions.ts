@@ -3,7 +3,7 @@ import { Distribution, DistributionName } from "./distribution";
 import { KUBEADM } from "./kubeadm";
 import { K3S, RKE2 } from "./rancher";
 
-export type { ClusterFacts, Distribution, EtcdBackup, JoinMaterial, NodeFacts } from "./distribution";
+export type { ClusterFacts, Distribution, EtcdBackup, JoinMaterial, NodeFacts, Restored } from "./distribution";
 export { DISTRIBUTION_NAMES } from "./distribution";
 export type { DistributionName } from "./distribution";
 export { KUBEADM } from "./kubeadm";

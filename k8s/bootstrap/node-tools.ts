@@ -1,6 +1,6 @@
 /**
- * What each node gets after its install: the etcd tools on servers (restore, and on kubeadm the
- * snapshot schedule and its restore drill), the kernel held or released, its labels and taints,
+ * What each node gets after its install: the etcd tools on servers (restore, the recovery bundle
+ * with a bucket, and on kubeadm the snapshot schedule and its restore drill), the kernel held or released, its labels and taints,
  * and the commands that retire it when it leaves the stack.
  */
 import type * as command from "@pulumi/command";
@@ -24,6 +24,8 @@ export interface NodeToolsArgs {
   /** The connection to the first server, where kubectl runs. */
   readonly onFirst: command.types.input.remote.ConnectionArgs;
   readonly etcdBackup?: pulumi.Input<EtcdBackup>;
+  /** The etcd backup has a bucket: each server also uploads its recovery bundle (recovery.sh). */
+  readonly recoveryBundles?: boolean;
   readonly kernelHold: boolean;
   /** Every etcd member (servers and etcd-only nodes): the restore refuses while another one runs. */
   readonly etcdMembers: readonly Host[];
@@ -65,6 +67,20 @@ export function etcdTools(a: NodeToolsArgs, t: Turn): void {
         ),
         // A secret stdin logs nothing (the policy pack's secrets-stay-secret).
         logging: "none",
+      },
+      opts,
+    );
+  }
+  // With a bucket: what a rebuild needs besides a snapshot, encrypted to the operator's certificate.
+  if (a.recoveryBundles) {
+    const backup = pulumi.output(a.etcdBackup);
+    remoteCommand(
+      `${t.host.name}-recovery`,
+      {
+        ...on,
+        create: scriptCommand("recovery", "install"),
+        // The bucket keys: stdin only, kept in a root-only file on the server.
+        stdin: pulumi.secret(backup.apply((b) => scriptStdin("recovery", encodeSettings(recoverySettings(a.distribution, b))))),
       },
       opts,
     );
@@ -182,21 +198,60 @@ export function uninstall(
   );
 }
 
+/**
+ * A kubeadm rebuild from the bucket: the old cluster's CAs and service-account key (restoreKubeadmPki)
+ * on the first server before its install, so kubeadm init uses them instead of making new ones.
+ */
+export function restorePki(
+  a: Pick<NodeToolsArgs, "parent" | "connect">,
+  host: Host,
+  pki: string,
+  after: pulumi.Resource,
+): command.remote.Command {
+  return remoteCommand(
+    `${host.name}-restore-pki`,
+    {
+      connection: a.connect(host),
+      create: scriptCommand("recovery", "place-pki"),
+      stdin: pulumi.secret(scriptStdin("recovery", encodeSettings({ PKI: pki }))),
+      triggers: [host.machineId],
+    },
+    { parent: a.parent, dependsOn: [after] },
+  );
+}
+
 /** Settings of etcd-snapshot.sh install: the tool itself, the schedule, and the bucket if any. */
 function snapshotToolSettings(backup: EtcdBackup): Record<string, string> {
   return {
     SCRIPT: scriptText("etcd-snapshot"),
     SCHEDULE: backup.schedule,
     RETENTION: String(backup.retention),
-    ...(backup.s3
-      ? {
-          S3_ENDPOINT: backup.s3.endpoint,
-          S3_REGION: backup.s3.region,
-          S3_BUCKET: backup.s3.bucket,
-          S3_FOLDER: backup.s3.folder,
-          S3_ACCESS_KEY: backup.s3.accessKey,
-          S3_SECRET_KEY: backup.s3.secretKey,
-        }
-      : {}),
+    ...(backup.s3 ? s3Settings(backup.s3) : {}),
+  };
+}
+
+/** The bucket as s3.sh reads it (its keys secret: settings travel on stdin only). */
+function s3Settings(s3: NonNullable<EtcdBackup["s3"]>): Record<string, string> {
+  return {
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: s3.region,
+    S3_BUCKET: s3.bucket,
+    S3_FOLDER: s3.folder,
+    S3_ACCESS_KEY: s3.accessKey,
+    S3_SECRET_KEY: s3.secretKey,
+  };
+}
+
+/** Settings of recovery.sh install: the tool, what to collect on this distribution, the certificate and the bucket. */
+export function recoverySettings(dist: Distribution, backup: EtcdBackup): Record<string, string> {
+  if (!backup.s3) throw new Error("recovery bundles need the bucket");
+  return {
+    SCRIPT: scriptText("recovery"),
+    DIST: dist.name,
+    KUBECTL: dist.kubectl,
+    SCHEDULE: backup.schedule,
+    RETENTION: String(backup.retention),
+    RECOVERY_CERTIFICATE: backup.s3.recoveryCertificate,
+    ...s3Settings(backup.s3),
   };
 }

@@ -34,13 +34,17 @@ export type ScriptName =
   | "etcd-restore"
   | "etcd-snapshot"
   | "etcd-drill"
+  | "recovery"
   | "kernel-hold";
+
+/** Fragments a script uses, put after lib.sh in front of it: the S3 requests of the backup tools. */
+const INCLUDES: Partial<Record<ScriptName, string[]>> = { "etcd-snapshot": ["s3"], recovery: ["s3"] };
 
 const read = (name: string) => fs.readFileSync(path.join(SCRIPTS_DIR, `${name}.sh`), "utf8");
 
-/** lib.sh followed by the script: the program text `bash -c` runs. */
+/** lib.sh, the fragments it includes, then the script: the program text `bash -c` runs. */
 export function scriptText(name: ScriptName): string {
-  return withLib(read(name));
+  return withLib([...(INCLUDES[name] ?? []).map(read), read(name)].join("\n"));
 }
 
 /** lib.sh in front of a script body, without trailing newlines (bash's `$(...)` drops them on the node too). */

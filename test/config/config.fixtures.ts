@@ -354,30 +354,6 @@ export const BAD: BadCase[] = [
     says: /"admin" must be an email address/,
   },
   {
-    why: "an etcd bucket without its endpoint",
-    config: {
-      ...base,
-      etcdBackupBucket: "etcd-backups",
-      etcdBackupAccessKey: "a",
-      etcdBackupSecretKey: "s",
-      etcdBackupRegion: "r",
-    },
-    key: "oci-k8s:etcdBackupEndpoint",
-    says: /must be set with etcdBackupBucket/,
-  },
-  {
-    why: "an etcd bucket without its keys",
-    config: { ...base, etcdBackupBucket: "etcd-backups", etcdBackupEndpoint: "x.example.com", etcdBackupRegion: "r" },
-    key: "oci-k8s:etcdBackupAccessKey",
-    says: /must be set \(with --secret\)/,
-  },
-  {
-    why: "a snapshot schedule that is not cron",
-    config: { ...base, etcdBackupSchedule: "hourly" },
-    key: "oci-k8s:etcdBackupSchedule",
-    says: /"hourly" must be a 5-field cron schedule/,
-  },
-  {
     why: "over the always-free A1 allowance",
     config: { ...base, nodes: [{ ...server, ocpus: 4, memoryGb: 24 }] },
     key: "Ampere A1 OCPUs",

@@ -3,7 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { ConfigError, parseConfig } from "../../config";
 import { runProgram } from "../../scripts/mock-program";
-import { base, BAD } from "./config.fixtures";
+import { BACKUP_BAD } from "./backups.fixtures";
+import { base, BAD as GENERAL } from "./config.fixtures";
+
+const BAD = [...GENERAL, ...BACKUP_BAD];
 
 describe("config: bad values stop the program before any resource", () => {
   it(`covers at least 25 distinct mistakes (has ${BAD.length})`, () => {

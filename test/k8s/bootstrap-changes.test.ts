@@ -1,4 +1,5 @@
 /** The cluster bootstrap under the mock runtime: the command graph, settings and secrets, per distribution and topology. */
+import { recoveryCertificate } from "./recovery.fixtures";
 import { strict as assert } from "assert";
 import { parse } from "yaml";
 
@@ -269,6 +270,7 @@ describe("bootstrap: etcd snapshots", () => {
     etcdBackupRegion: "eu-frankfurt-1",
     etcdBackupAccessKey: "AccessKeyForTheBucket",
     etcdBackupSecretKey: "SecretKeyForTheBucketThatMustNotLeak",
+    etcdBackupRecoveryCertificate: recoveryCertificate(),
   };
 
   it("schedules snapshots on every server by default, and uploads them to the bucket when one is set", async () => {
@@ -340,5 +342,31 @@ describe("bootstrap: etcd snapshots", () => {
     // k3s and RKE2 take their snapshots themselves.
     const k3s = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "k3s", nodes: [...oneServer], ...S3 });
     assert.throws(() => named(k3s, COMMAND, "server-1-etcd-snapshots"));
+  });
+
+  it("with a bucket every server (not agents or etcd-only members) uploads its recovery bundle, encrypted to the certificate; the keys on stdin only", async () => {
+    const plain = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "k3s", nodes: [...oneServer] });
+    assert.throws(() => named(plain, COMMAND, "server-1-recovery"), "no bucket, no bundle");
+    for (const [distribution, kubectl] of [
+      ["k3s", "k3s kubectl"],
+      ["rke2", "/var/lib/rancher/rke2/bin/kubectl --kubeconfig /etc/rancher/rke2/rke2.yaml"],
+      ["kubeadm", "kubectl --kubeconfig /etc/kubernetes/admin.conf"],
+    ]) {
+      const r = await runOk("boot", { ...MINIMAL_CONFIG, distribution, nodes: [...oneServer], ...S3 });
+      const tool = named(r, COMMAND, "server-1-recovery");
+      assert.match(tool.inputs.create, / recovery install$/);
+      assert.ok(tool.secretInputs.includes("stdin"));
+      const settings = settingsOf(tool);
+      assert.equal(settings.DIST, distribution);
+      assert.equal(settings.KUBECTL, kubectl);
+      assert.equal(settings.SCHEDULE, "0 */6 * * *");
+      assert.equal(settings.RECOVERY_CERTIFICATE, S3.etcdBackupRecoveryCertificate);
+      assert.equal(settings.S3_FOLDER, "oci-k8s-boot");
+      assert.equal(settings.S3_SECRET_KEY, S3.etcdBackupSecretKey);
+      assert.match(settings.SCRIPT, /oci-k8s-recovery run/);
+      assert.throws(() => named(r, COMMAND, "agent-1-recovery"));
+      for (const text of plainInputs(r))
+        assert.ok(!text.includes(S3.etcdBackupSecretKey), `the bucket key leaks in ${text.slice(0, 120)}`);
+    }
   });
 });

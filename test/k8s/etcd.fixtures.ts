@@ -33,6 +33,35 @@ export const FLAVOURS: Flavour[] = [
   },
 ];
 
+/** kubeadm's etcd static pod manifest, as far as the scripts and the stand-in read it: member cp-a, data in /var/lib/etcd. */
+export function etcdManifest(client: string, peer: string, pki: string, image: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Pod",
+    "metadata:",
+    "  name: etcd",
+    "  namespace: kube-system",
+    "spec:",
+    "  containers:",
+    "  - command:",
+    "    - etcd",
+    `    - --advertise-client-urls=${client}`,
+    `    - --cert-file=${pki}/server.crt`,
+    "    - --client-cert-auth=true",
+    "    - --data-dir=/var/lib/etcd",
+    `    - --initial-advertise-peer-urls=${peer}`,
+    `    - --initial-cluster=cp-a=${peer}`,
+    `    - --key-file=${pki}/server.key`,
+    `    - --listen-client-urls=${client}`,
+    `    - --listen-peer-urls=${peer}`,
+    "    - --name=cp-a",
+    "    - --snapshot-count=10000",
+    `    - --trusted-ca-file=${pki}/ca.crt`,
+    `    image: ${image}`,
+    "",
+  ].join("\n");
+}
+
 /** The static-pod stand-in: the kubelet's part, for etcd.yaml only. `stuck` makes stops hang. */
 export const KUBELET = `#!/usr/bin/env bash
 manifests=$1 root=$2 etcd_bin=$3
@@ -92,6 +121,7 @@ http.createServer((req, res) => {
     const object = path.join(store, decodeURIComponent(url.pathname));
     if (req.method === "PUT") { fs.mkdirSync(path.dirname(object), { recursive: true }); fs.writeFileSync(object, body); res.writeHead(200); return res.end(); }
     if (req.method === "DELETE") { fs.rmSync(object, { force: true }); res.writeHead(204); return res.end(); }
+    if (req.method === "GET" && fs.existsSync(object) && fs.statSync(object).isFile()) { res.writeHead(200); return res.end(fs.readFileSync(object)); }
     if (req.method === "GET") {
       const bucket = path.join(store, url.pathname);
       const prefix = url.searchParams.get("prefix") || "";
@@ -134,27 +164,31 @@ export const alive = (pid: number) => {
   }
 };
 
-/** A CA, a server certificate for IP, and kubeadm's healthcheck client certificate. */
+/**
+ * A CA, a server certificate for IP, and kubeadm's healthcheck client certificate. A CA already in
+ * `pki` is kept and signs them, as kubeadm init uses a CA it finds (a restored one).
+ */
 export function certificates(pki: string, ip: string): void {
   fs.mkdirSync(pki, { recursive: true });
   const o = (...args: string[]) => must("openssl", args);
-  o(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=etcd-ca",
-    "-keyout",
-    `${pki}/ca.key`,
-    "-out",
-    `${pki}/ca.crt`,
-  );
+  if (!fs.existsSync(`${pki}/ca.key`) || !fs.existsSync(`${pki}/ca.crt`))
+    o(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=etcd-ca",
+      "-keyout",
+      `${pki}/ca.key`,
+      "-out",
+      `${pki}/ca.crt`,
+    );
   for (const [name, cn, ext] of [
     ["server", "server", `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth,clientAuth`],
     ["healthcheck-client", "kube-etcd-healthcheck-client", "extendedKeyUsage=clientAuth"],

@@ -12,7 +12,7 @@ import * as net from "net";
 import * as path from "path";
 import { encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
 import { requireFile, run, Run, SCRIPT_TOOLS, systemTools, tempDir } from "../tools";
-import { FLAVOURS, KUBELET, S3_SERVER, start, stopAll, until, alive, certificates } from "./etcd.fixtures";
+import { FLAVOURS, KUBELET, S3_SERVER, start, stopAll, until, alive, certificates, etcdManifest } from "./etcd.fixtures";
 
 for (const f of FLAVOURS) {
   describe(`etcd ${f.version} (real, on ${f.ip}): snapshot, restore and drill`, function () {
@@ -68,34 +68,7 @@ for (const f of FLAVOURS) {
       };
       fs.mkdirSync(manifests(), { recursive: true });
       fs.writeFileSync(path.join(manifests(), "kube-apiserver.yaml"), "kind: Pod\n");
-      fs.writeFileSync(
-        path.join(manifests(), "etcd.yaml"),
-        [
-          "apiVersion: v1",
-          "kind: Pod",
-          "metadata:",
-          "  name: etcd",
-          "  namespace: kube-system",
-          "spec:",
-          "  containers:",
-          "  - command:",
-          "    - etcd",
-          `    - --advertise-client-urls=${client}`,
-          `    - --cert-file=${pki}/server.crt`,
-          "    - --client-cert-auth=true",
-          "    - --data-dir=/var/lib/etcd",
-          `    - --initial-advertise-peer-urls=${peer}`,
-          `    - --initial-cluster=cp-a=${peer}`,
-          `    - --key-file=${pki}/server.key`,
-          `    - --listen-client-urls=${client}`,
-          `    - --listen-peer-urls=${peer}`,
-          "    - --name=cp-a",
-          "    - --snapshot-count=10000",
-          `    - --trusted-ca-file=${pki}/ca.crt`,
-          `    image: ${f.image}`,
-          "",
-        ].join("\n"),
-      );
+      fs.writeFileSync(path.join(manifests(), "etcd.yaml"), etcdManifest(client, peer, pki, f.image));
       fs.writeFileSync(path.join(dir, "kubelet.sh"), KUBELET, { mode: 0o755 });
       start(path.join(dir, "kubelet.sh"), [manifests(), root, f.etcd]);
       await until("etcd to serve", healthy);
