@@ -53,6 +53,8 @@ export interface MockWorld {
   /** The program to run (default: this project's index.ts); `project` is its Pulumi project name. */
   readonly program?: string;
   readonly project?: string;
+  /** kubeadm: the first server's machine was replaced and the cluster lives on (its rejoin-material prints material). */
+  readonly firstServerReplaced?: boolean;
 }
 
 export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
@@ -158,7 +160,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
     case "random:index/randomBytes:RandomBytes":
       return { ...inputs, base64: MOCK_KEY_BASE64, hex: Buffer.from(MOCK_KEY_BASE64, "base64").toString("hex") };
     case "command:remote:Command":
-      return { ...inputs, stdout: mockStdout(String(inputs.create ?? "")), stderr: "" };
+      return { ...inputs, stdout: mockStdout(String(inputs.create ?? ""), world), stderr: "" };
     default:
       return inputs;
   }
@@ -177,7 +179,7 @@ export const MOCK_JOIN = {
   CERTIFICATE_KEY: "f".repeat(64),
 };
 
-function mockStdout(create: string): string {
+function mockStdout(create: string, world: MockWorld): string {
   if (create.includes(" kubeconfig ")) {
     return [
       "apiVersion: v1",
@@ -197,10 +199,11 @@ function mockStdout(create: string): string {
       "",
     ].join("\n");
   }
-  if (create.includes(" join-material ")) {
+  const rejoin = create.endsWith(" rejoin-material");
+  if (create.includes(" join-material ") || (rejoin && world.firstServerReplaced)) {
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     const lines = [`JOIN_TOKEN=${b64(MOCK_JOIN.JOIN_TOKEN)}`, `CA_CERT_HASH=${b64(MOCK_JOIN.CA_CERT_HASH)}`];
-    if (create.endsWith(" server")) lines.push(`CERTIFICATE_KEY=${b64(MOCK_JOIN.CERTIFICATE_KEY)}`);
+    if (create.endsWith(" server") || rejoin) lines.push(`CERTIFICATE_KEY=${b64(MOCK_JOIN.CERTIFICATE_KEY)}`);
     return lines.join("\n") + "\n";
   }
   return "";

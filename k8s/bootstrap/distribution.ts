@@ -88,6 +88,8 @@ export interface JoinMaterial {
   readonly JOIN_TOKEN: string;
   readonly CA_CERT_HASH: string;
   readonly CERTIFICATE_KEY?: string;
+  /** A replaced first server's material: the private IP of the live server that made it, where it rejoins. */
+  readonly via?: string;
 }
 
 export interface Distribution {
@@ -130,6 +132,14 @@ export interface Distribution {
   joinMaterialCommand?(node: NodeFacts): string;
   /** The command, run on the first server after the join, that revokes that material (kubeadm only). */
   readonly revokeJoinMaterialCommand?: string;
+  /**
+   * The command, run on another server before the first server's install, that prints join
+   * material only when the first server was replaced and the cluster lives on (kubeadm only; k3s
+   * and RKE2 rejoin with their token, rancher.sh REJOIN_URLS). Settings: FIRST_NAME.
+   */
+  readonly rejoinMaterialCommand?: string;
+  /** The command, run on that server after the first server's install, that revokes that material if any. */
+  readonly revokeRejoinMaterialCommand?: string;
 }
 
 /** The kubelet's reservations and resolv.conf; `reserveAs` sizes them for another role (RKE2's etcd member runs pods). */

@@ -137,7 +137,7 @@ export class Turns {
       { parent, dependsOn: [this.waits.get(this.first)!, ...previous] },
     );
     if (h !== this.first) this.drains.set(h.name, drain);
-    const material = h === this.first ? undefined : this.joinMaterial(h, [drain]);
+    const material = h === this.first ? this.rejoinMaterial() : this.joinMaterial(h, [drain]);
     const nodeFacts = this.facts(h);
     const guard = this.a.beforeInstall?.(h, this.waits.get(h)!);
     const settings = pulumi.all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)]).apply(([n, c, m]) =>
@@ -166,7 +166,8 @@ export class Turns {
         dependsOn: [this.waits.get(h)!, drain, ...(guard ? [guard] : []), ...(h.role === "agent" ? this.apiReady() : [])],
       },
     );
-    this.revoke(h, install, material);
+    if (h === this.first) this.revokeRejoin(install, material);
+    else this.revoke(h, install, material);
     const vip = h.role === "server" ? this.kubeVip(h, install) : undefined;
     const uncordon = remoteCommand(
       `${h.name}-uncordon`,
@@ -222,6 +223,57 @@ export class Turns {
       { parent: this.a.parent, dependsOn: after, additionalSecretOutputs: ["stdout"] },
     );
     return made.stdout.apply((out) => decodeSettings(out) as unknown as JoinMaterial);
+  }
+
+  /** The server a replaced first server rejoins through (kubeadm): the next server in the hosts' order. */
+  private get rejoinServer(): Host | undefined {
+    if (!this.a.distribution.rejoinMaterialCommand) return undefined;
+    return this.a.hosts.find((h) => h.role === "server" && h !== this.first);
+  }
+
+  /**
+   * kubeadm: join material for the first server from another server, made only when the first
+   * server's machine was replaced and the cluster lives on there (kubeadm.sh rejoin-material);
+   * empty otherwise, and the first server inits. Runs when the first server's machine changes.
+   */
+  private rejoinMaterial(): pulumi.Output<JoinMaterial> | undefined {
+    const other = this.rejoinServer;
+    if (!other) return undefined;
+    const dist = this.a.distribution;
+    const made = remoteCommand(
+      `${this.first.name}-rejoin-material`,
+      {
+        connection: this.a.connect(other),
+        create: dist.rejoinMaterialCommand!,
+        stdin: scriptStdin(dist.script, encodeSettings({ FIRST_NAME: this.first.name })),
+        logging: "none",
+        triggers: [this.first.machineId],
+      },
+      { parent: this.a.parent, dependsOn: [this.waits.get(other)!], additionalSecretOutputs: ["stdout"] },
+    );
+    return pulumi.all([made.stdout, other.privateIp]).apply(([out, ip]) => {
+      const m = decodeSettings(out);
+      return (m.JOIN_TOKEN ? { ...m, via: ip } : {}) as unknown as JoinMaterial;
+    });
+  }
+
+  /** kubeadm: once the first server has rejoined, the material made for it is revoked where it was made. */
+  private revokeRejoin(joined: pulumi.Resource, material?: pulumi.Output<JoinMaterial>): void {
+    const other = this.rejoinServer;
+    const dist = this.a.distribution;
+    if (!other || !material || !dist.revokeRejoinMaterialCommand) return;
+    remoteCommand(
+      `${this.first.name}-revoke-rejoin`,
+      {
+        connection: this.a.connect(other),
+        create: dist.revokeRejoinMaterialCommand,
+        stdin: pulumi.secret(
+          material.apply((m) => scriptStdin(dist.script, encodeSettings(m.JOIN_TOKEN ? { JOIN_TOKEN: m.JOIN_TOKEN } : {}))),
+        ),
+        triggers: [this.first.machineId],
+      },
+      { parent: this.a.parent, dependsOn: [joined] },
+    );
   }
 
   /** kubeadm: once the node has joined, its token and the uploaded certificates are deleted. */

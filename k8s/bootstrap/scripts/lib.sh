@@ -167,6 +167,17 @@ check_vip_interface() {
     die "apiVipInterface $VIP_INTERFACE: this server has no such network interface (it has: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }'))" "set apiVipInterface to the servers' interface on the VIP's network, or leave it unset for the one holding privateIp"
 }
 
+# kubeadm_etcdctl POD ARGS... : kubeadm's etcd runs as a static pod; its own etcdctl, in POD (an
+# etcd pod on a server that stays), with that server's etcd certificates, against that pod's
+# own etcd, or the ETCD_ENDPOINTS given.
+kubeadm_etcdctl() {
+  local pod=$1
+  shift
+  kctl -n kube-system exec "$pod" -- etcdctl --endpoints="${ETCD_ENDPOINTS:-https://127.0.0.1:2379}" \
+    --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt \
+    --key=/etc/kubernetes/pki/etcd/server.key "$@"
+}
+
 # Runs the distribution's kubectl (KUBECTL holds the command and its arguments).
 kctl() {
   local -a cmd
