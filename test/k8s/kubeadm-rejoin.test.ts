@@ -112,10 +112,11 @@ esac`,
   });
 
   it("prints nothing and changes nothing while the first server is a working member (Ready, or its etcd answering)", () => {
-    for (const env of [
+    const working: Record<string, string>[] = [
       { FAKE_READY: "True", FAKE_MEMBERS: MEMBERS },
       { FAKE_READY: "Unknown", FAKE_MEMBERS: MEMBERS, FAKE_ETCD_HEALTHY: "1" },
-    ]) {
+    ];
+    for (const env of working) {
       const s = liveServer();
       const r = rejoin(s, env);
       assert.equal(r.status, 0, r.stderr);
@@ -172,7 +173,7 @@ fi`,
   it("the first server's install with rejoin material joins as a control-plane node, never kubeadm init", () => {
     const s = newFirst();
     const material = { ...MOCK_JOIN, via: "10.10.0.12" };
-    const settings = { ...KUBEADM.installSettings(node, cluster, material), NODE_IP: "127.0.0.1" };
+    const settings: Record<string, string> = { ...KUBEADM.installSettings(node, cluster, material), NODE_IP: "127.0.0.1" };
     const r = s.run("kubeadm", ["init"], settings);
     assert.equal(r.status, 0, r.stderr);
     const kubeadm = s.calls().filter((c) => c.startsWith("kubeadm ") && !c.startsWith("kubeadm version"));
