@@ -56,6 +56,8 @@ export interface ClusterFacts {
    * Oracle Cloud node's comes from its instance, which a server's install must never wait for).
    */
   readonly nodeIps?: readonly string[];
+  /** The CIDRs the nodes' private addresses are in, from config (an Oracle Cloud VCN), when nodeIps are not known. */
+  readonly nodeNetworks?: readonly string[];
   /** The key Secrets are encrypted with at rest, base64 of 32 random bytes (kubeadm; k3s and RKE2 make their own). */
   readonly encryptionKey?: string;
   /** The cluster token (k3s and RKE2). */
