@@ -205,6 +205,21 @@ rejoin_material() {
   print_join_material server
 }
 
+# apply_cni : the CNI manifest (flannel): a URL is downloaded within download's bounds, a file
+# (a pinned artifact) taken as it is; then applied with a bounded request, retried.
+apply_cni() {
+  local manifest="$CNI_MANIFEST" fetched=""
+  if [[ "$CNI_MANIFEST" == http://* || "$CNI_MANIFEST" == https://* ]]; then
+    fetched="$(mktemp)"
+    manifest="$fetched"
+    download "$CNI_MANIFEST" "$manifest" 60 ||
+      die "could not download the CNI manifest $CNI_MANIFEST" "check the node's outbound access to github.com, or install from pinned artifacts (artifactSource)"
+  fi
+  retry 5 kctl apply --request-timeout=60s -f "$manifest" >&2 ||
+    die "could not apply the CNI manifest $CNI_MANIFEST" "check the API with 'kubectl get --raw=/readyz' on the first server"
+  if [[ -n "$fetched" ]]; then rm -f "$fetched"; fi
+}
+
 case "$action" in
   init)
     require_settings VERSION CONFIG CNI_MANIFEST NODE_IP ENCRYPTION_CONFIG
@@ -240,8 +255,8 @@ case "$action" in
         die "kubeadm init failed" "read its output above; 'kubeadm reset -f' on the node starts over"
     fi
     retry 60 kctl get --raw=/readyz >/dev/null || die "the Kubernetes API did not become ready" "read 'journalctl -u kubelet' on the node"
-    retry 5 kctl apply -f "$CNI_MANIFEST" >&2 || die "could not apply the CNI manifest $CNI_MANIFEST" "check the node's outbound internet access"
-    retry 5 kctl -n kube-flannel patch daemonset kube-flannel-ds --type strategic -p "$FLANNEL_IFACE_PATCH" >&2 ||
+    apply_cni
+    retry 5 kctl -n kube-flannel patch daemonset kube-flannel-ds --request-timeout=60s --type strategic -p "$FLANNEL_IFACE_PATCH" >&2 ||
       die "could not point flannel at each node's private interface" "check 'kubectl -n kube-flannel get daemonset kube-flannel-ds' on the first server"
     log "control plane ready"
     ;;
