@@ -124,6 +124,7 @@ export class Cluster extends pulumi.ComponentResource {
           return u;
         },
         artifacts: args.artifacts,
+        waitsForDrain: (node) => args.drainGate?.drainOf(node) !== undefined,
       });
       const tools: NodeToolsArgs = {
         parent: this,

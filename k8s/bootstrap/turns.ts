@@ -44,6 +44,11 @@ export interface TurnsArgs {
    * install so that a failed first install still has it in the state, and destroy runs it.
    */
   readonly beforeInstall?: (h: Host, hostUp: pulumi.Resource) => pulumi.Resource | undefined;
+  /**
+   * Whether a node's machine waits for its drain in this update (a resize in place): such a
+   * machine waits for the first server's turn, so the first server's install must not wait for it.
+   */
+  readonly waitsForDrain?: (node: string) => boolean;
   /** Air-gapped: the pinned release files the installs take instead of downloading (k3s, RKE2). */
   readonly artifacts?: Artifacts;
 }
@@ -225,10 +230,13 @@ export class Turns {
     return made.stdout.apply((out) => decodeSettings(out) as unknown as JoinMaterial);
   }
 
-  /** The server a replaced first server rejoins through (kubeadm): the next server in the hosts' order. */
+  /**
+   * The server a replaced first server rejoins through (kubeadm): the next server in the hosts'
+   * order whose machine does not wait for its drain (that drain waits for the first server's turn).
+   */
   private get rejoinServer(): Host | undefined {
     if (!this.a.distribution.rejoinMaterialCommand) return undefined;
-    return this.a.hosts.find((h) => h.role === "server" && h !== this.first);
+    return this.a.hosts.find((h) => h.role === "server" && h !== this.first && !this.a.waitsForDrain?.(h.name));
   }
 
   /**

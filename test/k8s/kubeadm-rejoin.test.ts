@@ -18,9 +18,10 @@ import { parse } from "yaml";
 import { ClusterFacts, NodeFacts } from "../../k8s/bootstrap/distribution";
 import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
 import { decodeSettings } from "../../k8s/bootstrap/scripts";
-import { MOCK_JOIN, named, ofType, ROOT, runOk, stackConfigFrom } from "../../scripts/mock-program";
+import { MINIMAL_CONFIG, MOCK_JOIN, named, ofType, ROOT, runOk, stackConfigFrom } from "../../scripts/mock-program";
 import { fakeBin } from "../tools";
 import { kubeadmSandbox, Sandbox } from "./bootstrap-scripts.fixtures";
+import { completes, dependsOn, INSTANCE, threeServers } from "./bootstrap.fixtures";
 
 const COMMAND = "command:remote:Command";
 const onpremHa = () => stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.onprem-ha.yaml"));
@@ -61,6 +62,36 @@ describe("kubeadm: a replaced first server rejoins (graph)", function () {
     assert.equal(revoke.inputs.connection.host, named(r, COMMAND, "cp-2-install").inputs.connection.host);
     assert.equal(decodeSettings(revoke.inputs.stdin).JOIN_TOKEN, MOCK_JOIN.JOIN_TOKEN);
     assert.ok(revoke.dependencies.includes(install.urn));
+  });
+
+  it("Oracle Cloud, the second server resized in place: the material comes from a server that is not (no cycle through its drain)", async () => {
+    // A resized instance waits for its drain, which waits for the first server's turn: the
+    // first server's install must not wait for that instance.
+    const nodes = threeServers.map((n) => (n.name === "server-2" ? { ...n, memoryGb: 6 } : n));
+    const world = {
+      stackOutputs: {
+        "organization/oci-k8s/boot": {
+          distribution: "kubeadm",
+          distributionVersion: "v1.34.9",
+          nodes: threeServers.map((n) => ({
+            name: n.name,
+            role: n.role,
+            shape: n.shape ?? "VM.Standard.A1.Flex",
+            ocpus: n.shape ? 0.125 : n.ocpus,
+            memoryGb: n.shape ? 1 : n.memoryGb,
+          })),
+        },
+      },
+    };
+    const config = { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "kubeadm", nodes };
+    const r = await completes(runOk("boot", config, world));
+    assert.ok(dependsOn(named(r, INSTANCE, "server-2"), named(r, COMMAND, "server-2-drain")), "server-2 is resized");
+    const made = named(r, COMMAND, "server-1-rejoin-material");
+    assert.equal(made.inputs.connection.host, named(r, COMMAND, "server-3-install").inputs.connection.host, "made on server-3");
+    // Both other servers resized: no server to ask in this update, and still no cycle.
+    const both = threeServers.map((n) => (n.name !== "server-1" && n.role === "server" ? { ...n, memoryGb: 6 } : n));
+    const r2 = await completes(runOk("boot", { ...config, nodes: both }, world));
+    assert.equal(r2.resources.filter((x) => x.name === "server-1-rejoin-material").length, 0);
   });
 
   it("k3s and RKE2 rejoin with their token: no rejoin material", async () => {
