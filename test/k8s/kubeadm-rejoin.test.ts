@@ -21,7 +21,7 @@ import { decodeSettings } from "../../k8s/bootstrap/scripts";
 import { MINIMAL_CONFIG, MOCK_JOIN, named, ofType, ROOT, runOk, stackConfigFrom } from "../../scripts/mock-program";
 import { fakeBin } from "../tools";
 import { kubeadmSandbox, Sandbox } from "./bootstrap-scripts.fixtures";
-import { completes, dependsOn, INSTANCE, threeServers } from "./bootstrap.fixtures";
+import { assertNoSecretInPlainText, completes, dependsOn, INSTANCE, threeServers } from "./bootstrap.fixtures";
 
 const COMMAND = "command:remote:Command";
 const onpremHa = () => stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.onprem-ha.yaml"));
@@ -62,6 +62,8 @@ describe("kubeadm: a replaced first server rejoins (graph)", function () {
     assert.equal(revoke.inputs.connection.host, named(r, COMMAND, "cp-2-install").inputs.connection.host);
     assert.equal(decodeSettings(revoke.inputs.stdin).JOIN_TOKEN, MOCK_JOIN.JOIN_TOKEN);
     assert.ok(revoke.dependencies.includes(install.urn));
+    // The token and certificate key appear in no value that is not secret.
+    assertNoSecretInPlainText(r);
   });
 
   it("Oracle Cloud, the second server resized in place: the material comes from a server that is not (no cycle through its drain)", async () => {
