@@ -39,6 +39,7 @@ export = async (): Promise<ClusterOutputs> => {
     internalApi: machines.internalApi,
     apiVip: machines.apiVip,
     registrationAddress: machines.registrationAddress,
+    nodeNetworks: machines.nodeNetworks,
     hosts: machines.hosts,
     ssh: machines.ssh,
     readyMarker: HOST_READY_MARKER,

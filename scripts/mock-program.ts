@@ -71,6 +71,8 @@ export interface MockWorld {
    * "refuse" runs the program as pulumi preview and up do, which stop on them.
    */
   readonly placeholders?: "report" | "refuse";
+  /** kubeadm: the first server's machine was replaced and the cluster lives on (its rejoin-material prints material). */
+  readonly firstServerReplaced?: boolean;
 }
 
 /** The tenancy and the compartment name the mock's Oracle answers with unless a test says otherwise. */
@@ -183,7 +185,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
     case "random:index/randomBytes:RandomBytes":
       return { ...inputs, base64: MOCK_KEY_BASE64, hex: Buffer.from(MOCK_KEY_BASE64, "base64").toString("hex") };
     case "command:remote:Command":
-      return { ...inputs, stdout: mockStdout(String(inputs.create ?? "")), stderr: "" };
+      return { ...inputs, stdout: mockStdout(String(inputs.create ?? ""), world.firstServerReplaced === true), stderr: "" };
     default:
       return inputs;
   }

@@ -13,7 +13,8 @@ export const MOCK_JOIN = {
   CERTIFICATE_KEY: "f".repeat(64),
 };
 
-export function mockStdout(create: string): string {
+/** `firstServerReplaced`: kubeadm's first server was replaced and the cluster lives on, so its rejoin-material prints material. */
+export function mockStdout(create: string, firstServerReplaced = false): string {
   if (create.includes(" kubeconfig ")) {
     return [
       "apiVersion: v1",
@@ -33,10 +34,11 @@ export function mockStdout(create: string): string {
       "",
     ].join("\n");
   }
-  if (create.includes(" join-material ")) {
+  const rejoin = create.endsWith(" rejoin-material");
+  if (create.includes(" join-material ") || (rejoin && firstServerReplaced)) {
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     const lines = [`JOIN_TOKEN=${b64(MOCK_JOIN.JOIN_TOKEN)}`, `CA_CERT_HASH=${b64(MOCK_JOIN.CA_CERT_HASH)}`];
-    if (create.endsWith(" server")) lines.push(`CERTIFICATE_KEY=${b64(MOCK_JOIN.CERTIFICATE_KEY)}`);
+    if (create.endsWith(" server") || rejoin) lines.push(`CERTIFICATE_KEY=${b64(MOCK_JOIN.CERTIFICATE_KEY)}`);
     return lines.join("\n") + "\n";
   }
   return "";

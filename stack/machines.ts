@@ -20,6 +20,8 @@ export interface Machines {
   readonly apiVip?: ApiVip;
   /** An existing load balancer in front of the servers, where nodes join (apiAddress). */
   readonly registrationAddress?: string;
+  /** The CIDRs holding the nodes' private addresses, from config (the VCN): where the pod network leaves. */
+  readonly nodeNetworks?: readonly string[];
   /** Where web traffic arrives: what every Ingress's status publishes, and the sslip.io domain. */
   readonly ingressAddress: pulumi.Input<string>;
   /** Existing machines outlive the stack: the distribution is removed from every one, the first server too. */

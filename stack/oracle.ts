@@ -49,6 +49,8 @@ export const ORACLE_CLOUD = {
         ? { internalApi: { address: infra.ingress.privateAddress, ready: infra.ingress.apiListener } }
         : {}),
       ingressAddress: ingressIp,
+      // A node's only VCN address is its VNIC's: the pod network leaves by the interface holding it.
+      nodeNetworks: [config.vcnCidr],
       uninstallEverywhere: false,
       rolling: update.rolling,
       drainGate: update.drainGate,

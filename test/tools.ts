@@ -18,6 +18,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   "mkfs.ext4": "e2fsprogs",
   blkid: "util-linux",
   promtool: "prometheus",
+  go: "golang-go",
 };
 
 /**

@@ -75,6 +75,12 @@ export interface ClusterArgs {
   /** An existing load balancer in front of the servers (`apiAddress`): where nodes join (the VIP when there is one). */
   readonly registrationAddress?: string;
   /**
+   * The networks (CIDRs) the nodes' private addresses are in, known from the stack's config (an
+   * Oracle Cloud VCN): where the pod network leaves when the addresses themselves are not known
+   * before the machines exist (RKE2 Canal's flannel interface).
+   */
+  readonly nodeNetworks?: readonly string[];
+  /**
    * Remove the distribution from every host when the stack is destroyed, the first server
    * included: existing machines outlive the stack (cloud instances are deleted instead).
    */
@@ -115,6 +121,7 @@ export class Cluster extends pulumi.ComponentResource {
         kubeVip: args.apiVip,
         beforeInstall: this.beforeInstall(args, connect, uninstalls),
         artifacts: args.artifacts,
+        waitsForDrain: (node) => args.drainGate?.drainOf(node) !== undefined,
       });
       const tools: NodeToolsArgs = {
         parent: this,
@@ -231,6 +238,7 @@ export class Cluster extends pulumi.ComponentResource {
         internalApi,
         ...(plainIps.length === args.hosts.length ? { nodeIps: plainIps } : {}),
         ...(registration ? { registrationAddress: registration } : {}),
+        ...(args.nodeNetworks?.length ? { nodeNetworks: args.nodeNetworks } : {}),
         ...(otherServers.length > 0 && otherServers.every((ip) => typeof ip === "string")
           ? { otherServerIps: otherServers as string[] }
           : {}),

@@ -56,6 +56,8 @@ export interface ClusterFacts {
    * Oracle Cloud node's comes from its instance, which a server's install must never wait for).
    */
   readonly nodeIps?: readonly string[];
+  /** The CIDRs the nodes' private addresses are in, from config (an Oracle Cloud VCN), when nodeIps are not known. */
+  readonly nodeNetworks?: readonly string[];
   /** The key Secrets are encrypted with at rest, base64 of 32 random bytes (kubeadm; k3s and RKE2 make their own). */
   readonly encryptionKey?: string;
   /** The cluster token (k3s and RKE2). */
@@ -101,6 +103,8 @@ export interface JoinMaterial {
   readonly JOIN_TOKEN: string;
   readonly CA_CERT_HASH: string;
   readonly CERTIFICATE_KEY?: string;
+  /** A replaced first server's material: the private IP of the live server that made it, where it rejoins. */
+  readonly via?: string;
 }
 
 export interface Distribution {
@@ -143,6 +147,14 @@ export interface Distribution {
   joinMaterialCommand?(node: NodeFacts): string;
   /** The command, run on the first server after the join, that revokes that material (kubeadm only). */
   readonly revokeJoinMaterialCommand?: string;
+  /**
+   * The command, run on another server before the first server's install, that prints join
+   * material only when the first server was replaced and the cluster lives on (kubeadm only; k3s
+   * and RKE2 rejoin with their token, rancher.sh REJOIN_URLS). Settings: FIRST_NAME.
+   */
+  readonly rejoinMaterialCommand?: string;
+  /** The command, run on that server after the first server's install, that revokes that material if any. */
+  readonly revokeRejoinMaterialCommand?: string;
 }
 
 /** The kubelet's reservations and resolv.conf; `reserveAs` sizes them for another role (RKE2's etcd member runs pods). */

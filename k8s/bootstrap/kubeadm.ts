@@ -132,6 +132,8 @@ export const KUBEADM: Distribution = {
   installCommand: (node) => scriptCommand("kubeadm", node.first ? "init" : "join"),
   joinMaterialCommand: (node) => scriptCommand("kubeadm", "join-material", node.role),
   revokeJoinMaterialCommand: scriptCommand("kubeadm", "revoke"),
+  rejoinMaterialCommand: scriptCommand("kubeadm", "rejoin-material"),
+  revokeRejoinMaterialCommand: scriptCommand("kubeadm", "revoke-rejoin"),
   installSettings: (node, cluster, material): Record<string, string> => {
     if (node.role === "server" && !cluster.encryptionKey) throw new Error("a kubeadm server needs the encryption key");
     const encryption: Record<string, string> =
@@ -152,6 +154,15 @@ export const KUBEADM: Distribution = {
         }
       : {};
     if (node.first) {
+      // Replaced while the cluster lives on (material from a live server): it joins as a
+      // control-plane node, discovering the cluster at the fixed address or that server.
+      const rejoin: Record<string, string> =
+        material?.JOIN_TOKEN && material.via
+          ? {
+              REJOIN_CONFIG: joinConfig(node, material, `${cluster.registrationAddress ?? material.via}:${API_PORT}`),
+              REJOIN_API_ADDRESS: material.via,
+            }
+          : {};
       return {
         VERSION: cluster.version,
         CONFIG: initConfig(node, cluster, endpoint),
@@ -159,6 +170,7 @@ export const KUBEADM: Distribution = {
         NODE_IP: node.privateIp,
         ...encryption,
         ...pin,
+        ...rejoin,
       };
     }
     if (!material) throw new Error(`kubeadm join of ${node.name} needs join material`);

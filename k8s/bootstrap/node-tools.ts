@@ -171,7 +171,9 @@ export function retirement(a: NodeToolsArgs, t: Turn, removed: command.remote.Co
       stdin: scriptStdin("remove-node"),
       triggers: [t.host.machineId],
     },
-    { parent: a.parent, dependsOn: [removed], ignoreChanges: ["connection", "delete", "stdin"] },
+    // Deleted before its replacement is created: a machine replaced at the same address (a
+    // re-imaged host) would otherwise have its new node drained and deleted at the end of the update.
+    { parent: a.parent, dependsOn: [removed], ignoreChanges: ["connection", "delete", "stdin"], deleteBeforeReplace: true },
   );
 }
 
@@ -194,7 +196,10 @@ export function uninstall(
       stdin: scriptStdin("uninstall"),
       triggers: [host.machineId],
     },
-    { parent: a.parent, dependsOn: after, ignoreChanges: ["connection", "delete", "stdin"] },
+    // A replaced machine (an existing host re-imaged, or given another address or host key) is
+    // uninstalled before the new install: created first, the old uninstall's delete would run at
+    // the end of the update, on the same host, and wipe the node just installed.
+    { parent: a.parent, dependsOn: after, ignoreChanges: ["connection", "delete", "stdin"], deleteBeforeReplace: true },
   );
 }
 

@@ -28,17 +28,44 @@ function etcdBackupConfig(backup?: EtcdBackup): Record<string, unknown> {
 }
 
 /**
+ * A regular expression matching exactly the IPv4 addresses (dotted decimal, as Go's net.IP
+ * String() writes them) inside `cidr`: octets the prefix fixes literally, the one it cuts as the
+ * alternation of its values, the free ones as any number. Syntax common to Go's RE2 and
+ * JavaScript. Throws on a malformed CIDR (config/ has checked it before).
+ */
+export function cidrRegex(cidr: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  const prefix = m ? Number(m[5]) : -1;
+  if (!m || octets.some((o) => o > 255) || prefix > 32) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  return octets
+    .map((octet, i) => {
+      const bits = Math.min(8, Math.max(0, prefix - 8 * i));
+      if (bits === 8) return String(octet);
+      if (bits === 0) return "\\d{1,3}";
+      const size = 2 ** (8 - bits);
+      const low = octet - (octet % size);
+      return `(?:${Array.from({ length: size }, (_, k) => low + k).join("|")})`;
+    })
+    .join("\\.");
+}
+
+/**
  * RKE2's Canal: flannel's VXLAN leaves by the interface holding each node's private IP, not the
  * default route's (the host firewall admits 8472/udp from the private IPs only). One value serves
  * every node: flannel matches `--iface-regex` against each interface's IPv4 addresses before
  * names (flannel-io/flannel pkg/ipmatch/match.go, LookupExtIface), so a regex of the nodes' IPs
  * picks, on each node, the interface holding its own (rke2-charts packages/rke2-canal:
- * flannel.regexIface → FLANNELD_IFACE_REGEX). Only when every node's IP is known before any
- * machine exists (existing hosts); an Oracle Cloud node has one VNIC, which holds the default route.
+ * flannel.regexIface → FLANNELD_IFACE_REGEX). The nodes' IPs where they are known before any
+ * machine exists (existing hosts); else the networks holding them, from config (an Oracle Cloud
+ * VCN: an instance's IP would make the server's install wait for instances that wait for it).
  */
 function canalConfig(cluster: ClusterFacts): string | undefined {
-  if (!cluster.nodeIps || cluster.nodeIps.length === 0) return undefined;
-  const regex = `^(${cluster.nodeIps.map((ip) => ip.replace(/\./g, "\\.")).join("|")})$`;
+  const alternatives = cluster.nodeIps?.length
+    ? cluster.nodeIps.map((ip) => ip.replace(/\./g, "\\."))
+    : (cluster.nodeNetworks ?? []).map(cidrRegex);
+  if (alternatives.length === 0) return undefined;
+  const regex = `^(${alternatives.join("|")})$`;
   return yaml({
     apiVersion: "helm.cattle.io/v1",
     kind: "HelmChartConfig",

@@ -44,6 +44,11 @@ export interface TurnsArgs {
    * install so that a failed first install still has it in the state, and destroy runs it.
    */
   readonly beforeInstall?: (h: Host, hostUp: pulumi.Resource) => pulumi.Resource | undefined;
+  /**
+   * Whether a node's machine waits for its drain in this update (a resize in place): such a
+   * machine waits for the first server's turn, so the first server's install must not wait for it.
+   */
+  readonly waitsForDrain?: (node: string) => boolean;
   /** Air-gapped: the pinned release files the installs take instead of downloading (k3s, RKE2). */
   readonly artifacts?: Artifacts;
 }
@@ -137,7 +142,7 @@ export class Turns {
       { parent, dependsOn: [this.waits.get(this.first)!, ...previous] },
     );
     if (h !== this.first) this.drains.set(h.name, drain);
-    const material = h === this.first ? undefined : this.joinMaterial(h, [drain]);
+    const material = h === this.first ? this.rejoinMaterial() : this.joinMaterial(h, [drain]);
     const nodeFacts = this.facts(h);
     const guard = this.a.beforeInstall?.(h, this.waits.get(h)!);
     const settings = pulumi.all([nodeFacts, this.a.cluster, material ?? pulumi.output(undefined)]).apply(([n, c, m]) =>
@@ -170,7 +175,8 @@ export class Turns {
         dependsOn: [this.waits.get(h)!, drain, ...(guard ? [guard] : []), ...(h.role === "agent" ? this.apiReady() : [])],
       },
     );
-    this.revoke(h, install, material);
+    if (h === this.first) this.revokeRejoin(install, material);
+    else this.revoke(h, install, material);
     const vip = h.role === "server" ? this.kubeVip(h, install) : undefined;
     const uncordon = remoteCommand(
       `${h.name}-uncordon`,
@@ -226,6 +232,60 @@ export class Turns {
       { parent: this.a.parent, dependsOn: after, additionalSecretOutputs: ["stdout"] },
     );
     return made.stdout.apply((out) => decodeSettings(out) as unknown as JoinMaterial);
+  }
+
+  /**
+   * The server a replaced first server rejoins through (kubeadm): the next server in the hosts'
+   * order whose machine does not wait for its drain (that drain waits for the first server's turn).
+   */
+  private get rejoinServer(): Host | undefined {
+    if (!this.a.distribution.rejoinMaterialCommand) return undefined;
+    return this.a.hosts.find((h) => h.role === "server" && h !== this.first && !this.a.waitsForDrain?.(h.name));
+  }
+
+  /**
+   * kubeadm: join material for the first server from another server, made only when the first
+   * server's machine was replaced and the cluster lives on there (kubeadm.sh rejoin-material);
+   * empty otherwise, and the first server inits. Runs when the first server's machine changes.
+   */
+  private rejoinMaterial(): pulumi.Output<JoinMaterial> | undefined {
+    const other = this.rejoinServer;
+    if (!other) return undefined;
+    const dist = this.a.distribution;
+    const made = remoteCommand(
+      `${this.first.name}-rejoin-material`,
+      {
+        connection: this.a.connect(other),
+        create: dist.rejoinMaterialCommand!,
+        stdin: scriptStdin(dist.script, encodeSettings({ FIRST_NAME: this.first.name })),
+        logging: "none",
+        triggers: [this.first.machineId],
+      },
+      { parent: this.a.parent, dependsOn: [this.waits.get(other)!], additionalSecretOutputs: ["stdout"] },
+    );
+    return pulumi.all([made.stdout, other.privateIp]).apply(([out, ip]) => {
+      const m = decodeSettings(out);
+      return (m.JOIN_TOKEN ? { ...m, via: ip } : {}) as unknown as JoinMaterial;
+    });
+  }
+
+  /** kubeadm: once the first server has rejoined, the material made for it is revoked where it was made. */
+  private revokeRejoin(joined: pulumi.Resource, material?: pulumi.Output<JoinMaterial>): void {
+    const other = this.rejoinServer;
+    const dist = this.a.distribution;
+    if (!other || !material || !dist.revokeRejoinMaterialCommand) return;
+    remoteCommand(
+      `${this.first.name}-revoke-rejoin`,
+      {
+        connection: this.a.connect(other),
+        create: dist.revokeRejoinMaterialCommand,
+        stdin: pulumi.secret(
+          material.apply((m) => scriptStdin(dist.script, encodeSettings(m.JOIN_TOKEN ? { JOIN_TOKEN: m.JOIN_TOKEN } : {}))),
+        ),
+        triggers: [this.first.machineId],
+      },
+      { parent: this.a.parent, dependsOn: [joined] },
+    );
   }
 
   /** kubeadm: once the node has joined, its token and the uploaded certificates are deleted. */

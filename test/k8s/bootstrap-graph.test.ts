@@ -143,6 +143,10 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
           // The delete's loader and the script on its stdin (kept in the state for the delete) are never diffed.
           for (const guard of [retire, uninstall])
             assert.deepEqual(guard.ignoreChanges.sort(), ["connection", "delete", "stdin"]);
+          // A replaced machine is retired and uninstalled before its replacement installs: created
+          // first, the old deletes would run at the end of the update and remove the new node.
+          for (const guard of [retire, uninstall])
+            assert.equal(guard.deleteBeforeReplace, true, `${guard.name}: delete before replace`);
           // Issue 20.16: registered before the install (which waits for it), so a failed first
           // install still has its uninstall in the state and destroy removes the token's config.
           const install = cmd(r, `${n.name}-install`);

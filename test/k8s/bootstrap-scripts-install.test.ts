@@ -8,6 +8,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { scriptText } from "../../k8s/bootstrap/scripts";
 import { fakeBin, run } from "../tools";
+
+/** How with_apt_lock (lib.sh) runs apt-get: its lock wait, network timeouts and retries. */
+const APT = "apt-get -o DPkg::Lock::Timeout=60 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3";
 import { systemPath, TOKEN, sandbox, fakeRancher, installs, k3sServer } from "./bootstrap-scripts.fixtures";
 
 describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
@@ -218,26 +221,55 @@ esac`,
         .calls()
         .some((c) =>
           c.includes(
-            "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.34.9-1.1 kubeadm=1.34.9-1.1 kubectl=1.34.9-1.1",
+            `${APT} install -y -q --allow-change-held-packages kubelet=1.34.9-1.1 kubeadm=1.34.9-1.1 kubectl=1.34.9-1.1`,
           ),
         ),
     );
     assert.ok(s.calls().includes("apt-mark hold kubelet kubeadm kubectl"));
     assert.match(fs.readFileSync(path.join(s.root, "etc/containerd/config.toml"), "utf8"), /SystemdCgroup = true/);
     assert.equal(s.calls().filter((c) => c.startsWith("kubeadm init --config")).length, 1);
+    // The manifest is fetched within a bound, then applied from the file with a bounded request.
     assert.ok(
       s
         .calls()
-        .some((c) => c.startsWith("kubectl --kubeconfig") && c.includes("apply -f https://example.invalid/kube-flannel.yml")),
+        .some((c) =>
+          /^curl -sSfL --connect-timeout 10 --max-time 60 -o \S+ https:\/\/example\.invalid\/kube-flannel\.yml$/.test(c),
+        ),
+      s.calls().join("\n"),
+    );
+    assert.ok(
+      s.calls().some((c) => c.startsWith("kubectl --kubeconfig") && / apply --request-timeout=60s -f \/\S+$/.test(c)),
+      s.calls().join("\n"),
     );
     const before = s.calls().length;
     const second = s.run("kubeadm", ["init"], initSettings);
     assert.equal(second.status, 0, second.stderr);
     const again = s.calls().slice(before);
-    assert.ok(
-      !again.some((c) => c.startsWith("apt-get -o DPkg::Lock::Timeout=60 install") || c.startsWith("kubeadm init")),
-      again.join("\n"),
+    assert.ok(!again.some((c) => c.startsWith(`${APT} install`) || c.startsWith("kubeadm init")), again.join("\n"));
+  });
+
+  it("the CNI manifest: an unreachable URL fails naming it; a file on the node (a pinned artifact) is applied as it is", () => {
+    const down = setup();
+    fakeBin(
+      down.bin,
+      "curl",
+      `[[ "$*" == *kube-flannel* ]] || exit 0; echo "curl: (28) Connection timed out after 10001 milliseconds" >&2; exit 28`,
     );
+    const r = down.run("kubeadm", ["init"], initSettings, { OCI_K8S_DOWNLOAD_ATTEMPTS: "2" });
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /download of https:\/\/example\.invalid\/kube-flannel\.yml failed \(curl: \(28\) Connection timed out/,
+    );
+    assert.match(r.stderr, /FAILED: could not download the CNI manifest https:\/\/example\.invalid\/kube-flannel\.yml/);
+    assert.ok(!down.calls().some((c) => c.includes(" apply ")), "nothing applied");
+    const local = setup();
+    const manifest = path.join(local.root, "kube-flannel.yml");
+    fs.writeFileSync(manifest, "kind: List\n");
+    const ok = local.run("kubeadm", ["init"], { ...initSettings, CNI_MANIFEST: manifest });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.ok(!local.calls().some((c) => c.startsWith("curl") && c.includes("kube-flannel")), local.calls().join("\n"));
+    assert.ok(local.calls().some((c) => c.endsWith(` apply --request-timeout=60s -f ${manifest}`)));
   });
 
   it("join-material prints a fresh token, the CA hash and (for servers) a certificate key as settings lines", () => {
@@ -299,21 +331,13 @@ esac`,
     assert.match(up.stderr, /upgrading this node from v1\.34\.9 to v1\.35\.1/);
     // The v1.35 package repository replaces v1.34's.
     assert.match(fs.readFileSync(path.join(s.root, "etc/apt/sources.list.d/kubernetes.list"), "utf8"), /stable:\/v1\.35\/deb/);
-    after(
-      calls,
-      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubeadm=1.35.1-1.1",
-      "kubeadm upgrade apply -y v1.35.1",
-    );
+    after(calls, `${APT} install -y -q --allow-change-held-packages kubeadm=1.35.1-1.1`, "kubeadm upgrade apply -y v1.35.1");
     after(
       calls,
       "kubeadm upgrade apply -y v1.35.1",
-      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.35.1-1.1 kubectl=1.35.1-1.1",
+      `${APT} install -y -q --allow-change-held-packages kubelet=1.35.1-1.1 kubectl=1.35.1-1.1`,
     );
-    after(
-      calls,
-      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.35.1-1.1",
-      "systemctl restart kubelet",
-    );
+    after(calls, `${APT} install -y -q --allow-change-held-packages kubelet=1.35.1-1.1`, "systemctl restart kubelet");
     assert.ok(!calls.some((c) => c.startsWith("kubeadm init --config")), "a running control plane is never initialised again");
     const again = s.run("kubeadm", ["init"], { ...initSettings, VERSION: "v1.35.1" });
     assert.match(again.stderr, /kubelet already runs v1\.35\.1; nothing to upgrade/);
@@ -339,7 +363,7 @@ esac`,
     after(
       s.calls().slice(before),
       "kubeadm upgrade node",
-      "apt-get -o DPkg::Lock::Timeout=60 install -y -q --allow-change-held-packages kubelet=1.35.1-1.1",
+      `${APT} install -y -q --allow-change-held-packages kubelet=1.35.1-1.1`,
     );
     assert.equal(s.calls().filter((c) => c.startsWith("kubeadm join")).length, 1);
   });

@@ -30,7 +30,11 @@ if (( n <= ${busy} )); then echo "E: Could not get lock /var/lib/dpkg/lock-front
     const runs = aptRuns(s);
     assert.ok(runs.length > 3, runs.join("\n"));
     assert.ok(
-      runs.every((c) => c.startsWith("apt-get -o DPkg::Lock::Timeout=60 ")),
+      runs.every((c) =>
+        c.startsWith(
+          "apt-get -o DPkg::Lock::Timeout=60 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3 ",
+        ),
+      ),
       runs.join("\n"),
     );
     assert.ok(
@@ -56,6 +60,19 @@ if (( n <= ${busy} )); then echo "E: Could not get lock /var/lib/dpkg/lock-front
     });
     assert.equal(missing.status, 100);
     assert.equal(aptRuns(other).length, 1, "a failure other than the lock is not retried");
+  });
+
+  it("stops an apt run that hangs (a mirror that accepts and never answers) after OCI_K8S_APT_TIME, saying so", () => {
+    const s = sandbox();
+    fakeBin(s.bin, "apt-get", "sleep 60");
+    const started = Date.now();
+    const hung = run("bash", ["-c", `${LIB}\nwith_apt_lock apt-get update -q`], {
+      env: { PATH: `${s.bin}:${process.env.PATH}`, OCI_K8S_RETRY_DELAY: "0", OCI_K8S_APT_TIME: "1" },
+    });
+    assert.equal(hung.status, 124);
+    assert.match(hung.stderr, /apt-get update -q did not finish within 1s; stopped/);
+    assert.ok(Date.now() - started < 15_000, "the run is bounded");
+    assert.equal(aptRuns(s).length, 1, "a stopped run is not retried by the lock wait");
   });
 });
 

@@ -75,6 +75,20 @@ describe("kubeadm's own validator accepts every registered kubeadm configuration
     });
   }
 
+  it("a replaced first server's rejoin JoinConfiguration (examples/hosts/Pulumi.onprem-ha.yaml, the cluster living on)", async () => {
+    const stack = stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.onprem-ha.yaml"));
+    const r = await runProgram("kubeadm-validate", stack, { firstServerReplaced: true });
+    if (r.error) throw r.error;
+    const install = ofType(r, "command:remote:Command").find((c) => c.name === "cp-1-install")!;
+    const rejoin = decodeSettings(String(install.inputs.stdin)).REJOIN_CONFIG;
+    assert.match(rejoin, /kind: JoinConfiguration/);
+    const file = path.join(tempDir("kubeadm-validate"), "rejoin.yaml");
+    fs.writeFileSync(file, rejoin);
+    const v = spawnSync(KUBEADM, ["config", "validate", "--config", file], { encoding: "utf8" });
+    assert.equal(v.status, 0, `kubeadm config validate refused it:\n${v.stdout}${v.stderr}\n${rejoin}`);
+    validated++;
+  });
+
   it("refuses a configuration with a misspelt field (the validator is strict)", function () {
     const dir = tempDir("kubeadm-validate");
     const file = path.join(dir, "bad.yaml");

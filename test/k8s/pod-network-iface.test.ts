@@ -19,7 +19,8 @@ import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
 import { kubeVipCommand, kubeVipManifest, kubeVipStdin } from "../../k8s/bootstrap/kube-vip";
 import { ClusterFacts, NodeFacts } from "../../k8s/bootstrap/distribution";
 import { decodeSettings, encodeSettings, scriptText } from "../../k8s/bootstrap/scripts";
-import { fakeBin, requireRoot, requireTool, run } from "../tools";
+import { MINIMAL_CONFIG, ofType, runOk } from "../../scripts/mock-program";
+import { fakeBin, requireRoot, requireTool, run, tempDir } from "../tools";
 import { fakeRancher, k3sServer, sandbox, Sandbox, shellWords, systemPath } from "./bootstrap-scripts.fixtures";
 
 const NS = `oci-k8s-iface-${process.pid}`;
@@ -51,6 +52,104 @@ const cluster = (over: Partial<ClusterFacts> = {}): ClusterFacts => ({
   tlsSans: [],
   token: "t",
   ...over,
+});
+
+/** The regexIface Canal gets from `networks` (an Oracle Cloud VCN), where no node's IP is known before its instance. */
+const networkRegex = (networks: string[]) =>
+  parse(parse(RKE2.installSettings(node(), cluster({ nodeNetworks: networks })).CANAL_CONFIG).spec.valuesContent).flannel
+    .regexIface as string;
+
+describe("RKE2 Canal's flannel interface from the nodes' networks (Oracle Cloud)", function () {
+  this.timeout(120_000);
+  const ipOf = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+  const numOf = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+
+  it("matches exactly the addresses inside each CIDR, under Go's regexp (flannel's LookupExtIface uses regexp.MatchString)", function () {
+    requireTool(this, "go");
+    const cases: { regex: string; ip: string; inside: boolean }[] = [];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const cidr of [
+      "10.0.0.0/16",
+      "10.0.1.0/24",
+      "172.16.4.0/22",
+      "10.0.0.128/25",
+      "192.168.7.9/32",
+      "10.0.0.0/8",
+      "100.64.0.0/10",
+    ]) {
+      const [base, bits] = cidr.split("/");
+      const size = 2 ** (32 - Number(bits));
+      const first = numOf(base) - (numOf(base) % size);
+      const regex = networkRegex([cidr]);
+      const probes = [
+        first,
+        first + size - 1,
+        first - 1,
+        first + size,
+        ...Array.from({ length: 40 }, () => Math.floor(random() * 2 ** 32)),
+      ];
+      for (let i = 0; i < 20; i++) probes.push(first + Math.floor(random() * size));
+      for (const n of probes.filter((x) => x >= 0 && x < 2 ** 32))
+        cases.push({ regex, ip: ipOf(n), inside: n >= first && n < first + size });
+    }
+    // JavaScript agrees (the syntax is common to both) ...
+    for (const c of cases) assert.equal(new RegExp(c.regex).test(c.ip), c.inside, `${c.regex} ${c.ip}`);
+    // ... and Go's regexp, as flannel runs it.
+    const dir = tempDir("iface-regex");
+    fs.writeFileSync(
+      path.join(dir, "main.go"),
+      `package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+)
+
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<20)
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		fmt.Println(regexp.MustCompile(f[0]).MatchString(f[1]))
+	}
+}
+`,
+    );
+    const r = run("go", ["run", "main.go"], {
+      cwd: dir,
+      input: cases.map((c) => `${c.regex} ${c.ip}`).join("\n") + "\n",
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, GO111MODULE: "off", GOFLAGS: "", GOTOOLCHAIN: "local" },
+      timeout: 110_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout.trim().split("\n"),
+      cases.map((c) => String(c.inside)),
+    );
+  });
+
+  it("an Oracle Cloud RKE2 stack gives every server Canal's regexIface from the VCN, with no instance IP in it", async () => {
+    const r = await runOk("canal-oracle", { ...MINIMAL_CONFIG, "oci-k8s:distribution": "rke2" });
+    const servers = ofType(r, "command:remote:Command").filter(
+      (c) => c.name.endsWith("-install") && / rancher rke2 server$/.test(String(c.inputs.create)),
+    );
+    assert.ok(servers.length > 0);
+    for (const c of servers) {
+      const canal = decodeSettings(c.inputs.stdin).CANAL_CONFIG;
+      assert.ok(canal, `${c.name} has no CANAL_CONFIG`);
+      const regex = parse(parse(canal).spec.valuesContent).flannel.regexIface;
+      assert.equal(regex, networkRegex(["10.0.0.0/16"]), "the default vcnCidr");
+      // Every node's (mock) instance address is inside; nothing outside the VCN is.
+      const nodes = r.outputs.nodes as { privateIp: string }[];
+      assert.ok(nodes.length > 0);
+      for (const n of nodes) assert.match(n.privateIp, new RegExp(regex));
+      assert.doesNotMatch("10.1.0.11", new RegExp(regex));
+    }
+  });
 });
 
 describe("the pod network leaves by the interface holding privateIp (a real network namespace)", function () {
@@ -121,6 +220,13 @@ describe("the pod network leaves by the interface holding privateIp (a real netw
       .find((w) => w.length > 3 && regex.test(w[3].split("/")[0]));
     assert.equal(chosen?.[1], "priv1");
     assert.ok(!regex.test("10.77.0.50") && !regex.test("10x77x0x5"), "anchored, dots literal");
+    // From the nodes' network instead (Oracle Cloud), it picks the same interface.
+    const fromNet = new RegExp(networkRegex(["10.77.0.0/16"]));
+    const byNet = out
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .find((w) => w.length > 3 && fromNet.test(w[3].split("/")[0]));
+    assert.equal(byNet?.[1], "priv1");
     // The server writes it where RKE2 deploys manifests.
     const s = sandbox();
     fakeRancher(s, "rke2");

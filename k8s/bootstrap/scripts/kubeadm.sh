@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs or joins a kubeadm node. Usage: kubeadm.sh init|join|join-material|revoke ...
+# Installs or joins a kubeadm node. Usage: kubeadm.sh init|join|join-material|revoke|rejoin-material|revoke-rejoin ...
 #
 #   init                      first server: packages, `kubeadm init`, the CNI; on a running
 #                             control plane at another version, `kubeadm upgrade apply`
@@ -10,10 +10,18 @@
 #   revoke                    on the first server once a node has joined: deletes its token
 #                             (JOIN_TOKEN) and the uploaded control-plane certificates, so the
 #                             material kept in Pulumi's state is dead
+#   rejoin-material           on another server, before the first server's install: when the
+#                             cluster answers there and the first server (FIRST_NAME) is no
+#                             working member (its Node not Ready and its etcd member gone or
+#                             not answering: a replaced machine), removes the dead etcd member
+#                             and Node, and prints server join material; otherwise prints nothing
+#   revoke-rejoin             on that server after the first server's install: revoke, when
+#                             JOIN_TOKEN is set (rejoin material was made), else nothing
 #
 # Settings (stdin): for init and join VERSION (v1.34.9) and CONFIG (the kubeadm configuration),
-# for init also CNI_MANIFEST (URL of the pinned CNI manifest); for revoke JOIN_TOKEN;
-# join-material reads none. With a control-plane endpoint name, init and join also get API_NAME
+# for init also CNI_MANIFEST (URL of the pinned CNI manifest), and on a replaced first server
+# REJOIN_CONFIG (a control-plane JoinConfiguration with material from a live server) and
+# REJOIN_API_ADDRESS (that server); for revoke JOIN_TOKEN; join-material reads none. With a control-plane endpoint name, init and join also get API_NAME
 # and API_ADDRESS (what the name resolves to here, pinned in /etc/hosts), and a joining server
 # API_ADDRESS_JOINED (itself, once it serves the API). init and join also get NODE_IP (the
 # node's privateIp, which must be on one of its interfaces: flannel's VXLAN leaves by it) and,
@@ -21,7 +29,7 @@
 # get ENCRYPTION_CONFIG, the API server's EncryptionConfiguration (secret; a root-only file).
 set -euo pipefail
 
-action="${1:?usage: kubeadm.sh init|join|join-material|revoke}"
+action="${1:?usage: kubeadm.sh init|join|join-material|revoke|rejoin-material|revoke-rejoin}"
 read_settings # join-material gets no stdin and revoke only JOIN_TOKEN: each action requires its own
 admin_conf="${OCI_K8S_ROOT:-}/etc/kubernetes/admin.conf"
 export KUBECTL="kubectl --kubeconfig $admin_conf"
@@ -149,6 +157,69 @@ upgrade() {
   systemctl restart kubelet >&2
 }
 
+# print_join_material server|agent : a fresh join token (15 minutes), the CA hash and, for a
+# server, a certificate key (the control-plane certificates uploaded for 2 hours), as settings lines.
+print_join_material() {
+  local join token hash key
+  join="$(kubeadm token create --ttl 15m --print-join-command)" || die "could not create a join token" "check the control plane with 'kubectl get nodes' on this server"
+  token="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1) }' <<<"$join")"
+  hash="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1) }' <<<"$join")"
+  [[ -n "$token" && -n "$hash" ]] || die "kubeadm printed an unexpected join command" "run 'kubeadm token create --print-join-command' on this server"
+  printf 'JOIN_TOKEN=%s\nCA_CERT_HASH=%s\n' "$(printf '%s' "$token" | base64 -w0)" "$(printf '%s' "$hash" | base64 -w0)"
+  if [[ "$1" == server ]]; then
+    key="$(kubeadm init phase upload-certs --upload-certs 2>/dev/null | tail -n 1)"
+    [[ "$key" =~ ^[0-9a-f]{64}$ ]] || die "kubeadm did not print a certificate key" "run 'kubeadm init phase upload-certs --upload-certs' on this server"
+    printf 'CERTIFICATE_KEY=%s\n' "$(printf '%s' "$key" | base64 -w0)"
+  fi
+}
+
+# rejoin_material : see the usage above. A first server that is a working member (Ready, or its
+# etcd member answering) is left alone, so a re-run of this step never touches a live cluster.
+rejoin_material() {
+  local ready etcd_pod member id client
+  if [[ ! -f "$admin_conf" ]] || ! kctl get --raw=/readyz --request-timeout=10s >/dev/null 2>&1; then
+    log "no control plane answers on this server: $FIRST_NAME founds the cluster"
+    return 0
+  fi
+  ready="$(kctl get node "$FIRST_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
+  if [[ "$ready" == True ]]; then
+    log "$FIRST_NAME is a Ready node of this cluster: nothing to rejoin"
+    return 0
+  fi
+  etcd_pod="$(kctl -n kube-system get pods -l component=etcd --field-selector "spec.nodeName!=$FIRST_NAME,status.phase=Running" -o 'jsonpath={.items[0].metadata.name}')"
+  [[ -n "$etcd_pod" ]] || die "the cluster answers but no etcd member but $FIRST_NAME's runs" "check 'kubectl -n kube-system get pods -l component=etcd' on this server"
+  member="$(kubeadm_etcdctl "$etcd_pod" member list | awk -F', ' -v name="$FIRST_NAME" '$3 == name { print $1 " " $5 }')" ||
+    die "could not list the etcd members through $etcd_pod" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
+  if [[ -n "$member" ]]; then
+    read -r id client <<<"$member"
+    if ETCD_ENDPOINTS="$client" kubeadm_etcdctl "$etcd_pod" endpoint health --command-timeout=5s >/dev/null 2>&1; then
+      log "the etcd member of $FIRST_NAME answers at $client: nothing to rejoin"
+      return 0
+    fi
+    # kubeadm join checks etcd's health before it adds a member: the dead one goes first.
+    kubeadm_etcdctl "$etcd_pod" member remove "$id" >&2 || die "could not remove the dead etcd member $id ($FIRST_NAME)" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
+    log "the dead etcd member $id of $FIRST_NAME ($client) removed"
+  fi
+  kctl delete node "$FIRST_NAME" --ignore-not-found --wait=false >&2
+  log "$FIRST_NAME was replaced: it rejoins this cluster as a control-plane node"
+  print_join_material server
+}
+
+# apply_cni : the CNI manifest (flannel): a URL is downloaded within download's bounds, a file
+# (a pinned artifact) taken as it is; then applied with a bounded request, retried.
+apply_cni() {
+  local manifest="$CNI_MANIFEST" fetched=""
+  if [[ "$CNI_MANIFEST" == http://* || "$CNI_MANIFEST" == https://* ]]; then
+    fetched="$(mktemp)"
+    manifest="$fetched"
+    download "$CNI_MANIFEST" "$manifest" 60 ||
+      die "could not download the CNI manifest $CNI_MANIFEST" "check the node's outbound access to github.com, or install from pinned artifacts (artifactSource)"
+  fi
+  retry 5 kctl apply --request-timeout=60s -f "$manifest" >&2 ||
+    die "could not apply the CNI manifest $CNI_MANIFEST" "check the API with 'kubectl get --raw=/readyz' on the first server"
+  if [[ -n "$fetched" ]]; then rm -f "$fetched"; fi
+}
+
 case "$action" in
   init)
     require_settings VERSION CONFIG CNI_MANIFEST NODE_IP ENCRYPTION_CONFIG
@@ -159,6 +230,21 @@ case "$action" in
       refuse_api_change
       log "control plane already initialised"
       upgrade apply
+    elif [[ -n "${REJOIN_CONFIG:-}" ]]; then
+      # A replaced first server: the cluster it founded lives on; it joins as a control-plane
+      # node through a live server instead of starting a new cluster with `kubeadm init`.
+      require_settings REJOIN_API_ADDRESS
+      log "the cluster lives on at $REJOIN_API_ADDRESS: this replaced first server joins it"
+      install_packages
+      pin_api "$REJOIN_API_ADDRESS"
+      write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$REJOIN_CONFIG" || true
+      kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
+        die "kubeadm join (rejoining the cluster) failed" "read its output above; 'kubeadm reset -f' on this node, then pulumi up again"
+      rm -f "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml"
+      # From here on it is the first server again: its API endpoint is itself, and its config is
+      # the one later runs compare with (refuse_api_change).
+      write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
+      pin_api "${API_ADDRESS:-}"
     else
       install_packages
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
@@ -169,23 +255,17 @@ case "$action" in
         die "kubeadm init failed" "read its output above; 'kubeadm reset -f' on the node starts over"
     fi
     retry 60 kctl get --raw=/readyz >/dev/null || die "the Kubernetes API did not become ready" "read 'journalctl -u kubelet' on the node"
-    retry 5 kctl apply -f "$CNI_MANIFEST" >&2 || die "could not apply the CNI manifest $CNI_MANIFEST" "check the node's outbound internet access"
-    retry 5 kctl -n kube-flannel patch daemonset kube-flannel-ds --type strategic -p "$FLANNEL_IFACE_PATCH" >&2 ||
+    apply_cni
+    retry 5 kctl -n kube-flannel patch daemonset kube-flannel-ds --request-timeout=60s --type strategic -p "$FLANNEL_IFACE_PATCH" >&2 ||
       die "could not point flannel at each node's private interface" "check 'kubectl -n kube-flannel get daemonset kube-flannel-ds' on the first server"
     log "control plane ready"
     ;;
   join-material)
-    role="${2:?usage: kubeadm.sh join-material server|agent}"
-    join="$(kubeadm token create --ttl 15m --print-join-command)" || die "could not create a join token" "check the control plane with 'kubectl get nodes' on the first server"
-    token="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1) }' <<<"$join")"
-    hash="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1) }' <<<"$join")"
-    [[ -n "$token" && -n "$hash" ]] || die "kubeadm printed an unexpected join command" "run 'kubeadm token create --print-join-command' on the first server"
-    printf 'JOIN_TOKEN=%s\nCA_CERT_HASH=%s\n' "$(printf '%s' "$token" | base64 -w0)" "$(printf '%s' "$hash" | base64 -w0)"
-    if [[ "$role" == server ]]; then
-      key="$(kubeadm init phase upload-certs --upload-certs 2>/dev/null | tail -n 1)"
-      [[ "$key" =~ ^[0-9a-f]{64}$ ]] || die "kubeadm did not print a certificate key" "run 'kubeadm init phase upload-certs --upload-certs' on the first server"
-      printf 'CERTIFICATE_KEY=%s\n' "$(printf '%s' "$key" | base64 -w0)"
-    fi
+    print_join_material "${2:?usage: kubeadm.sh join-material server|agent}"
+    ;;
+  rejoin-material)
+    require_settings FIRST_NAME
+    rejoin_material
     ;;
   join)
     require_settings VERSION CONFIG NODE_IP
@@ -209,11 +289,15 @@ case "$action" in
     retry 60 systemctl is-active --quiet kubelet || die "kubelet did not stay active" "read 'journalctl -u kubelet' on the node"
     log "joined"
     ;;
-  revoke)
+  revoke-rejoin | revoke)
+    if [[ "$action" == revoke-rejoin && -z "${JOIN_TOKEN:-}" ]]; then
+      log "no rejoin material was made; nothing to revoke"
+      exit 0
+    fi
     require_settings JOIN_TOKEN
     kubeadm token delete "${JOIN_TOKEN%%.*}" >&2 || log "token ${JOIN_TOKEN%%.*} was already gone"
     kctl -n kube-system delete secret kubeadm-certs --ignore-not-found >&2
     log "join material revoked"
     ;;
-  *) die "unknown action $action" "use init, join, join-material or revoke" ;;
+  *) die "unknown action $action" "use init, join, join-material, revoke, rejoin-material or revoke-rejoin" ;;
 esac

@@ -103,19 +103,32 @@ fetch_artifact() {
   log "$name verified (sha256 $want)"
 }
 
-# with_apt_lock apt-get|apt-mark ARGS... : runs an apt command that waits for dpkg's and the
-# package lists' locks instead of failing at once: on a fresh node unattended upgrades hold them
-# for minutes. Waits at most OCI_K8S_APT_LOCK_WAIT seconds (600) in all, then fails as apt did.
+# with_apt_lock apt-get|apt-mark ARGS... : the one way the scripts run apt (the bootstrap's and
+# the hosts' preparation alike), every run bounded:
+# - it waits for dpkg's and the package lists' locks instead of failing at once (on a fresh node
+#   unattended upgrades hold them for minutes): apt-get's own DPkg::Lock::Timeout (60 s), then
+#   again while another run holds them, OCI_K8S_APT_LOCK_WAIT seconds (600) in all;
+# - apt-get's network reads time out (Acquire::http::Timeout and Acquire::https::Timeout,
+#   OCI_K8S_APT_NET_TIMEOUT seconds, 30) and are retried by apt itself (Acquire::Retries, 3)
+#   (apt.conf(5));
+# - each run is stopped after OCI_K8S_APT_TIME seconds (900), with a line saying so.
+# It then fails as apt did (status 124 when stopped).
 with_apt_lock() {
-  local tool=$1 deadline=$((SECONDS + ${OCI_K8S_APT_LOCK_WAIT:-600})) out status
+  local tool=$1 deadline=$((SECONDS + ${OCI_K8S_APT_LOCK_WAIT:-600})) max=${OCI_K8S_APT_TIME:-900} net=${OCI_K8S_APT_NET_TIMEOUT:-30} out status
   shift
   local -a args=("$@")
-  if [[ "$tool" == apt-get ]]; then args=(-o DPkg::Lock::Timeout=60 "${args[@]}"); fi
+  if [[ "$tool" == apt-get ]]; then
+    args=(-o DPkg::Lock::Timeout=60 -o "Acquire::http::Timeout=$net" -o "Acquire::https::Timeout=$net" -o Acquire::Retries=3 "${args[@]}")
+  fi
   while true; do
     status=0
-    out="$("$tool" "${args[@]}" 2>&1)" || status=$?
+    out="$(timeout "$max" "$tool" "${args[@]}" 2>&1)" || status=$?
     printf '%s\n' "$out" >&2
     if ((status == 0)); then return 0; fi
+    if ((status == 124)); then
+      log "$tool $* did not finish within ${max}s; stopped"
+      return "$status"
+    fi
     if ! grep -qE 'Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock (the )?(administration )?directory' <<<"$out" ||
       ((SECONDS >= deadline)); then
       return "$status"
@@ -152,6 +165,17 @@ check_vip_interface() {
   [[ -n "${VIP_INTERFACE:-}" ]] || return 0
   ip -o link show dev "$VIP_INTERFACE" >/dev/null 2>&1 ||
     die "apiVipInterface $VIP_INTERFACE: this server has no such network interface (it has: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }'))" "set apiVipInterface to the servers' interface on the VIP's network, or leave it unset for the one holding privateIp"
+}
+
+# kubeadm_etcdctl POD ARGS... : kubeadm's etcd runs as a static pod; its own etcdctl, in POD (an
+# etcd pod on a server that stays), with that server's etcd certificates, against that pod's
+# own etcd, or the ETCD_ENDPOINTS given.
+kubeadm_etcdctl() {
+  local pod=$1
+  shift
+  kctl -n kube-system exec "$pod" -- etcdctl --endpoints="${ETCD_ENDPOINTS:-https://127.0.0.1:2379}" \
+    --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt \
+    --key=/etc/kubernetes/pki/etcd/server.key "$@"
 }
 
 # Runs the distribution's kubectl (KUBECTL holds the command and its arguments).

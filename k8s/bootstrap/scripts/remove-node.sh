@@ -26,13 +26,6 @@ fi
 kctl drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout=300s >&2 ||
   log "drain of $node did not finish in 300s; removing the node anyway"
 
-# kubeadm's etcd runs as a static pod; its own etcdctl removes the member, from another server's pod.
-kubeadm_etcdctl() {
-  kctl -n kube-system exec "$etcd_pod" -- etcdctl --endpoints=https://127.0.0.1:2379 \
-    --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt \
-    --key=/etc/kubernetes/pki/etcd/server.key "$@"
-}
-
 if [[ "$role" == server || "$role" == etcd ]]; then
   case "$dist" in
     k3s | rke2)
@@ -46,10 +39,10 @@ if [[ "$role" == server || "$role" == etcd ]]; then
     kubeadm)
       etcd_pod="$(kctl -n kube-system get pods -l component=etcd --field-selector "spec.nodeName!=$node,status.phase=Running" -o 'jsonpath={.items[0].metadata.name}')"
       [[ -n "$etcd_pod" ]] || die "no other running etcd member to remove $node from" "a last server cannot leave; check 'kubectl -n kube-system get pods -l component=etcd'"
-      member="$(kubeadm_etcdctl member list | awk -F', ' -v name="$node" '$3 == name { print $1 }')" ||
+      member="$(kubeadm_etcdctl "$etcd_pod" member list | awk -F', ' -v name="$node" '$3 == name { print $1 }')" ||
         die "could not list the etcd members through $etcd_pod" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
       if [[ -n "$member" ]]; then
-        kubeadm_etcdctl member remove "$member" >&2 || die "could not remove etcd member $member ($node)" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
+        kubeadm_etcdctl "$etcd_pod" member remove "$member" >&2 || die "could not remove etcd member $member ($node)" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
         log "etcd member $member ($node) removed"
       else
         log "$node has no etcd member; nothing to remove from etcd"
