@@ -71,8 +71,17 @@ export function loadLikePulumi(dir: string, transpileOnlyEnv = "false"): Run {
     env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: transpileOnlyEnv },
     timeout: 120_000,
   });
-  if (r.error) throw r.error;
+  if (r.error && !closedStdinEarly(r)) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * A command that exits before it has read all of its input (a script whose early path never reads
+ * its settings) makes Node's write fail with EPIPE; the command itself ran and exited, as it would
+ * over SSH, where the unread stdin is dropped. Anything else is a real error.
+ */
+function closedStdinEarly(r: SpawnSyncReturns<string>): boolean {
+  return (r.error as NodeJS.ErrnoException | undefined)?.code === "EPIPE" && (r.status !== null || r.signal !== null);
 }
 
 export interface Run {
@@ -93,7 +102,7 @@ export function run(
     input: options.input,
     timeout: options.timeout ?? 60_000,
   });
-  if (r.error) throw r.error;
+  if (r.error && !closedStdinEarly(r)) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
