@@ -1,6 +1,7 @@
 /**
  * The shipped examples' placeholders: RFC 5737's documentation addresses in adminCidrs, the
- * hosts' SSH addresses and jumpHost, and the example stacks' compartment OCID. A stack still holding one would
+ * hosts' SSH addresses and jumpHost, the example stacks' compartment OCID, and an alertEmail at a
+ * domain reserved for examples (RFC 2606), where the budget's first-cent alert would reach no one. A stack still holding one would
  * build a VCN, instances and a load balancer and then wait for SSH that can never come, so
  * `pulumi preview` and `pulumi up` refuse them, naming what to put there. The offline plan (mock
  * runtime: nothing is created) renders the stack anyway and lists them as "edit before pulumi up".
@@ -18,6 +19,14 @@ const ADMIN_HINT =
   "put your own public address there as x.x.x.x/32 (curl -s https://checkip.amazonaws.com prints it), or your office's range";
 const COMPARTMENT_HINT =
   "put your compartment's OCID there (Console: Identity & Security > Compartments; or oci iam compartment list --all), or the tenancy OCID for the root compartment";
+
+/**
+ * RFC 2606: example.com, .net and .org (section 3) and the TLDs .example, .test, .invalid and
+ * .localhost (section 2) are reserved for documentation and tests; no mailbox there is anyone's.
+ */
+const EXAMPLE_MAIL_DOMAIN = /@(?:[^@]*\.)?(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/i;
+const MAIL_HINT =
+  "put an address whose mailbox someone reads there: Oracle mails the budget's alert to it at the first cent billed";
 
 /** The documentation range a CIDR or address lies in, if any. */
 function documentationRange(text: string): string | undefined {
@@ -52,6 +61,8 @@ export function placeholderProblems(raw: Readonly<Record<string, unknown>>): Con
       if (range) add(`hosts[${i}].address`, value, documentation(range, "put the address you reach the host at over SSH there"));
     });
   }
+  if (typeof raw.alertEmail === "string" && EXAMPLE_MAIL_DOMAIN.test(raw.alertEmail.trim()))
+    add("alertEmail", raw.alertEmail, `is at a domain reserved for examples (RFC 2606): ${MAIL_HINT}`);
   const jump = raw.jumpHost;
   const jumpRange = typeof jump === "string" && parseIpv4(jump) !== undefined ? documentationRange(jump) : undefined;
   if (jumpRange) add("jumpHost", jump, documentation(jumpRange, "put your bastion's address there"));

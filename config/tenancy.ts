@@ -42,7 +42,7 @@ export const TENANCY_KEYS = {
       .string()
       .regex(/^([^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,})?$/, "must be one email address (name@example.com), or empty")
       .default(""),
-    "Where the budget alert is sent; required while oracleBudget is on (an Oracle Cloud stack).",
+    "Where the budget alert is sent; required while oracleBudget is on (an Oracle Cloud stack). A domain reserved for examples (RFC 2606: example.com, .test, ...) is refused by preview and up.",
   ),
   budgetAmount: {
     schema: z

@@ -12,14 +12,18 @@ import { MINIMAL_CONFIG, ROOT, runProgram, stackConfig, stackConfigFrom } from "
 const REFUSE = { placeholders: "refuse" } as const;
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 /** A config as a user has edited it: a real-looking compartment and an admin range of no documentation block. */
-const EDITED = { ...MINIMAL_CONFIG, adminCidrs: ["100.64.12.34/32"] };
+const EDITED = { ...MINIMAL_CONFIG, adminCidrs: ["100.64.12.34/32"], alertEmail: "oncall@ops.oci-k8s.io" };
 
 describe("placeholders: documentation addresses and the example compartment", () => {
   it("the shipped dev stack is refused as pulumi preview and up run it, naming each key, its value and what to put there", async () => {
     const r = await runProgram("dev", stackConfig("dev"), REFUSE);
     assert.ok(r.error instanceof ConfigError, String(r.error));
     const byKey = new Map(r.error.problems.map((p) => [p.key, p]));
-    assert.deepEqual([...byKey.keys()].sort(), ["oci-k8s:adminCidrs[0]", "oci-k8s:compartmentId"]);
+    assert.deepEqual([...byKey.keys()].sort(), ["oci-k8s:adminCidrs[0]", "oci-k8s:alertEmail", "oci-k8s:compartmentId"]);
+    assert.match(
+      byKey.get("oci-k8s:alertEmail")!.message,
+      /reserved for examples \(RFC 2606\): put an address whose mailbox someone reads/,
+    );
     assert.equal(byKey.get("oci-k8s:adminCidrs[0]")!.value, "203.0.113.10/32");
     assert.match(byKey.get("oci-k8s:adminCidrs[0]")!.message, /documentation address \(RFC 5737, 203\.0\.113\.0\/24\)/);
     assert.match(byKey.get("oci-k8s:adminCidrs[0]")!.message, /curl -s https:\/\/checkip\.amazonaws\.com/);
@@ -41,6 +45,22 @@ describe("placeholders: documentation addresses and the example compartment", ()
       assert.deepEqual(placeholderProblems({ adminCidrs: [fine] }), [], fine);
     const r = await runProgram("dev", EDITED, REFUSE);
     assert.equal(r.error, undefined, String(r.error));
+  });
+
+  it("an alertEmail at a domain RFC 2606 reserves is refused; a look-alike domain is not", () => {
+    const keys = (alertEmail: string) => placeholderProblems({ alertEmail }).map((p) => p.key);
+    for (const reserved of [
+      "ops@example.com",
+      "a@mail.example.org",
+      "b@example.net",
+      "c@host.test",
+      "d@x.invalid",
+      "e@localhost",
+      "f@site.example",
+    ])
+      assert.deepEqual(keys(reserved), ["oci-k8s:alertEmail"], reserved);
+    for (const real of ["ops@examples.com", "ops@myexample.com", "ops@example.com.au", "oncall@ops.oci-k8s.io"])
+      assert.deepEqual(keys(real), [], real);
   });
 
   it("a hosts stack: a documentation address as a host's SSH address or jumpHost is refused; its private network is its own", async () => {
