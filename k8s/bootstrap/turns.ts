@@ -282,6 +282,7 @@ export class Turns {
         stdin: pulumi.secret(
           material.apply((m) => scriptStdin(dist.script, encodeSettings(m.JOIN_TOKEN ? { JOIN_TOKEN: m.JOIN_TOKEN } : {}))),
         ),
+        logging: "none",
         triggers: [this.first.machineId],
       },
       { parent: this.a.parent, dependsOn: [joined] },

@@ -288,7 +288,13 @@ exit 0`,
     const { s, settings, tool } = server();
     const r = s.run("etcd-snapshot", ["install"], settings);
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(s.calls().includes("apt-get -o DPkg::Lock::Timeout=60 install -y -q etcd-client"));
+    assert.ok(
+      s
+        .calls()
+        .includes(
+          "apt-get -o DPkg::Lock::Timeout=60 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3 install -y -q etcd-client",
+        ),
+    );
     assert.equal(fs.statSync(tool).mode & 0o777, 0o755);
     const stored = path.join(s.root, "etc/oci-k8s/etcd-snapshot.settings");
     assert.equal(fs.statSync(stored).mode & 0o777, 0o600);

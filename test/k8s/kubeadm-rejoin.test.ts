@@ -85,7 +85,7 @@ describe("kubeadm: a replaced first server rejoins (graph)", function () {
         },
       },
     };
-    const config = { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, distribution: "kubeadm", nodes };
+    const config = { ...MINIMAL_CONFIG, tier: "payg", acceptCharges: true, budgetAmount: 50, distribution: "kubeadm", nodes };
     const r = await completes(runOk("boot", config, world));
     assert.ok(dependsOn(named(r, INSTANCE, "server-2"), named(r, COMMAND, "server-2-drain")), "server-2 is resized");
     const made = named(r, COMMAND, "server-1-rejoin-material");
