@@ -11,7 +11,7 @@
 #                             (JOIN_TOKEN) and the uploaded control-plane certificates, so the
 #                             material kept in Pulumi's state is dead
 #
-# Settings (stdin): for init and join VERSION (v1.34.9) and CONFIG (the kubeadm configuration),
+# Settings (stdin): for init and join VERSION (v1.34.4) and CONFIG (the kubeadm configuration),
 # for init also CNI_MANIFEST (URL of the pinned CNI manifest); for revoke JOIN_TOKEN;
 # join-material reads none. With a control-plane endpoint name, init and join also get API_NAME
 # and API_ADDRESS (what the name resolves to here, pinned in /etc/hosts), and a joining server
