@@ -31,7 +31,7 @@ fresh() { [[ -x bin/$1 && -f bin/$1.stamp && "$(cat "bin/$1.stamp")" == "$2" ]];
 
 # build DIR VERSION LDFLAGS NAME=PACKAGE... : one `go build` in addons/DIR for the stale names.
 build() {
-  local dir=$1 version=$2 ldflags=$3 sum pairs=() todo=() pkgs=() name start
+  local dir=$1 version=$2 ldflags=$3 sum todo=() pkgs=() name start
   shift 3
   sum=$(cd "addons/$dir" && sha256sum go.mod go.sum | sha256sum | cut -c1-16)
   for pair in "$@"; do
