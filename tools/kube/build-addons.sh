@@ -29,7 +29,7 @@ PAUSE_VERSION=3.10.1 # kubeadm v1.34's PauseVersion, = TAG in build/pause/Makefi
 # fresh NAME STAMP : bin/NAME exists with this stamp.
 fresh() { [[ -x bin/$1 && -f bin/$1.stamp && "$(cat "bin/$1.stamp")" == "$2" ]]; }
 
-# build DIR VERSION LDFLAGS NAME=PACKAGE... : one `go build` in addons/DIR for the stale names.
+# [CGO=1] build DIR VERSION LDFLAGS NAME=PACKAGE... : one `go build` in addons/DIR for the stale names.
 build() {
   local dir=$1 version=$2 ldflags=$3 sum todo=() pkgs=() name start
   shift 3
@@ -47,7 +47,7 @@ build() {
   start=$SECONDS
   echo "kube: building ${todo[*]} $version ..."
   rm -rf "bin/.tmp-$dir" && mkdir -p "bin/.tmp-$dir"
-  (cd "addons/$dir" && nice -n 10 go build -trimpath -ldflags "-s -w $ldflags" -o "../../bin/.tmp-$dir/" "${pkgs[@]}")
+  (cd "addons/$dir" && CGO_ENABLED="${CGO:-0}" nice -n 10 go build -trimpath -ldflags "-s -w $ldflags" -o "../../bin/.tmp-$dir/" "${pkgs[@]}")
   for pair in "$@"; do
     name=${pair%%=*}
     [[ " ${todo[*]} " == *" $name "* ]] || continue
@@ -60,7 +60,8 @@ build() {
 
 build coredns "$COREDNS_VERSION" "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" \
   coredns=github.com/coredns/coredns
-build flannel "$FLANNEL_VERSION" "-X github.com/flannel-io/flannel/pkg/version.Version=$FLANNEL_VERSION" \
+# flanneld's udp backend is cgo (its proxy.c): built as flannel's Makefile does, static with cgo.
+CGO=1 build flannel "$FLANNEL_VERSION" "-X github.com/flannel-io/flannel/pkg/version.Version=$FLANNEL_VERSION -extldflags -static" \
   flanneld=github.com/flannel-io/flannel
 cni=github.com/containernetworking/plugins
 build cni "$CNI_VERSION" "-X $cni/pkg/utils/buildversion.BuildVersion=$CNI_VERSION" \
@@ -88,6 +89,6 @@ fi
 check() { [[ "$2" == *"$3"* ]] || { echo "kube: bin/$1 reports '$2', expected $3" >&2; exit 1; }; }
 check coredns "$(bin/coredns -version 2>&1 | head -n 1)" "CoreDNS-${COREDNS_VERSION#v}"
 check flanneld "$(bin/flanneld --version 2>&1)" "$FLANNEL_VERSION"
-for p in bridge host-local loopback portmap; do check "cni/$p" "$(CNI_COMMAND=VERSION bin/cni/$p 2>&1 </dev/null)" "$CNI_VERSION"; done
-check cni/flannel "$(CNI_COMMAND=VERSION bin/cni/flannel 2>&1 </dev/null)" "$CNI_FLANNEL_VERSION"
+for p in bridge host-local loopback portmap; do check "cni/$p" "$(env -u CNI_COMMAND "bin/cni/$p" 2>&1 </dev/null | head -n 1)" "$CNI_VERSION"; done
+check cni/flannel "$(env -u CNI_COMMAND bin/cni/flannel 2>&1 </dev/null | head -n 1)" "$CNI_FLANNEL_VERSION"
 check pause "$(bin/pause -v 2>&1)" "v$PAUSE_VERSION"
