@@ -72,7 +72,7 @@ JSON
 )
 stamp=$({
   echo "$spec"
-  cat bin/images.stamp bin/*.stamp bin/cni/*.stamp 2>/dev/null
+  for f in bin/*.stamp bin/cni/*.stamp; do [[ $f == bin/kube-images.tar.stamp ]] || cat "$f"; done
   "$ETCD_BIN/etcd" --version | head -n 1
 } | sha256sum | cut -c1-16)
 if [[ -f bin/kube-images.tar && "$(cat bin/kube-images.tar.stamp 2>/dev/null)" == "$stamp" ]]; then
