@@ -5,14 +5,14 @@
  * from the distribution's release URLs.
  */
 import { z } from "zod";
-import { ARTIFACT_FILES, Artifacts } from "../k8s/bootstrap/artifacts";
+import { ARTIFACT_FILES, Artifacts, FIRST_ARTIFACT } from "../k8s/bootstrap/artifacts";
 import type { DistributionName } from "../k8s/bootstrap/distributions";
 import { allowed, Bad, str, Values } from "./keys";
 
 export const ARTIFACT_KEYS = {
   artifactSource: str(
     z.string().default(""),
-    "Air-gapped install: an http(s) URL of a mirror, or an absolute directory pre-staged on every host, holding the distribution's release files (k3s or rke2; see docs/existing-hosts.md, Air-gapped install); empty downloads from the distribution's releases.",
+    "Air-gapped install: an http(s) URL of a mirror, or an absolute directory pre-staged on every host, holding the distribution's release files (k3s, rke2 or kubeadm; see docs/existing-hosts.md, Air-gapped install); empty downloads from the distribution's releases.",
   ),
   artifactSha256: {
     schema: z.record(z.string(), z.string(), { error: "must map file names to sha256 digests" }).default({}),
@@ -44,7 +44,11 @@ export function checkArtifacts(c: ArtifactValues & { distribution: DistributionN
   }
   const files = ARTIFACT_FILES[c.distribution];
   if (!files) {
-    bad("artifactSource", source, `is not supported for ${c.distribution} yet; air-gapped installs are for k3s and rke2`);
+    bad(
+      "artifactSource",
+      source,
+      `is not supported for ${c.distribution} yet; air-gapped installs are for k3s, rke2 and kubeadm`,
+    );
     return;
   }
   for (const [name, digest] of Object.entries(c.artifactSha256)) {
@@ -53,7 +57,13 @@ export function checkArtifacts(c: ArtifactValues & { distribution: DistributionN
     else if (!/^[0-9a-f]{64}$/.test(digest))
       bad(`artifactSha256.${name}`, digest, "must be a sha256 digest: 64 lowercase hex digits");
   }
-  if (!pinned.includes("install.sh")) bad("artifactSha256", pinned, "must pin install.sh, the installer every node runs");
+  const first = FIRST_ARTIFACT[c.distribution]!;
+  if (!pinned.includes(first))
+    bad(
+      "artifactSha256",
+      pinned,
+      `must pin ${first}, the ${first === "install.sh" ? "installer" : "binary"} every node runs first`,
+    );
 }
 
 export function resolveArtifacts(c: ArtifactValues): { artifacts?: Artifacts } {

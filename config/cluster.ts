@@ -24,7 +24,7 @@ export const CLUSTER_KEYS = {
   ),
   distributionVersion: str(
     z.string().default(""),
-    "Exact release of the distribution (v1.34.9+k3s1, v1.34.9+rke2r1, v1.34.9); empty means the version this program pins.",
+    "Exact release of the distribution (v1.34.9+k3s1, v1.34.9+rke2r1, v1.34.4); empty means the version this program pins.",
   ),
   kernelHold: bool(
     false,

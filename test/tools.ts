@@ -190,6 +190,9 @@ export const SCRIPT_TOOLS = [
   "cmp",
   "diff",
   "readlink",
+  // kubeadm's air-gapped install unpacks the CNI plugins' release tarball.
+  "tar",
+  "gzip",
   // The restore drill's throwaway etcd runs in a network namespace of its own.
   "unshare",
   "nsenter",

@@ -113,7 +113,7 @@ function joinConfig(node: NodeFacts, material: JoinMaterial, discovery: string):
 export const KUBEADM: Distribution = {
   name: "kubeadm",
   // renovate: datasource=github-releases depName=kubernetes/kubernetes
-  defaultVersion: "v1.34.9",
+  defaultVersion: "v1.34.4",
   versionPattern: /^v1\.\d+\.\d+$/,
   apiPort: API_PORT,
   // kubeadm binds the scheduler and controller manager (10257/10259) to localhost, so only the

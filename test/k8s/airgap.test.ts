@@ -267,10 +267,7 @@ describe("air-gapped installs and bounded downloads", function () {
       refused({ artifactSha256: good }),
       /artifactSha256: \["install\.sh"\] pins files, but artifactSource names no mirror/,
     );
-    assert.match(
-      refused({ distribution: "kubeadm", artifactSource: "/opt/a", artifactSha256: good }),
-      /is not supported for kubeadm yet/,
-    );
+    assert.match(refused({ distribution: "kubeadm", artifactSource: "/opt/a", artifactSha256: good }), /must pin kubeadm/);
     assert.equal(refused({ distribution: "rke2", artifactSource: "/opt/oci-k8s/artifacts", artifactSha256: good }), "accepted");
   });
 });

@@ -185,7 +185,7 @@ for (const distribution of ["k3s", "rke2", "kubeadm"] as const) {
           const [init, cluster, kubelet] = parseAllDocuments(s.CONFIG).map((d) => d.toJSON());
           assert.equal(init.kind, "InitConfiguration");
           assert.deepEqual(init.nodeRegistration.taints, [], "servers run workloads: no control-plane taint");
-          assert.equal(cluster.kubernetesVersion, "v1.34.9");
+          assert.equal(cluster.kubernetesVersion, "v1.34.4");
           assert.ok(cluster.apiServer.certSANs.includes("192.0.2.10"));
           // The first server's own address; a joining server's apiserver certificate adds its own
           // advertise address (kubeadm), and no server's settings wait for another's instance.
@@ -282,7 +282,7 @@ describe("bootstrap: kubeadm's control-plane endpoint survives any one server", 
       stackOutputs: {
         "organization/oci-k8s/boot": {
           distribution: "kubeadm",
-          distributionVersion: "v1.34.9",
+          distributionVersion: "v1.34.4",
           nodes: ha.map((n) => ({ ...n, shape: "VM.Standard.A1.Flex" })),
         },
       },

@@ -18,8 +18,8 @@
 #   revoke-rejoin             on that server after the first server's install: revoke, when
 #                             JOIN_TOKEN is set (rejoin material was made), else nothing
 #
-# Settings (stdin): for init and join VERSION (v1.34.9) and CONFIG (the kubeadm configuration),
-# for init also CNI_MANIFEST (URL of the pinned CNI manifest), and on a replaced first server
+# Settings (stdin): for init and join VERSION (v1.34.4) and CONFIG (the kubeadm configuration),
+# for init also CNI_MANIFEST (URL or local path of the pinned CNI manifest), and on a replaced first server
 # REJOIN_CONFIG (a control-plane JoinConfiguration with material from a live server) and
 # REJOIN_API_ADDRESS (that server); for revoke JOIN_TOKEN; join-material reads none. With a control-plane endpoint name, init and join also get API_NAME
 # and API_ADDRESS (what the name resolves to here, pinned in /etc/hosts), and a joining server
@@ -120,16 +120,76 @@ apt_install() {
   with_apt_lock apt-mark hold kubelet kubeadm kubectl >&2
 }
 
+# containerd's own default config with the systemd cgroup driver, and as its sandbox (pause)
+# image the one kubeadm uses (`kubeadm config images list`), not containerd 1.6's default
+# registry.k8s.io/pause:3.6, which kubeadm warns about and an air-gapped node cannot pull.
+configure_containerd() {
+  local pause
+  pause="$(kubeadm config images list --kubernetes-version "$VERSION" 2>/dev/null | grep -m1 '/pause:' || true)"
+  mkdir -p "${OCI_K8S_ROOT:-}/etc/containerd"
+  containerd config default | sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
+    -e "${pause:+s|sandbox_image = .*|sandbox_image = \"$pause\"|}" >"${OCI_K8S_ROOT:-}/etc/containerd/config.toml"
+  systemctl restart containerd >&2
+}
+
+# install_binaries NAME... : kubeadm, kubelet or kubectl of VERSION from the pinned artifacts
+# (their release binaries, `-arm64` on arm64) into /usr/bin, where the packages put them and
+# kubelet.service runs it from.
+install_binaries() {
+  local suffix name
+  suffix="$([[ "$(node_arch)" == amd64 ]] || echo "-$(node_arch)")"
+  for name in "$@"; do
+    fetch_artifact "$name$suffix" "${OCI_K8S_ROOT:-}/usr/bin/$name"
+    chmod 755 "${OCI_K8S_ROOT:-}/usr/bin/$name"
+  done
+}
+
+# Air-gapped (settings ARTIFACT_SOURCE and ARTIFACTS): kubeadm's install without a package manager
+# (kubernetes.io, "Installing kubeadm") from the pinned files: the binaries, the packages'
+# kubelet.service and its kubeadm drop-in, the CNI plugins into /opt/cni/bin (what the
+# kubernetes-cni package holds), and every image kubeadm and the CNI pull into containerd's k8s.io
+# namespace, so the node pulls nothing. containerd itself is the host's: no archive is reached.
+install_from_artifacts() {
+  local root="${OCI_K8S_ROOT:-}" arch work
+  arch="$(node_arch)"
+  command -v containerd >/dev/null ||
+    die "containerd is not installed, and an air-gapped kubeadm install reaches no package archive" "install your OS's containerd and runc packages on every host (Debian/Ubuntu: apt-get install containerd), then pulumi up again"
+  log "installing kubeadm/kubelet/kubectl $VERSION from the pinned artifacts"
+  install_binaries kubeadm kubelet kubectl
+  fetch_artifact kubelet.service "$root/etc/systemd/system/kubelet.service"
+  fetch_artifact 10-kubeadm.conf "$root/etc/systemd/system/kubelet.service.d/10-kubeadm.conf"
+  work="$(mktemp -d)"
+  fetch_artifact "cni-plugins-linux-$arch.tgz" "$work/cni-plugins.tgz"
+  mkdir -p "$root/opt/cni/bin"
+  tar -xzf "$work/cni-plugins.tgz" -C "$root/opt/cni/bin" --no-same-owner
+  configure_containerd
+  fetch_artifact "kube-images-$arch.tar" "$work/kube-images.tar"
+  ctr --namespace k8s.io images import "$work/kube-images.tar" >&2 ||
+    die "containerd refused the pinned kube-images-$arch.tar" "read ctr's output above; the file must be a docker save or OCI image tarball"
+  rm -rf "$work"
+  systemctl daemon-reload >&2
+  systemctl enable kubelet >&2
+}
+
+# Air-gapped, the first server applies the pinned kube-flannel.yml instead of the manifest's URL.
+if [[ "$action" == init && -n "${ARTIFACT_SOURCE:-}" ]]; then
+  cni_local="${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kube-flannel.yml"
+  fetch_artifact kube-flannel.yml "$cni_local"
+  CNI_MANIFEST="$cni_local"
+fi
+
 install_packages() {
   if [[ "$(kubeadm version -o short 2>/dev/null)" == "$VERSION" ]]; then return 0; fi
+  if [[ -n "${ARTIFACT_SOURCE:-}" ]]; then
+    install_from_artifacts
+    return 0
+  fi
   log "installing containerd and kubeadm/kubelet/kubectl $VERSION"
   retry 5 with_apt_lock apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
   with_apt_lock apt-get install -y -q containerd conntrack socat gpg >&2 || die "could not install containerd" "read the apt output above"
-  mkdir -p "${OCI_K8S_ROOT:-}/etc/containerd"
-  containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >"${OCI_K8S_ROOT:-}/etc/containerd/config.toml"
-  systemctl restart containerd >&2
   add_repository
   apt_install "$(package kubelet)" "$(package kubeadm)" "$(package kubectl)"
+  configure_containerd
   systemctl enable kubelet >&2
 }
 
@@ -144,15 +204,23 @@ upgrade() {
     return 0
   fi
   log "upgrading this node from ${running:-an unknown version} to $VERSION"
-  add_repository
-  apt_install "$(package kubeadm)"
+  if [[ -n "${ARTIFACT_SOURCE:-}" ]]; then
+    install_binaries kubeadm
+  else
+    add_repository
+    apt_install "$(package kubeadm)"
+  fi
   if [[ "$1" == apply ]]; then
     kubeadm upgrade apply -y "$VERSION" >&2 ||
       die "kubeadm upgrade apply $VERSION failed" "read its output above; it rolls back on failure, so pulumi up again retries"
   else
     kubeadm upgrade node >&2 || die "kubeadm upgrade node failed" "read its output above, then pulumi up again"
   fi
-  apt_install "$(package kubelet)" "$(package kubectl)"
+  if [[ -n "${ARTIFACT_SOURCE:-}" ]]; then
+    install_binaries kubelet kubectl
+  else
+    apt_install "$(package kubelet)" "$(package kubectl)"
+  fi
   systemctl daemon-reload >&2
   systemctl restart kubelet >&2
 }

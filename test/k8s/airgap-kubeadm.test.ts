@@ -1,0 +1,165 @@
+/**
+ * kubeadm air-gapped (artifactSource, artifactSha256): kubeadm.sh installs as kubernetes.io's
+ * "Installing kubeadm, without a package manager" does, from pinned files in a directory
+ * pre-staged on the host, and reaches no package archive. kubeadm.sh runs for real under bash; the
+ * files are STAND-INS named as such (a kubeadm that answers `version` and `config images list`
+ * and records `init`; a CNI tarball of one stand-in plugin; an images tarball containerd's stand-in
+ * `ctr` records). They prove the path (fetch, pin, place, import, apply the local manifest), not
+ * Kubernetes: `npm run test:cluster` runs the real files.
+ */
+import { strict as assert } from "assert";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { parseConfig } from "../../config";
+import { fakeBin, must, tempDir } from "../tools";
+import { sandbox, Sandbox, systemPath } from "./bootstrap-scripts.fixtures";
+
+const sha = (b: string | Buffer) => createHash("sha256").update(b).digest("hex");
+const KEY = Buffer.alloc(32, 7).toString("base64");
+
+/** The pre-staged directory: stand-in release files, and the CNI plugins as a real .tgz. */
+function stage(): { dir: string; files: Record<string, Buffer> } {
+  const dir = tempDir("kubeadm-artifacts");
+  const text: Record<string, string> = {
+    kubeadm: `#!/bin/bash
+# STAND-IN kubeadm (test only)
+case "$1 $2" in
+  "version -o") echo v1.34.4 ;;
+  "config images") echo registry.k8s.io/kube-apiserver:v1.34.4; echo registry.k8s.io/pause:3.10.1 ;;
+  "init --config") echo "kubeadm init" >> "$FAKE_STATE/kubeadm"; mkdir -p "$OCI_K8S_ROOT/etc/kubernetes"; touch "$OCI_K8S_ROOT/etc/kubernetes/admin.conf" ;;
+esac
+`,
+    kubelet: `#!/bin/sh\n# STAND-IN kubelet (test only)\necho "Kubernetes v1.34.4"\n`,
+    kubectl: `#!/bin/sh\n# STAND-IN kubectl (test only)\necho "kubectl $*" >> "$FAKE_STATE/kubectl"\n`,
+    "kubelet.service": "# STAND-IN kubelet.service (test only)\n[Service]\nExecStart=/usr/bin/kubelet\n",
+    "10-kubeadm.conf": "# STAND-IN 10-kubeadm.conf (test only)\n",
+    "kube-images-amd64.tar": "STAND-IN images tarball (test only)\n",
+    "kube-flannel.yml": "# STAND-IN kube-flannel.yml (test only)\n",
+  };
+  const files: Record<string, Buffer> = Object.fromEntries(Object.entries(text).map(([n, t]) => [n, Buffer.from(t)]));
+  const plugins = tempDir("cni");
+  fs.writeFileSync(path.join(plugins, "bridge"), "#!/bin/sh\n# STAND-IN bridge plugin (test only)\n", { mode: 0o755 });
+  must("tar", ["-czf", path.join(dir, "cni-plugins-linux-amd64.tgz"), "-C", plugins, "bridge"]);
+  files["cni-plugins-linux-amd64.tgz"] = fs.readFileSync(path.join(dir, "cni-plugins-linux-amd64.tgz"));
+  for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), body, { mode: 0o644 });
+  return { dir, files };
+}
+
+const pins = (files: Record<string, Buffer>) =>
+  Object.entries(files)
+    .map(([name, body]) => `${name} ${sha(body)}`)
+    .join("\n");
+
+/** A host with containerd (its default config as 1.6 prints it) and ctr, and no apt that works. */
+function host(): Sandbox {
+  const s = sandbox();
+  fakeBin(
+    s.bin,
+    "containerd",
+    `printf '%s\\n' 'version = 2' '    sandbox_image = "registry.k8s.io/pause:3.6"' '            SystemdCgroup = false'`,
+  );
+  fakeBin(s.bin, "ctr", `cp "\${@: -1}" "$FAKE_STATE/imported"`);
+  fakeBin(s.bin, "apt-get", "echo 'apt-get: no archive is reachable (test)' >&2; exit 100");
+  return s;
+}
+
+const init = (s: Sandbox, dir: string, files: Record<string, Buffer>) =>
+  s.run(
+    "kubeadm",
+    ["init"],
+    {
+      VERSION: "v1.34.4",
+      CONFIG: "kind: InitConfiguration",
+      CNI_MANIFEST: "https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml",
+      ENCRYPTION_CONFIG: `secret: ${KEY}`,
+      ARTIFACT_SOURCE: dir,
+      ARTIFACTS: pins(files),
+    },
+    { PATH: `${s.bin}:${path.join(s.root, "usr/bin")}:${systemPath()}`, OCI_K8S_ARCH: "amd64" },
+  );
+
+describe("kubeadm air-gapped: the install without a package manager, from pinned files", function () {
+  this.timeout(120_000);
+
+  it("places the binaries, kubelet's unit and drop-in and the CNI plugins, imports the images, applies the pinned manifest, and runs no apt", () => {
+    const s = host();
+    const { dir, files } = stage();
+    const r = init(s, dir, files);
+    assert.equal(r.status, 0, r.stderr);
+    for (const b of ["kubeadm", "kubelet", "kubectl"]) {
+      assert.deepEqual(fs.readFileSync(path.join(s.root, "usr/bin", b)), files[b], b);
+      assert.equal(fs.statSync(path.join(s.root, "usr/bin", b)).mode & 0o777, 0o755, b);
+    }
+    assert.deepEqual(fs.readFileSync(path.join(s.root, "etc/systemd/system/kubelet.service")), files["kubelet.service"]);
+    assert.deepEqual(
+      fs.readFileSync(path.join(s.root, "etc/systemd/system/kubelet.service.d/10-kubeadm.conf")),
+      files["10-kubeadm.conf"],
+    );
+    assert.match(fs.readFileSync(path.join(s.root, "opt/cni/bin/bridge"), "utf8"), /STAND-IN bridge plugin/);
+    const containerd = fs.readFileSync(path.join(s.root, "etc/containerd/config.toml"), "utf8");
+    assert.match(containerd, /SystemdCgroup = true/);
+    assert.match(containerd, /sandbox_image = "registry\.k8s\.io\/pause:3\.10\.1"/, "kubeadm's pause, not containerd's 3.6");
+    assert.deepEqual(fs.readFileSync(path.join(s.state, "imported")), files["kube-images-amd64.tar"]);
+    assert.equal(fs.readFileSync(path.join(s.state, "kubeadm"), "utf8"), "kubeadm init\n");
+    const applied = fs.readFileSync(path.join(s.state, "kubectl"), "utf8");
+    assert.ok(applied.includes(`apply -f ${path.join(s.root, "etc/kubernetes/oci-k8s/kube-flannel.yml")}`), applied);
+    assert.ok(!applied.includes("https://"), "no manifest URL is fetched");
+    assert.ok(!s.calls().some((c) => c.startsWith("apt-get")), s.calls().join("\n"));
+  });
+
+  it("an images tarball whose sha256 is not the pinned one stops the install before kubeadm init", () => {
+    const s = host();
+    const { dir, files } = stage();
+    fs.writeFileSync(path.join(dir, "kube-images-amd64.tar"), "a DIFFERENT images tarball\n");
+    const r = init(s, dir, files);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /kube-images-amd64\.tar from .* has sha256 [0-9a-f]{64}, not the pinned/);
+    assert.ok(!fs.existsSync(path.join(s.state, "kubeadm")), "kubeadm init did not run");
+  });
+
+  it("a host without containerd is refused, saying to install the OS's package", () => {
+    const s = host();
+    fs.rmSync(path.join(s.bin, "containerd"));
+    const { dir, files } = stage();
+    const r = s.run(
+      "kubeadm",
+      ["init"],
+      {
+        VERSION: "v1.34.4",
+        CONFIG: "x",
+        CNI_MANIFEST: "x",
+        ENCRYPTION_CONFIG: "x",
+        ARTIFACT_SOURCE: dir,
+        ARTIFACTS: pins(files),
+      },
+      // No system containerd either: only the tools the scripts use.
+      { OCI_K8S_ARCH: "amd64" },
+    );
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /containerd is not installed, and an air-gapped kubeadm install reaches no package archive/);
+  });
+
+  it("config: kubeadm takes artifactSource, and must pin its kubeadm binary", () => {
+    const base = {
+      compartmentId: "ocid1.compartment.oc1..aaaaaaaaminimalfixture",
+      adminCidrs: ["203.0.113.10/32"],
+      distribution: "kubeadm",
+      artifactSource: "/opt/oci-k8s/artifacts",
+    };
+    const refused = (extra: Record<string, unknown>) => {
+      try {
+        parseConfig({ ...base, ...extra }, "dev");
+      } catch (e) {
+        return String((e as Error).message);
+      }
+      return "accepted";
+    };
+    assert.equal(refused({ artifactSha256: { kubeadm: "a".repeat(64), "kube-images-amd64.tar": "b".repeat(64) } }), "accepted");
+    assert.match(refused({ artifactSha256: { kubelet: "a".repeat(64) } }), /must pin kubeadm, the binary every node runs first/);
+    assert.match(
+      refused({ artifactSha256: { kubeadm: "a".repeat(64), "k3s-arm64": "b".repeat(64) } }),
+      /artifactSha256\.k3s-arm64: .* is not a kubeadm release file/,
+    );
+  });
+});

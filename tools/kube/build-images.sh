@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Packages the cluster's images from the binaries tools/kube built (build.sh, build-addons.sh) and
+# tools/etcd's etcd, under the names and tags kubeadm and the flannel manifest pull, into one
+# docker-save tarball, tools/kube/bin/kube-images.tar (gitignored), for
+# `ctr -n k8s.io images import` on each node: a node then pulls nothing.
+#   kubeadm's own list (`kubeadm config images list --kubernetes-version KUBE_VERSION`):
+#     kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, coredns, pause, etcd.
+#     etcd: kubeadm v1.34 pulls registry.k8s.io/etcd:3.6.5-0; the image under that tag holds the
+#     etcd 3.6 tools/etcd builds (its version is in tools/etcd/go.mod), not 3.6.5.
+#   the flannel manifest's (k8s/bootstrap/kubeadm.ts FLANNEL_MANIFEST):
+#     ghcr.io/flannel-io/flannel:FLANNEL_VERSION (flanneld) and
+#     ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1, which holds the flannel CNI plugin of
+#     containernetworking/plugins v0.9.1 (build-addons.sh says why).
+# What runs Debian's tools in an image (cp for flannel's init containers; iptables and nft for
+# kube-proxy and flanneld) comes with its libraries from the Debian 12 root filesystem of
+# tools/machines/build-rootfs.sh (or IMAGES_ROOTFS). Images are written by images/ (a Go module,
+# go-containerregistry); the tarball is rebuilt only when an input's stamp changes.
+# Usage: tools/kube/build-images.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$(pwd)
+export GOSUMDB=off GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0
+
+KUBE_VERSION=$(sed -n 's/^KUBE_VERSION=\(v[0-9.]*\).*/\1/p' build.sh)
+FLANNEL_VERSION=$(sed -n 's/^FLANNEL_VERSION=\(v[0-9.]*\).*/\1/p' build-addons.sh)
+FLANNEL_CNI_IMAGE=ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1
+ETCD_BIN=$here/../etcd/bin
+for f in bin/kubeadm bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler bin/kube-proxy \
+  bin/coredns bin/pause bin/flanneld bin/cni/flannel "$ETCD_BIN/etcd" "$ETCD_BIN/etcdctl"; do
+  [[ -x $f ]] || { echo "kube: $f is missing: run tools/kube/build.sh, tools/kube/build-addons.sh and tools/etcd/build.sh" >&2; exit 1; }
+done
+root=${IMAGES_ROOTFS:-$(../machines/build-rootfs.sh)}
+
+sum=$(cd images && sha256sum go.mod go.sum main.go | sha256sum | cut -c1-16)
+tool_stamp="images $(go env GOVERSION) $sum"
+if [[ ! -x bin/images || "$(cat bin/images.stamp 2>/dev/null)" != "$tool_stamp" ]]; then
+  (cd images && nice -n 10 go build -trimpath -ldflags "-s -w" -o ../bin/images .)
+  echo "$tool_stamp" >bin/images.stamp
+fi
+
+list=$(bin/kubeadm config images list --kubernetes-version "$KUBE_VERSION")
+ref() { grep -m1 "/$1:" <<<"$list" || { echo "kube: kubeadm lists no $1 image" >&2; exit 1; }; }
+PATH_ENV='"PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"'
+# A Debian tool and the names it answers to (iptables and nft as Debian 12's iptables-nft does).
+xtables='"fromRoot": ["/usr/sbin/xtables-nft-multi", "/usr/sbin/nft"], "links": {'
+for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+  xtables+="\"/usr/sbin/$n\": \"xtables-nft-multi\", "
+done
+xtables="${xtables%, }}"
+binary() { # NAME REF : /usr/local/bin/NAME from bin/NAME
+  printf '{"refs": ["%s"], "entrypoint": ["/usr/local/bin/%s"], "env": [%s], "dirs": ["/tmp"], "files": {"/usr/local/bin/%s": "%s/bin/%s"}}' \
+    "$2" "$1" "$PATH_ENV" "$1" "$here" "$1"
+}
+spec=$(
+  cat <<JSON
+{"root": "$root", "images": [
+  $(binary kube-apiserver "$(ref kube-apiserver)"),
+  $(binary kube-controller-manager "$(ref kube-controller-manager)"),
+  $(binary kube-scheduler "$(ref kube-scheduler)"),
+  {"refs": ["$(ref kube-proxy)"], "entrypoint": ["/usr/local/bin/kube-proxy"], "env": [$PATH_ENV], "dirs": ["/tmp", "/run"],
+   "files": {"/usr/local/bin/kube-proxy": "$here/bin/kube-proxy"}, $xtables},
+  {"refs": ["$(ref coredns)"], "entrypoint": ["/coredns"], "files": {"/coredns": "$here/bin/coredns"}},
+  {"refs": ["$(ref pause)"], "entrypoint": ["/pause"], "files": {"/pause": "$here/bin/pause"}},
+  {"refs": ["$(ref etcd)"], "env": [$PATH_ENV], "dirs": ["/tmp", "/var/lib/etcd"],
+   "files": {"/usr/local/bin/etcd": "$ETCD_BIN/etcd", "/usr/local/bin/etcdctl": "$ETCD_BIN/etcdctl"}},
+  {"refs": ["ghcr.io/flannel-io/flannel:$FLANNEL_VERSION"], "entrypoint": ["/opt/bin/flanneld"], "env": [$PATH_ENV], "dirs": ["/tmp", "/run"],
+   "files": {"/opt/bin/flanneld": "$here/bin/flanneld"}, "fromRoot": ["/usr/bin/cp", "/usr/sbin/xtables-nft-multi", "/usr/sbin/nft"],
+   ${xtables#*\], }},
+  {"refs": ["$FLANNEL_CNI_IMAGE"], "env": [$PATH_ENV], "files": {"/flannel": "$here/bin/cni/flannel"}, "fromRoot": ["/usr/bin/cp"]}
+]}
+JSON
+)
+stamp=$({
+  echo "$spec"
+  for f in bin/*.stamp bin/cni/*.stamp; do [[ $f == bin/kube-images.tar.stamp ]] || cat "$f"; done
+  "$ETCD_BIN/etcd" --version | head -n 1
+} | sha256sum | cut -c1-16)
+if [[ -f bin/kube-images.tar && "$(cat bin/kube-images.tar.stamp 2>/dev/null)" == "$stamp" ]]; then
+  echo "kube: bin/kube-images.tar is up to date"
+  exit 0
+fi
+printf '%s\n' "$spec" >bin/kube-images.json
+start=$SECONDS
+nice -n 10 bin/images bin/kube-images.json bin/kube-images.tar
+echo "$stamp" >bin/kube-images.tar.stamp
+echo "kube: wrote bin/kube-images.tar ($(du -m bin/kube-images.tar | cut -f1) MB) in $((SECONDS - start)) s: $(tr '\n' ' ' <<<"$list")ghcr.io/flannel-io/flannel:$FLANNEL_VERSION $FLANNEL_CNI_IMAGE"
