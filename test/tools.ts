@@ -137,7 +137,7 @@ const SYSTEM_DIRS = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 export function systemTools(names: readonly string[]): string {
   const dir = tempDir("system-tools");
-  for (const name of names) {
+  for (const name of new Set(names)) {
     // The system's own (as on a node), not a version manager's shim that needs more on PATH.
     const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8", env: { PATH: SYSTEM_DIRS } });
     if (found.status !== 0) throw new Error(`${name} is not installed; run .ci/run or apt-get install it`);

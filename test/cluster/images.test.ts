@@ -20,8 +20,8 @@ const TARBALL = path.join(KUBE_BIN, "kube-images.tar");
 const KUBEADM_BIN = path.join(KUBE_BIN, "kubeadm");
 const FLANNEL_VERSION = /\/download\/(v[\d.]+)\//.exec(FLANNEL_MANIFEST)![1];
 
-/** The images the pinned flannel manifest names (the module's copy of the release's kube-flannel.yml). */
-function flannelImages(): string[] {
+/** The module's copy of the pinned flannel release's kube-flannel.yml (tools/kube/build-addons.sh fetches the module). */
+function flannelManifestPath(): string {
   const modCache = must("go", ["env", "GOMODCACHE"]).trim();
   const manifest = path.join(
     modCache,
@@ -31,8 +31,12 @@ function flannelImages(): string[] {
     "Documentation",
     "kube-flannel.yml",
   );
-  if (!fs.existsSync(manifest)) throw new Error(`${manifest} is missing: run tools/kube/build-addons.sh`);
-  return [...new Set([...fs.readFileSync(manifest, "utf8").matchAll(/^\s+image: (\S+)$/gm)].map((m) => m[1]))];
+  return manifest;
+}
+
+/** The images the pinned flannel manifest names. */
+function flannelImages(): string[] {
+  return [...new Set([...fs.readFileSync(flannelManifestPath(), "utf8").matchAll(/^\s+image: (\S+)$/gm)].map((m) => m[1]))];
 }
 
 describe("the kubeadm node images import into containerd and run", function () {
@@ -47,6 +51,8 @@ describe("the kubeadm node images import into containerd and run", function () {
     requireTool(this, "containerd");
     requireTool(this, "runc");
     requireFile(this, KUBEADM_BIN, "run tools/kube/build.sh all");
+    requireTool(this, "go");
+    requireFile(this, flannelManifestPath(), "run tools/kube/build-addons.sh");
     requireFile(
       this,
       TARBALL,

@@ -103,7 +103,10 @@ describe("kubeadm air-gapped: the install without a package manager, from pinned
     assert.deepEqual(fs.readFileSync(path.join(s.state, "imported")), files["kube-images-amd64.tar"]);
     assert.equal(fs.readFileSync(path.join(s.state, "kubeadm"), "utf8"), "kubeadm init\n");
     const applied = fs.readFileSync(path.join(s.state, "kubectl"), "utf8");
-    assert.ok(applied.includes(`apply -f ${path.join(s.root, "etc/kubernetes/oci-k8s/kube-flannel.yml")}`), applied);
+    assert.ok(
+      applied.includes(`apply --request-timeout=60s -f ${path.join(s.root, "etc/kubernetes/oci-k8s/kube-flannel.yml")}`),
+      applied,
+    );
     assert.ok(!applied.includes("https://"), "no manifest URL is fetched");
     assert.ok(!s.calls().some((c) => c.startsWith("apt-get")), s.calls().join("\n"));
   });
@@ -144,6 +147,7 @@ describe("kubeadm air-gapped: the install without a package manager, from pinned
     const base = {
       compartmentId: "ocid1.compartment.oc1..aaaaaaaaminimalfixture",
       adminCidrs: ["203.0.113.10/32"],
+      alertEmail: "ops@example.com",
       distribution: "kubeadm",
       artifactSource: "/opt/oci-k8s/artifacts",
     };
