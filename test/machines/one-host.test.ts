@@ -1,5 +1,13 @@
 /**
- * apt's lock held at boot, on a booted machine: a fresh host's unattended-upgrades (apt-daily-upgrade)
+ * One existing host over real SSH, in states the real world has, each case run with the registered
+ * command line and stdin of a one-server k3s hosts stack (its private address on eth1, an API VIP):
+ * - apt's lock held at boot;
+ * - the host's own cloud-init ended in error (a VPS image's): the wait decides by the program's
+ *   marker only (issue 20 item 19);
+ * - kube-vip's VIP goes on the interface holding privateIp (eth1), not eth0, and a named
+ *   apiVipInterface the server lacks is refused (issue 20 item 4).
+ *
+ * apt's lock held at boot: a fresh host's unattended-upgrades (apt-daily-upgrade)
  * holds dpkg's lock for minutes after boot, and the program's host preparation (prepare-host.sh,
  * whose apt installs chrony on a host with no time sync) runs into it.
  *
@@ -15,13 +23,13 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { HOST_READY_MARKER } from "../../node-prep";
-import { ROOT, runOk, stackConfigFrom } from "../../scripts/mock-program";
+import { Registered, ROOT, runOk, RunResult, stackConfigFrom } from "../../scripts/mock-program";
 import { requireRoot, requireTool, tempDir } from "../tools";
 import { vpsUserData } from "./existing-hosts.fixtures";
-import { createSuiteNetwork, destroySuiteNetwork, Machine, PUBLIC_NET, rootfs, sleep, waitFor } from "./machine";
-import { engineOrder, stdinOf } from "./plan";
+import { createSuiteNetwork, destroySuiteNetwork, Machine, PRIVATE_NET, PUBLIC_NET, rootfs, sleep, waitFor } from "./machine";
+import { COMMAND, engineOrder, stdinOf } from "./plan";
 import { keyPair, SshClient } from "./ssh";
 
 const USER = "debian";
@@ -60,13 +68,15 @@ interface Streamed {
   seconds: number;
 }
 
-describe("apt's lock held at boot: the host preparation waits for it, saying so, within its bound", function () {
+describe("one existing host: apt's lock held at boot, its own cloud-init in error, kube-vip's interface", function () {
   this.timeout(600_000);
   let dir = "";
   let client: SshClient;
   let machine: Machine;
   let hostKey = "";
   let prepare: { command: string; stdin: string; host: string };
+  let plan: RunResult;
+  let stack: Record<string, unknown> = {};
 
   /** The prepare command over SSH, its stderr read line by line as it arrives. */
   function startPrepare(command = prepare.command): { done: Promise<Streamed>; lines: Streamed["lines"] } {
@@ -95,11 +105,15 @@ describe("apt's lock held at boot: the host preparation waits for it, saying so,
     dir = tempDir("apt-lock");
     client = new SshClient(dir);
     createSuiteNetwork();
-    machine = new Machine("vps-apt", { host: 31 });
+    machine = new Machine("vps-apt", { host: 31, privateNic: true });
     const key = keyPair(dir, "vps-apt-host");
     hostKey = key.publicKeyOpenssh.split(" ").slice(0, 2).join(" ");
     machine.create(image);
-    machine.write("var/lib/cloud/seed/nocloud/user-data", vpsUserData(key, false));
+    // The VPS image's own cloud-config has a step that fails: its cloud-init ends in error.
+    machine.write(
+      "var/lib/cloud/seed/nocloud/user-data",
+      `${vpsUserData(key, false)}runcmd:\n  - [sh, -c, "echo 'a step of the VPS image (machines suite stand-in) fails' >&2; exit 1"]\n`,
+    );
     machine.write(
       "var/lib/cloud/seed/nocloud/meta-data",
       stringify({ "instance-id": "vps-31", "local-hostname": machine.name, "public-keys": [client.publicKey] }),
@@ -113,14 +127,18 @@ describe("apt's lock held at boot: the host preparation waits for it, saying so,
       path.join(machine.root, "etc/systemd/system/multi-user.target.wants/apt-lock-standin.service"),
     );
     await machine.boot();
-    machine.must("cloud-init status --wait", 300_000);
-    const plan = await runOk("machines-apt-lock", {
+    machine.sh("cloud-init status --wait", { timeout: 300_000 });
+    stack = {
       ...stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.vps-kubeadm.yaml")),
       "oci-k8s:distribution": "k3s",
       "oci-k8s:hostUser": USER,
       "oci-k8s:adminCidrs": [`${PUBLIC_NET.gateway}/32`],
-      "oci-k8s:hosts": [{ name: machine.name, role: "server", address: machine.address, memoryGb: 4, hostKey }],
-    });
+      "oci-k8s:apiVip": `${PRIVATE_NET.prefix}.100`,
+      "oci-k8s:hosts": [
+        { name: machine.name, role: "server", address: machine.address, privateIp: machine.privateAddress, memoryGb: 4, hostKey },
+      ],
+    };
+    plan = await runOk("machines-one-host", stack);
     const c = engineOrder(plan).find((x) => x.name === `${machine.name}-prepare`)!;
     prepare = { command: c.inputs.create, stdin: stdinOf(c), host: c.inputs.connection.host };
   });
@@ -171,6 +189,41 @@ describe("apt's lock held at boot: the host preparation waits for it, saying so,
     console.log(
       `      prepare waited for apt's lock and finished ${((Date.now() - released) / 1000).toFixed(1)} s after its release (${r.seconds.toFixed(1)} s in all)`,
     );
+  });
+
+  /** One registered command over SSH, exactly its command line and stdin. */
+  const runRegistered = (c: Registered) => client.run(USER, c.inputs.connection.host, hostKey, c.inputs.create, stdinOf(c));
+  const command = (p: RunResult, name: string) => p.resources.find((r) => r.type === COMMAND && r.name === name)!;
+
+  it("the wait decides by the program's marker only, on a host whose own cloud-init ended in error (issue 20 item 19)", () => {
+    const status = machine.sh("cloud-init status");
+    assert.equal(status.status, 1, `the VPS's own cloud-init is in error:\n${status.stdout}`);
+    assert.match(status.stdout, /status: error/);
+    const c = command(plan, `${machine.name}-wait`);
+    assert.match(c.inputs.create, / wait-host \S+ marker-only$/);
+    const r = runRegistered(c);
+    assert.equal(r.status, 0, `the wait failed on the host's own cloud-init:\n${r.stderr}`);
+    assert.match(r.stderr, /host ready since \d{4}-/);
+  });
+
+  it("kube-vip's VIP goes on the interface holding privateIp (eth1, not eth0), and a named interface the server lacks is refused (issue 20 item 4)", async () => {
+    const c = command(plan, `${machine.name}-kube-vip`);
+    const manifest = /kube-vip (\S+) /.exec(c.inputs.create)![1];
+    assert.equal(machine.must(`ip -o -4 addr show to ${machine.privateAddress}/32 | awk '{ print $2 }'`).trim(), "eth1");
+    const r = runRegistered(c);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /kube-vip announces the API address on eth1/);
+    const pod = parse(machine.must(`cat ${manifest}`));
+    const env = Object.fromEntries(pod.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(env.vip_interface, "eth1");
+    assert.equal(env.address, `${PRIVATE_NET.prefix}.100`);
+    assert.equal(env.vip_nodename, machine.name);
+    machine.must(`rm -f ${manifest}`);
+    const named = await runOk("machines-one-host-vip-iface", { ...stack, "oci-k8s:apiVipInterface": "ens9" });
+    const refused = runRegistered(command(named, `${machine.name}-kube-vip`));
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /FAILED: apiVipInterface ens9: this server has no such network interface \(it has: .*eth1/);
+    assert.equal(machine.sh(`test -e ${manifest}`).status, 1, "no manifest placed");
   });
 
   it("with the lock never released, prepare fails within its bound, naming the lock and its holder", async () => {
