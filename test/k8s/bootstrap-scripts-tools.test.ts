@@ -92,10 +92,24 @@ echo "Setting up chrony"`,
     assert.match(r.stderr, /Setting up chrony/);
     const runs = s.calls().filter((c) => c.startsWith("apt-get"));
     assert.equal(runs.length, 4);
+    const bounded =
+      "apt-get -o DPkg::Lock::Timeout=0 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3";
     assert.ok(
-      runs.every((c) => c === "apt-get -o DPkg::Lock::Timeout=0 install -y -qq chrony"),
+      runs.every((c) => c === `${bounded} install -y -qq chrony`),
       runs.join("\n"),
     );
+  });
+
+  it("stops a run after OCI_K8S_APT_TIME seconds, saying so (status 124)", () => {
+    const s = sandbox();
+    fakeBin(s.bin, "apt-get", "sleep 30");
+    const started = Date.now();
+    const r = run("bash", ["-c", `${LIB}\napt_get install -y -qq chrony`], {
+      env: { PATH: `${s.bin}:${process.env.PATH}`, OCI_K8S_APT_TIME: "1" },
+    });
+    assert.equal(r.status, 124);
+    assert.match(r.stderr, /apt-get install -y -qq chrony did not finish within 1s; stopped/);
+    assert.ok(Date.now() - started < 10_000);
   });
 
   it("fails after OCI_K8S_APT_LOCK_WAIT seconds naming the lock and its holder, and retries no other failure", () => {
