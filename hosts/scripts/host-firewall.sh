@@ -18,7 +18,7 @@ apply() {
   read_settings
   require_settings RULESET
   if ! command -v nft >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive with_apt_lock apt-get install -y -qq nftables
+    DEBIAN_FRONTEND=noninteractive apt_get install -y -qq nftables
   fi
   mkdir -p "$(dirname "$file")"
   printf '%s\n' "$RULESET" >"$file.new"

@@ -93,8 +93,8 @@ no_swap() {
 time_sync() {
   if systemctl is-active --quiet chrony.service || systemctl is-active --quiet systemd-timesyncd.service; then return 0; fi
   log "no time sync running; installing chrony"
-  with_apt_lock apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive with_apt_lock apt-get install -y -qq chrony
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq chrony
   systemctl enable --now chrony.service
 }
 
@@ -146,8 +146,8 @@ packages() {
   for pkg in ${PACKAGES:-}; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   ((${#missing[@]} > 0)) || return 0
   log "installing ${missing[*]}"
-  with_apt_lock apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive with_apt_lock apt-get install -y -qq "${missing[@]}"
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq "${missing[@]}"
 }
 
 data_disk() {

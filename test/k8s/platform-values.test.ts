@@ -140,7 +140,8 @@ describe("platform: dev stack", () => {
     const edges = [...rel.values()].flatMap((a) =>
       [...rel.values()].filter((b) => dependsOn(a, b)).map((b) => `${a.name} -> ${b.name}`),
     );
-    assert.deepEqual(edges.sort(), ["alloy -> loki", "argo-cd -> cert-manager"]);
+    // Argo CD beside cert-manager (an annotation only), Alloy beside Loki (a URL it retries): issue 24.
+    assert.deepEqual(edges.sort(), []);
     for (const issuer of ["letsencrypt-staging", "letsencrypt-production"])
       assert.ok(dependsOn(named(r, ISSUER, issuer), rel.get("cert-manager")!));
   });

@@ -1,8 +1,9 @@
 /** The suite's SSH client: runs in the suite's network namespace, pins host keys as the program does. */
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { must, Run } from "../tools";
-import { inSuite } from "./machine";
+import { inSuite, SUITE_NS } from "./machine";
 
 export class SshClient {
   readonly key: string;
@@ -19,30 +20,41 @@ export class SshClient {
    * host key (StrictHostKeyChecking=yes: any other key is refused).
    */
   run(user: string, address: string, hostKey: string, command: string, input = "", timeout = 120_000): Run {
+    return inSuite("ssh", this.sshArgs(user, address, hostKey, command), { input, timeout });
+  }
+
+  /**
+   * `run`, started and not waited for: the caller reads its output as it arrives (pulumi-command
+   * streams a command's output the same way). The same pinned key and options.
+   */
+  start(user: string, address: string, hostKey: string, command: string, input = ""): ChildProcess {
+    const args = this.sshArgs(user, address, hostKey, command);
+    const child = spawn("ip", ["netns", "exec", SUITE_NS, "ssh", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin!.end(input);
+    return child;
+  }
+
+  private sshArgs(user: string, address: string, hostKey: string, command: string): string[] {
     const known = path.join(this.dir, `known_hosts-${address}-${Buffer.from(hostKey).toString("hex").slice(-16)}`);
     fs.writeFileSync(known, `${address} ${hostKey}\n`);
-    return inSuite(
-      "ssh",
-      [
-        "-i",
-        this.key,
-        "-o",
-        `UserKnownHostsFile=${known}`,
-        "-o",
-        "GlobalKnownHostsFile=/dev/null",
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ConnectTimeout=10",
-        "-o",
-        "HostKeyAlgorithms=ssh-ed25519",
-        `${user}@${address}`,
-        command,
-      ],
-      { input, timeout },
-    );
+    return [
+      "-i",
+      this.key,
+      "-o",
+      `UserKnownHostsFile=${known}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=10",
+      "-o",
+      "HostKeyAlgorithms=ssh-ed25519",
+      `${user}@${address}`,
+      command,
+    ];
   }
 
   /** The ED25519 host key a machine's sshd serves, as ssh-keyscan reports it ("ssh-ed25519 AAAA..."). */

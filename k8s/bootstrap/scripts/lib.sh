@@ -138,6 +138,43 @@ with_apt_lock() {
   done
 }
 
+# apt_get ARGS... : apt-get that waits for another apt run (unattended-upgrades or apt-daily at a
+# fresh host's boot) to release dpkg's or the package lists' lock, instead of failing at once:
+# a line when the wait starts and every 30 s, naming the lock and its holder; at most
+# OCI_K8S_APT_LOCK_WAIT seconds (600), then it fails saying who held it. Every run is bounded as
+# with_apt_lock's: network reads time out after OCI_K8S_APT_NET_TIMEOUT seconds (30) and are
+# retried by apt itself (Acquire::Retries, 3; apt.conf(5)), and a run is stopped after
+# OCI_K8S_APT_TIME seconds (900), with a line saying so (status 124). Any other failure returns
+# apt-get's status, with its output.
+apt_get() {
+  local bound=${OCI_K8S_APT_LOCK_WAIT:-600} max=${OCI_K8S_APT_TIME:-900} net=${OCI_K8S_APT_NET_TIMEOUT:-30}
+  local start=$SECONDS said=-30 out status lock holder
+  out="$(mktemp)"
+  while true; do
+    status=0
+    timeout "$max" apt-get -o DPkg::Lock::Timeout=0 -o "Acquire::http::Timeout=$net" -o "Acquire::https::Timeout=$net" \
+      -o Acquire::Retries=3 "$@" >"$out" 2>&1 || status=$?
+    lock="$(grep -oE 'Could not get lock /[^ ]+' "$out" | head -n 1 | sed 's/^Could not get lock //; s/\.$//')" || true
+    if ((status == 124)) || [[ -z "$lock" ]]; then
+      cat "$out" >&2
+      rm -f "$out"
+      if ((status == 124)); then log "apt-get $* did not finish within ${max}s; stopped"; fi
+      return "$status"
+    fi
+    holder="$(grep -oE 'held by process [0-9]+( \([^)]*\))?' "$out" | head -n 1 | sed 's/^held by //')" || true
+    if ((SECONDS - start >= bound)); then
+      cat "$out" >&2
+      rm -f "$out"
+      die "$lock was held by ${holder:-another process} for ${bound}s, this step's bound for apt's lock" "another apt run (unattended-upgrades, apt-daily) is still busy: wait for it (systemctl status apt-daily.service apt-daily-upgrade.service), then run pulumi up again"
+    fi
+    if ((SECONDS - start - said >= 30)); then
+      said=$((SECONDS - start))
+      log "$lock is held by ${holder:-another process} (another apt run); waiting (${said}s so far, at most ${bound}s)"
+    fi
+    sleep "$retry_delay"
+  done
+}
+
 # write_file PATH MODE CONTENT : writes atomically; returns 0 when the file changed, 1 when not.
 write_file() {
   local path=$1 mode=$2 content=$3 tmp

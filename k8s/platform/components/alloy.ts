@@ -9,7 +9,11 @@ export const ALLOY: CatalogEntry = {
   description: "Log shipping: Grafana Alloy on every node tails pod logs into Loki",
   helm: { chart: "alloy", repo: "https://grafana.github.io/helm-charts", version: "1.11.1" },
   namespace: "logging",
-  needs: ["loki"],
+  // No CRD of Loki's: Alloy only pushes to Loki's URL, and loki.write retries a failed push with
+  // backoff (500 ms doubling to 5 min, 10 retries: about 8 minutes; grafana/alloy
+  // docs/sources/reference/components/loki/loki.write.md), and its readiness does not wait for
+  // Loki, so it installs beside Loki, not after it (issue 24: one slow step fewer on a first up).
+  needs: [],
   arch: BOTH,
   onSmallNodes: true,
   workloads: {

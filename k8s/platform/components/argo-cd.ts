@@ -10,7 +10,12 @@ export const ARGO_CD: CatalogEntry = {
   description: "GitOps: takes over the cluster's workloads from a git repository",
   helm: { chart: "argo-cd", repo: "https://argoproj.github.io/argo-helm", version: "10.1.1" },
   namespace: "argocd",
-  needs: ["cert-manager"],
+  // No CRD of cert-manager's: Argo CD's Ingress only carries the cluster-issuer annotation, which
+  // cert-manager's ingress-shim acts on whenever it runs; the chart's own Certificate
+  // (server.certificate.enabled, "requires cert-manager" in argo-helm's README) is off by default
+  // and here, and Helm's wait (pkg/kube/ready.go) checks no Ingress. So it installs beside
+  // cert-manager, not after it (issue 24: one slow step fewer on a first up).
+  needs: [],
   arch: BOTH,
   onSmallNodes: false,
   workloads: {
