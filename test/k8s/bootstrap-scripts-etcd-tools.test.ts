@@ -292,7 +292,7 @@ exit 0`,
       s
         .calls()
         .includes(
-          "apt-get -o DPkg::Lock::Timeout=60 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3 install -y -q etcd-client",
+          "apt-get -o DPkg::Lock::Timeout=0 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3 install -y -q etcd-client",
         ),
     );
     assert.equal(fs.statSync(tool).mode & 0o777, 0o755);

@@ -9,8 +9,8 @@ import * as path from "path";
 import { scriptText } from "../../k8s/bootstrap/scripts";
 import { fakeBin, run } from "../tools";
 
-/** How with_apt_lock (lib.sh) runs apt-get: its lock wait, network timeouts and retries. */
-const APT = "apt-get -o DPkg::Lock::Timeout=60 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3";
+/** How apt_get (lib.sh) runs apt-get: no wait of apt's own (its loop waits, saying so), network timeouts and retries. */
+const APT = "apt-get -o DPkg::Lock::Timeout=0 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3";
 import { systemPath, TOKEN, sandbox, fakeRancher, installs, k3sServer } from "./bootstrap-scripts.fixtures";
 
 describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {

@@ -26,8 +26,8 @@ case "$action" in
     read_settings
     require_settings SCRIPT SCHEDULE RETENTION
     if ! command -v etcdctl >/dev/null; then
-      retry 5 with_apt_lock apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
-      with_apt_lock apt-get install -y -q etcd-client >&2 || die "could not install etcd-client (etcdctl)" "read the apt output above"
+      retry 5 apt_get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
+      apt_get install -y -q etcd-client >&2 || die "could not install etcd-client (etcdctl)" "read the apt output above"
     fi
     write_file "$tool" 755 "$SCRIPT" || true
     stored=(SCHEDULE RETENTION S3_ENDPOINT S3_REGION S3_BUCKET S3_FOLDER S3_ACCESS_KEY S3_SECRET_KEY)

@@ -10,13 +10,13 @@ case "$action" in
     mapfile -t packages < <(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'linux-*' 2>/dev/null |
       awk '$1 == "ii" && $2 ~ /^linux-(image|headers|modules|oracle|generic|virtual|tools)/ { print $2 }')
     ((${#packages[@]})) || die "no kernel packages found" "is this an Ubuntu node? check 'dpkg -l linux-*'"
-    with_apt_lock apt-mark hold "${packages[@]}" >&2 || die "could not hold the kernel packages" "another apt run holds dpkg's lock; pulumi up again"
+    apt_mark hold "${packages[@]}" >&2 || die "could not hold the kernel packages" "another apt run holds dpkg's lock; pulumi up again"
     log "kernel $(uname -r) held (${#packages[@]} packages)"
     ;;
   release)
     mapfile -t held < <(apt-mark showhold | grep '^linux-' || true)
     if ((${#held[@]})); then
-      with_apt_lock apt-mark unhold "${held[@]}" >&2 || die "could not release the kernel packages" "another apt run holds dpkg's lock; pulumi up again"
+      apt_mark unhold "${held[@]}" >&2 || die "could not release the kernel packages" "another apt run holds dpkg's lock; pulumi up again"
     fi
     log "kernel updates allowed (${#held[@]} packages released)"
     ;;

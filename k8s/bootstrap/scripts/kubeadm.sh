@@ -110,14 +110,14 @@ add_repository() {
     die "could not download the Kubernetes package key for $minor" "check that $VERSION is a Kubernetes release and the node reaches pkgs.k8s.io"
   gpg --batch --yes --dearmor -o "$keyring" "$keyring.asc"
   write_file "${OCI_K8S_ROOT:-}/etc/apt/sources.list.d/kubernetes.list" 644 "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/$minor/deb/ /" || true
-  retry 5 with_apt_lock apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
+  retry 5 apt_get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
 }
 
 # apt_install PACKAGE... : the pinned packages, held so unattended upgrades leave them alone.
 apt_install() {
-  with_apt_lock apt-get install -y -q --allow-change-held-packages "$@" >&2 ||
+  apt_get install -y -q --allow-change-held-packages "$@" >&2 ||
     die "could not install $*" "check that $VERSION is published at pkgs.k8s.io for ${VERSION%.*}"
-  with_apt_lock apt-mark hold kubelet kubeadm kubectl >&2
+  apt_mark hold kubelet kubeadm kubectl >&2
 }
 
 # containerd's own default config with the systemd cgroup driver, and as its sandbox (pause)
@@ -185,8 +185,8 @@ install_packages() {
     return 0
   fi
   log "installing containerd and kubeadm/kubelet/kubectl $VERSION"
-  retry 5 with_apt_lock apt-get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
-  with_apt_lock apt-get install -y -q containerd conntrack socat gpg >&2 || die "could not install containerd" "read the apt output above"
+  retry 5 apt_get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
+  apt_get install -y -q containerd conntrack socat gpg >&2 || die "could not install containerd" "read the apt output above"
   add_repository
   apt_install "$(package kubelet)" "$(package kubeadm)" "$(package kubectl)"
   configure_containerd

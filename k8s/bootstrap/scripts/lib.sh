@@ -103,65 +103,43 @@ fetch_artifact() {
   log "$name verified (sha256 $want)"
 }
 
-# with_apt_lock apt-get|apt-mark ARGS... : the one way the scripts run apt (the bootstrap's and
-# the hosts' preparation alike), every run bounded:
-# - it waits for dpkg's and the package lists' locks instead of failing at once (on a fresh node
-#   unattended upgrades hold them for minutes): apt-get's own DPkg::Lock::Timeout (60 s), then
-#   again while another run holds them, OCI_K8S_APT_LOCK_WAIT seconds (600) in all;
-# - apt-get's network reads time out (Acquire::http::Timeout and Acquire::https::Timeout,
-#   OCI_K8S_APT_NET_TIMEOUT seconds, 30) and are retried by apt itself (Acquire::Retries, 3)
-#   (apt.conf(5));
-# - each run is stopped after OCI_K8S_APT_TIME seconds (900), with a line saying so.
-# It then fails as apt did (status 124 when stopped).
-with_apt_lock() {
-  local tool=$1 deadline=$((SECONDS + ${OCI_K8S_APT_LOCK_WAIT:-600})) max=${OCI_K8S_APT_TIME:-900} net=${OCI_K8S_APT_NET_TIMEOUT:-30} out status
-  shift
-  local -a args=("$@")
-  if [[ "$tool" == apt-get ]]; then
-    args=(-o DPkg::Lock::Timeout=60 -o "Acquire::http::Timeout=$net" -o "Acquire::https::Timeout=$net" -o Acquire::Retries=3 "${args[@]}")
-  fi
-  while true; do
-    status=0
-    out="$(timeout "$max" "$tool" "${args[@]}" 2>&1)" || status=$?
-    printf '%s\n' "$out" >&2
-    if ((status == 0)); then return 0; fi
-    if ((status == 124)); then
-      log "$tool $* did not finish within ${max}s; stopped"
-      return "$status"
-    fi
-    if ! grep -qE 'Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock (the )?(administration )?directory' <<<"$out" ||
-      ((SECONDS >= deadline)); then
-      return "$status"
-    fi
-    log "another apt run holds its lock; waiting"
-    sleep "$retry_delay"
-  done
-}
+# apt_get ARGS... and apt_mark ARGS... : the one way the scripts run apt (the bootstrap's and the
+# hosts' preparation alike). Another apt run (unattended-upgrades or apt-daily at a fresh host's
+# boot) holding dpkg's or the package lists' lock is waited for instead of failing at once: a
+# line when the wait starts and every 30 s, naming the lock and its holder; at most
+# OCI_K8S_APT_LOCK_WAIT seconds (600), then it fails saying who held it. Every run is bounded:
+# apt-get's network reads time out after OCI_K8S_APT_NET_TIMEOUT seconds (30) and are retried by
+# apt itself (Acquire::Retries, 3; apt.conf(5)), and a run is stopped after OCI_K8S_APT_TIME
+# seconds (900), with a line saying so (status 124). Any other failure returns the tool's status,
+# with its output.
+apt_get() { apt_run apt-get "$@"; }
+apt_mark() { apt_run apt-mark "$@"; }
 
-# apt_get ARGS... : apt-get that waits for another apt run (unattended-upgrades or apt-daily at a
-# fresh host's boot) to release dpkg's or the package lists' lock, instead of failing at once:
-# a line when the wait starts and every 30 s, naming the lock and its holder; at most
-# OCI_K8S_APT_LOCK_WAIT seconds (600), then it fails saying who held it. Every run is bounded as
-# with_apt_lock's: network reads time out after OCI_K8S_APT_NET_TIMEOUT seconds (30) and are
-# retried by apt itself (Acquire::Retries, 3; apt.conf(5)), and a run is stopped after
-# OCI_K8S_APT_TIME seconds (900), with a line saying so (status 124). Any other failure returns
-# apt-get's status, with its output.
-apt_get() {
-  local bound=${OCI_K8S_APT_LOCK_WAIT:-600} max=${OCI_K8S_APT_TIME:-900} net=${OCI_K8S_APT_NET_TIMEOUT:-30}
+apt_run() {
+  local tool=$1 bound=${OCI_K8S_APT_LOCK_WAIT:-600} max=${OCI_K8S_APT_TIME:-900} net=${OCI_K8S_APT_NET_TIMEOUT:-30}
   local start=$SECONDS said=-30 out status lock holder
+  shift
+  local -a opts=()
+  if [[ "$tool" == apt-get ]]; then
+    # DPkg::Lock::Timeout=0: apt fails at once on a held lock, and this loop says so while it waits.
+    opts=(-o DPkg::Lock::Timeout=0 -o "Acquire::http::Timeout=$net" -o "Acquire::https::Timeout=$net" -o Acquire::Retries=3)
+  fi
   out="$(mktemp)"
   while true; do
     status=0
-    timeout "$max" apt-get -o DPkg::Lock::Timeout=0 -o "Acquire::http::Timeout=$net" -o "Acquire::https::Timeout=$net" \
-      -o Acquire::Retries=3 "$@" >"$out" 2>&1 || status=$?
+    timeout "$max" "$tool" "${opts[@]}" "$@" >"$out" 2>&1 || status=$?
     lock="$(grep -oE 'Could not get lock /[^ ]+' "$out" | head -n 1 | sed 's/^Could not get lock //; s/\.$//')" || true
-    if ((status == 124)) || [[ -z "$lock" ]]; then
+    # apt-mark's dpkg says it its own way (dpkg 1.21: "dpkg frontend lock was locked by another process").
+    if [[ -z "$lock" ]] && grep -qE 'dpkg frontend lock (was|is) locked|Unable to acquire the dpkg frontend lock' "$out"; then
+      lock=/var/lib/dpkg/lock-frontend
+    fi
+    if ((status == 0 || status == 124)) || [[ -z "$lock" ]]; then
       cat "$out" >&2
       rm -f "$out"
-      if ((status == 124)); then log "apt-get $* did not finish within ${max}s; stopped"; fi
+      if ((status == 124)); then log "$tool $* did not finish within ${max}s; stopped"; fi
       return "$status"
     fi
-    holder="$(grep -oE 'held by process [0-9]+( \([^)]*\))?' "$out" | head -n 1 | sed 's/^held by //')" || true
+    holder="$(grep -oE '(held by|locked by another) process( with pid)? [0-9]+( \([^)]*\))?' "$out" | head -n 1 | sed -E 's/^(held by|locked by another) //')" || true
     if ((SECONDS - start >= bound)); then
       cat "$out" >&2
       rm -f "$out"
