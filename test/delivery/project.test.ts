@@ -117,7 +117,14 @@ describe("project files", () => {
       /^(\.ci|\.github|config|docs|examples|hosts|infra|k8s|policy|scripts|stack|test|tools)\/[\w./-]*$|^[\w.-]+\.(ts|yaml|json|md)$/;
     for (const [, text] of readme.matchAll(/`([^`\s]+)`/g)) if (top.test(text) && !text.includes("<")) named.add(text);
     for (const [, text] of readme.matchAll(/^([\w.-]+(?:\/[\w.*-]*)+)\s{2,}\S/gm)) named.add(text); // the architecture tree
-    const absent = [...named].filter((p) => !p.includes("*") && !fs.existsSync(path.join(ROOT, p)));
+    // A tool's build output (tools/<tool>/bin/..., git-ignored) exists once its build script has
+    // run: on a fresh clone it is named by the docs but not there yet, so its build script must be.
+    const builtBy = (p: string) => /^tools\/([\w-]+)\/bin(?:\/|$)/.exec(p)?.[1];
+    const exists = (p: string) => {
+      const tool = builtBy(p);
+      return tool ? fs.existsSync(path.join(ROOT, "tools", tool, "build.sh")) : fs.existsSync(path.join(ROOT, p));
+    };
+    const absent = [...named].filter((p) => !p.includes("*") && !exists(p));
     assert.deepEqual(absent, [], "README names paths that do not exist");
     assert.ok(named.size > 20, `only ${named.size} paths found: the pattern is broken`);
     // Pulumi.yaml's own prose (its comments) is held to the same: paths, npm scripts, keys.
