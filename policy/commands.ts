@@ -24,7 +24,7 @@ export const SECRET_TEXT: readonly RegExp[] = [
 ];
 
 /** Settings (KEY=<base64> lines after the script on stdin) whose name says they carry a secret. */
-const SECRET_SETTING = /(TOKEN|SECRET|PASSWORD|PASSPHRASE|PRIVATE_KEY|CERTIFICATE_KEY|ENCRYPTION_KEY)/;
+const SECRET_SETTING = /(TOKEN|SECRET|PASSWORD|PASSPHRASE|PRIVATE_KEY|CERTIFICATE_KEY|ENCRYPTION_KEY|^PKI$)/;
 /** A `key: value` or `key=value` line (YAML, an env file, a config file) whose key names a secret. */
 const SECRET_ENTRY =
   /^\s*-?\s*"?[A-Za-z0-9_.-]*(token|secret|password|passphrase|certificate-key|private-key)([-_]?key)?"?\s*[:=]\s*\S/im;
@@ -39,7 +39,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
  */
 export const PRINTS_SECRETS: readonly RegExp[] = [
   / kubeconfig( |$)/,
-  / join-material( |$)/,
+  / (re)?join-material( |$)/,
   new RegExp(`\\b(cat|head|tail|base64|less|more|tee)\\b[^|;&]*(${KUBECONFIG_FILES.map(escape).join("|")})`),
   /\bkubectl\b[^|;&]*\bconfig\s+view\b[^|;&]*--raw/,
   /\bkubeadm\s+token\s+create\b[^|;&]*--print-join-command/,

@@ -3,7 +3,18 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { encodeSettings, libScriptStdin, scriptCommand, scriptStdin } from "../k8s/bootstrap/scripts";
-import { MOCK_JOIN, MOCK_TOKEN, Registered, ROOT, runOk, stackConfig, stackConfigFrom } from "../scripts/mock-program";
+import {
+  MINIMAL_CONFIG,
+  MOCK_JOIN,
+  MOCK_TOKEN,
+  Registered,
+  ROOT,
+  runOk,
+  stackConfig,
+  stackConfigFrom,
+} from "../scripts/mock-program";
+import { oneServer } from "../test/k8s/bootstrap.fixtures";
+import { pkiValue, recoveryCertificate, standInPki } from "../test/k8s/recovery.fixtures";
 import {
   freeTierBudget,
   noWorldAdminPorts,
@@ -258,6 +269,35 @@ describe("policy pack", () => {
       const secretStdin = r.resources.filter((c) => c.type.startsWith("command:") && c.secretInputs.includes("stdin"));
       assert.ok(secretStdin.length > 0, file);
       for (const c of secretStdin) assert.equal(c.inputs.logging, "none", `${file}: ${c.name}`);
+    }
+  });
+
+  it("secrets-stay-secret passes stacks with a backup bucket (each server's recovery bundle) and a kubeadm rebuild (restore-pki)", async function () {
+    this.timeout(120_000);
+    const bucket = {
+      etcdBackupBucket: "oci-k8s-etcd",
+      etcdBackupEndpoint: "mynamespace.compat.objectstorage.eu-frankfurt-1.oraclecloud.com",
+      etcdBackupRegion: "eu-frankfurt-1",
+      etcdBackupAccessKey: "AccessKeyForTheBucket",
+      etcdBackupSecretKey: "SecretKeyForTheBucketThatMustNotLeak",
+      etcdBackupRecoveryCertificate: recoveryCertificate(),
+    };
+    const stacks: Record<string, Record<string, unknown>> = {
+      k3s: { ...MINIMAL_CONFIG, ...bucket, distribution: "k3s", nodes: [...oneServer] },
+      kubeadm: {
+        ...MINIMAL_CONFIG,
+        ...bucket,
+        distribution: "kubeadm",
+        nodes: [...oneServer],
+        restoreKubeadmPki: pkiValue(standInPki("old")),
+      },
+    };
+    for (const [name, config] of Object.entries(stacks)) {
+      const r = await runOk("bucket", config);
+      const names = r.resources.map((c) => c.name);
+      assert.ok(names.includes("server-1-recovery"), name);
+      if (name === "kubeadm") assert.ok(names.includes("server-1-restore-pki"), name);
+      assert.deepEqual(checkResources(secretsStaySecret, r.resources.map(fromRegistered)), [], name);
     }
   });
 

@@ -81,6 +81,8 @@ export function etcdTools(a: NodeToolsArgs, t: Turn): void {
         create: scriptCommand("recovery", "install"),
         // The bucket keys: stdin only, kept in a root-only file on the server.
         stdin: pulumi.secret(backup.apply((b) => scriptStdin("recovery", encodeSettings(recoverySettings(a.distribution, b))))),
+        // A secret stdin logs nothing (the policy pack's secrets-stay-secret).
+        logging: "none",
       },
       opts,
     );
@@ -219,6 +221,8 @@ export function restorePki(
       connection: a.connect(host),
       create: scriptCommand("recovery", "place-pki"),
       stdin: pulumi.secret(scriptStdin("recovery", encodeSettings({ PKI: pki }))),
+      // The old cluster's CA keys on stdin: nothing logged.
+      logging: "none",
       triggers: [host.machineId],
     },
     { parent: a.parent, dependsOn: [after] },

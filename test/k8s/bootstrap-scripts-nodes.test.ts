@@ -173,6 +173,10 @@ describe("bootstrap scripts: uninstall.sh removes what the program wrote", () =>
     "etc/oci-k8s/etcd-restore.settings",
     "etc/oci-k8s/etcd-drill.env",
     "etc/cron.d/oci-k8s-etcd-drill",
+    "usr/local/sbin/oci-k8s-recovery",
+    "etc/oci-k8s/recovery.settings",
+    "etc/oci-k8s/recovery.crt",
+    "etc/cron.d/oci-k8s-recovery",
     "usr/local/lib/oci-k8s/etcd-v3.6.14/etcd",
     "var/lib/node_exporter/textfile/etcd_drill.prom",
   ];

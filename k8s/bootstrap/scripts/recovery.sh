@@ -87,7 +87,10 @@ case "$action" in
     for f in "${files[@]}"; do
       [[ -s "$root/$f" ]] || die "/$f is missing, so the bundle would not restore this cluster; nothing was uploaded" "is this server's $DIST install complete?"
     done
-    stage="$(mktemp -d)"
+    # The plain bundle's parts (the Sealed Secrets keys among them) are staged in /run, which is
+    # RAM (tmpfs) on Debian and Ubuntu: never on a disk, even if this run is killed before its trap.
+    mkdir -p "$root/run/oci-k8s"
+    stage="$(mktemp -d -p "$root/run/oci-k8s")"
     out=""
     trap 'rm -rf "$stage"; [[ -n "$out" ]] && rm -f "$out"' EXIT
     extra="var/lib/oci-k8s/recovery"
@@ -128,6 +131,8 @@ case "$action" in
     key="${2:?usage: oci-k8s-recovery fetch KEY FILE}"
     file="${3:?usage: oci-k8s-recovery fetch KEY FILE}"
     read_settings <"$settings_file"
+    # A snapshot or bundle fetched here is as secret as etcdctl's own 0600 snapshots.
+    umask 077
     key="${key#"$S3_FOLDER"/}"
     [[ "$key" =~ ^[A-Za-z0-9._-]+$ ]] || die "$key is not an object name of $S3_FOLDER" "give a name as 'oci-k8s-recovery list' prints it"
     s3 GET "/$S3_BUCKET/$S3_FOLDER/$key" >"$file.part" || { rm -f "$file.part"; die "could not fetch $S3_FOLDER/$key from $S3_BUCKET" "check the name with: oci-k8s-recovery list"; }

@@ -39,7 +39,7 @@ esac
 
 # What the program wrote, whether or not the distribution's uninstaller ran (or existed): the
 # distribution's config (the cluster token, the bucket keys), kubeadm's configuration and paused
-# manifests, and the etcd tools with their settings (the bucket keys) and cron entries.
+# manifests, and the etcd and recovery tools with their settings (the bucket keys) and cron entries.
 removed=()
 for path in \
   "/etc/rancher/$dist" \
@@ -53,6 +53,10 @@ for path in \
   /etc/oci-k8s/etcd-drill.env \
   /etc/cron.d/oci-k8s-etcd-snapshot \
   /etc/cron.d/oci-k8s-etcd-drill \
+  /usr/local/sbin/oci-k8s-recovery \
+  /etc/oci-k8s/recovery.settings \
+  /etc/oci-k8s/recovery.crt \
+  /etc/cron.d/oci-k8s-recovery \
   /usr/local/lib/oci-k8s \
   /var/lib/node_exporter/textfile/etcd_drill.prom; do
   if [[ -e "$root$path" || -L "$root$path" ]]; then
