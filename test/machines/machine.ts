@@ -132,6 +132,16 @@ export interface MachineOptions {
   /** A data disk of this many MiB (a loop device), passed in at `diskPath`. */
   readonly diskMb?: number;
   readonly diskPath?: string;
+  /**
+   * Its interfaces configured at boot by systemd-networkd (a .network file for each, the same
+   * addresses; systemd-networkd.service and its wait-online enabled), as a Debian or Ubuntu VPS or
+   * cloud image configures them (Ubuntu's netplan renders networkd's files), instead of from
+   * outside. cloud-init.service is ordered after systemd-networkd-wait-online.service, so this
+   * puts the network units into the boot transaction, with the ordering a real host has. The
+   * address is then not added from outside: networkd failed to configure one already there
+   * ("Failed to configure address: Numerical result out of range") and wait-online timed out.
+   */
+  readonly networkd?: boolean;
 }
 
 export class Machine {
@@ -182,9 +192,15 @@ export class Machine {
       const outer = `v${this.options.host}${nic}`;
       must("ip", ["-n", SUITE_NS, "link", "add", outer, "type", "veth", "peer", "name", nic, "netns", this.ns]);
       must("ip", ["-n", SUITE_NS, "link", "set", outer, "master", net.bridge, "up"]);
+      if (this.options.networkd) {
+        this.write(`etc/systemd/network/10-${nic}.network`, `[Match]\nName=${nic}\n\n[Network]\nAddress=${address}/24\n`);
+        continue;
+      }
       must("ip", ["-n", this.ns, "addr", "add", `${address}/24`, "dev", nic]);
       must("ip", ["-n", this.ns, "link", "set", nic, "up"]);
     }
+    // Enabled as `systemctl enable` does (its Also= take the socket, wait-online and the generator along).
+    if (this.options.networkd) must("systemctl", [`--root=${this.root}`, "enable", "--quiet", "systemd-networkd.service"]);
     if (this.options.diskMb) {
       const file = path.join(this.dir, "disk.img");
       must("truncate", ["-s", `${this.options.diskMb}M`, file]);
