@@ -28,6 +28,7 @@ case "$1 $2" in
   "version -o") echo v1.34.4 ;;
   "config images") echo registry.k8s.io/kube-apiserver:v1.34.4; echo registry.k8s.io/pause:3.10.1 ;;
   "init --config") echo "kubeadm init" >> "$FAKE_STATE/kubeadm"; mkdir -p "$OCI_K8S_ROOT/etc/kubernetes"; touch "$OCI_K8S_ROOT/etc/kubernetes/admin.conf" ;;
+  "upgrade apply") echo "kubeadm upgrade apply $4" >> "$FAKE_STATE/order" ;;
 esac
 `,
     kubelet: `#!/bin/sh\n# STAND-IN kubelet (test only)\necho "Kubernetes v1.34.4"\n`,
@@ -64,12 +65,12 @@ function host(): Sandbox {
   return s;
 }
 
-const init = (s: Sandbox, dir: string, files: Record<string, Buffer>) =>
+const init = (s: Sandbox, dir: string, files: Record<string, Buffer>, version = "v1.34.4") =>
   s.run(
     "kubeadm",
     ["init"],
     {
-      VERSION: "v1.34.4",
+      VERSION: version,
       CONFIG: "kind: InitConfiguration",
       CNI_MANIFEST: "https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml",
       ENCRYPTION_CONFIG: `secret: ${KEY}`,
@@ -109,6 +110,20 @@ describe("kubeadm air-gapped: the install without a package manager, from pinned
     );
     assert.ok(!applied.includes("https://"), "no manifest URL is fetched");
     assert.ok(!s.calls().some((c) => c.startsWith("apt-get")), s.calls().join("\n"));
+  });
+
+  it("an upgrade imports the pinned images of the new version before kubeadm upgrade apply (an air-gapped node pulls none)", () => {
+    const s = host();
+    const { dir, files } = stage();
+    assert.equal(init(s, dir, files).status, 0);
+    fakeBin(s.bin, "ctr", `echo "ctr images import" >> "$FAKE_STATE/order"`);
+    const r = init(s, dir, files, "v1.34.5");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /upgrading this node from v1\.34\.4 to v1\.34\.5/);
+    assert.deepEqual(fs.readFileSync(path.join(s.state, "order"), "utf8").trim().split("\n"), [
+      "ctr images import",
+      "kubeadm upgrade apply v1.34.5",
+    ]);
   });
 
   it("an images tarball whose sha256 is not the pinned one stops the install before kubeadm init", () => {

@@ -144,6 +144,19 @@ install_binaries() {
   done
 }
 
+# import_images : every image of VERSION that kubeadm and the CNI pull (the pinned
+# kube-images-<arch>.tar) into containerd's k8s.io namespace: at install, and before an upgrade,
+# whose control-plane, kube-proxy and CoreDNS images an air-gapped node cannot pull either.
+import_images() {
+  local arch work
+  arch="$(node_arch)"
+  work="$(mktemp -d)"
+  fetch_artifact "kube-images-$arch.tar" "$work/kube-images.tar"
+  ctr --namespace k8s.io images import "$work/kube-images.tar" >&2 ||
+    die "containerd refused the pinned kube-images-$arch.tar" "read ctr's output above; the file must be a docker save or OCI image tarball"
+  rm -rf "$work"
+}
+
 # Air-gapped (settings ARTIFACT_SOURCE and ARTIFACTS): kubeadm's install without a package manager
 # (kubernetes.io, "Installing kubeadm") from the pinned files: the binaries, the packages'
 # kubelet.service and its kubeadm drop-in, the CNI plugins into /opt/cni/bin (what the
@@ -162,11 +175,9 @@ install_from_artifacts() {
   fetch_artifact "cni-plugins-linux-$arch.tgz" "$work/cni-plugins.tgz"
   mkdir -p "$root/opt/cni/bin"
   tar -xzf "$work/cni-plugins.tgz" -C "$root/opt/cni/bin" --no-same-owner
-  configure_containerd
-  fetch_artifact "kube-images-$arch.tar" "$work/kube-images.tar"
-  ctr --namespace k8s.io images import "$work/kube-images.tar" >&2 ||
-    die "containerd refused the pinned kube-images-$arch.tar" "read ctr's output above; the file must be a docker save or OCI image tarball"
   rm -rf "$work"
+  configure_containerd
+  import_images
   systemctl daemon-reload >&2
   systemctl enable kubelet >&2
 }
@@ -206,10 +217,14 @@ upgrade() {
   log "upgrading this node from ${running:-an unknown version} to $VERSION"
   if [[ -n "${ARTIFACT_SOURCE:-}" ]]; then
     install_binaries kubeadm
+    import_images
   else
     add_repository
     apt_install "$(package kubeadm)"
   fi
+  # The new version's pause image for containerd's sandboxes (the node is drained; running
+  # containers outlive containerd's restart).
+  configure_containerd
   if [[ "$1" == apply ]]; then
     kubeadm upgrade apply -y "$VERSION" >&2 ||
       die "kubeadm upgrade apply $VERSION failed" "read its output above; it rolls back on failure, so pulumi up again retries"
