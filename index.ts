@@ -46,6 +46,7 @@ export = async (): Promise<ClusterOutputs> => {
     etcdBackup: config.etcdBackup ? pulumi.secret(config.etcdBackup) : undefined,
     rolling: machines.rolling,
     kernelHold: config.kernelHold,
+    containerHosts: config.containerHosts,
     rolloutForce: config.rolloutForce,
     artifacts: config.artifacts,
     drainGate: machines.drainGate,

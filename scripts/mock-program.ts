@@ -53,6 +53,11 @@ export interface MockWorld {
   /** The program to run (default: this project's index.ts); `project` is its Pulumi project name. */
   readonly program?: string;
   readonly project?: string;
+  /**
+   * What remote commands printed, by resource name, where a test ran them for real (join
+   * material, a kubeconfig): the engine passes a command's stdout on to what reads it.
+   */
+  readonly commandStdout?: Readonly<Record<string, string>>;
 }
 
 export const FRANKFURT_ADS = ["Uocm:EU-FRANKFURT-1-AD-2", "Uocm:EU-FRANKFURT-1-AD-1", "Uocm:EU-FRANKFURT-1-AD-3"];
@@ -158,7 +163,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
     case "random:index/randomBytes:RandomBytes":
       return { ...inputs, base64: MOCK_KEY_BASE64, hex: Buffer.from(MOCK_KEY_BASE64, "base64").toString("hex") };
     case "command:remote:Command":
-      return { ...inputs, stdout: mockStdout(String(inputs.create ?? "")), stderr: "" };
+      return { ...inputs, stdout: world.commandStdout?.[name] ?? mockStdout(String(inputs.create ?? "")), stderr: "" };
     default:
       return inputs;
   }

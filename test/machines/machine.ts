@@ -132,6 +132,8 @@ export interface MachineOptions {
   /** A data disk of this many MiB (a loop device), passed in at `diskPath`. */
   readonly diskMb?: number;
   readonly diskPath?: string;
+  /** Further systemd-nspawn options (the cluster suite's nodes: the kernel log, every capability). */
+  readonly nspawnArgs?: readonly string[];
 }
 
 export class Machine {
@@ -213,7 +215,7 @@ export class Machine {
       "-D",
       this.root,
     ];
-    args.push(`--machine=${this.name}`, "--console=passive", "--kill-signal=SIGRTMIN+3");
+    args.push(`--machine=${this.name}`, "--console=passive", "--kill-signal=SIGRTMIN+3", ...(this.options.nspawnArgs ?? []));
     if (this.loop) {
       // The device node itself (so blkid finds the filesystem by scanning) and the consistent
       // path the program's scripts look for.
