@@ -339,7 +339,8 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
         continue;
       }
       if (r.status !== 0) failures.push(`${next.name} exited ${r.status}:\n${r.stdout.slice(-1000)}\n${r.stderr.slice(-4000)}`);
-      if (next.name.endsWith("-join-material") || next.name.endsWith("-kubeconfig")) {
+      if (r.status !== 0) console.log(failures[failures.length - 1]);
+      if (r.status === 0 && (next.name.endsWith("-join-material") || next.name.endsWith("-kubeconfig"))) {
         printed[next.name] = r.stdout;
         plan = await plan_();
       }

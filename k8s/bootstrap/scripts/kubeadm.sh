@@ -285,8 +285,13 @@ case "$action" in
     [[ -n "$token" && -n "$hash" ]] || die "kubeadm printed an unexpected join command" "run 'kubeadm token create --print-join-command' on the first server"
     printf 'JOIN_TOKEN=%s\nCA_CERT_HASH=%s\n' "$(printf '%s' "$token" | base64 -w0)" "$(printf '%s' "$hash" | base64 -w0)"
     if [[ "$role" == server ]]; then
-      key="$(kubeadm init phase upload-certs --upload-certs 2>/dev/null | tail -n 1)"
-      [[ "$key" =~ ^[0-9a-f]{64}$ ]] || die "kubeadm did not print a certificate key" "run 'kubeadm init phase upload-certs --upload-certs' on the first server"
+      # With the stored init configuration: without one, kubeadm defaults the API server's address
+      # from the default route, and a node without one (air-gapped) gets 0.0.0.0, which it refuses.
+      stored="${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml"
+      upload_config=()
+      if [[ -f "$stored" ]]; then upload_config=(--config "$stored"); fi
+      key="$(kubeadm init phase upload-certs --upload-certs "${upload_config[@]}" 2>/dev/null | tail -n 1)" || key=""
+      [[ "$key" =~ ^[0-9a-f]{64}$ ]] || die "kubeadm did not print a certificate key" "run 'kubeadm init phase upload-certs --upload-certs --config $stored' on the first server"
       printf 'CERTIFICATE_KEY=%s\n' "$(printf '%s' "$key" | base64 -w0)"
     fi
     ;;
