@@ -51,8 +51,8 @@ const ADMIN = PUBLIC_NET.gateway;
 const KUBE_BIN = path.join(ROOT, "tools", "kube", "bin");
 const KUBECTL = path.join(KUBE_BIN, "kubectl");
 const FLANNEL_VERSION = /\/download\/(v[\d.]+)\//.exec(FLANNEL_MANIFEST)![1];
-/** Servers and agents: CLUSTER_SERVERS / CLUSTER_AGENTS (default 1 and 1). */
-const SERVERS = Number(process.env.CLUSTER_SERVERS ?? 1);
+/** Servers and agents: CLUSTER_SERVERS / CLUSTER_AGENTS (default 3 and 1, the issue's cluster). */
+const SERVERS = Number(process.env.CLUSTER_SERVERS ?? 3);
 const AGENTS = Number(process.env.CLUSTER_AGENTS ?? 1);
 /** The kubelet's protectKernelDefaults checks these (kubelet pkg/kubelet/cm/container_manager_linux.go setupKernelTunables). */
 const KERNEL_KEYS = ["vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops"];
@@ -360,6 +360,9 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     console.log(got.stdout);
     console.log(`      nodes Ready: ${ready}`);
     console.log(`      kubeadm init to all nodes Ready: ${readySeconds.toFixed(0)} s`);
+    // The system pods (control plane, etcd, CoreDNS, kube-proxy, flannel), for the record.
+    const pods = inSuite(KUBECTL, ["--kubeconfig", file, "get", "pods", "-A", "--no-headers"], { timeout: 60_000 });
+    console.log(pods.stdout);
     assert.equal(ready, nodes.length);
   });
 });
