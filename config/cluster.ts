@@ -32,7 +32,7 @@ export const CLUSTER_KEYS = {
   ),
   containerHosts: bool(
     false,
-    "kubeadm on hosts that are system containers (LXC/LXD, systemd-nspawn) sharing their parent's kernel and cgroup v1 hierarchy: kubelet and containerd use the cgroupfs driver, each kubelet a cgroup root of its own (/oci-k8s-<host>), so no two nodes manage the same pod cgroups; containerd gives no container an OOM score below its own (restrict_oom_score_adj: a container may lack CAP_SYS_RESOURCE); the parent sets the kernel values the kubelet checks (vm.overcommit_memory=1, kernel.panic=10, kernel.panic_on_oops=1).",
+    "kubeadm on hosts that are system containers (LXC/LXD, systemd-nspawn) sharing their parent's kernel and cgroup v1 hierarchy: kubelet and containerd use the cgroupfs driver, each kubelet a cgroup root of its own (/oci-k8s-<host>), so no two nodes manage the same pod cgroups; containerd gives no container an OOM score below its own (restrict_oom_score_adj: a container may lack CAP_SYS_RESOURCE); kube-proxy leaves nf_conntrack_max to the parent (conntrack.maxPerCore 0); the parent sets the kernel values the kubelet checks (vm.overcommit_memory=1, kernel.panic=10, kernel.panic_on_oops=1).",
   ),
   rolloutForce: bool(
     false,

@@ -96,7 +96,15 @@ function initConfig(node: NodeFacts, cluster: ClusterFacts, endpoint: string): s
     resolvConf: node.resolvConf,
     protectKernelDefaults: true,
   };
-  return [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd();
+  // A container host's network namespace may not write the kernel-wide nf_conntrack_max (it is
+  // read-only outside the host's own), and kube-proxy stops when its write is refused: it leaves
+  // the parent's value (maxPerCore 0, as kind configures kube-proxy for its nodes).
+  const kubeProxy = {
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    conntrack: { maxPerCore: 0 },
+  };
+  return [init, clusterConfig, kubelet, ...(cluster.containerHosts ? [kubeProxy] : [])].map(yaml).join("---\n").trimEnd();
 }
 
 /** A joining node's kubeadm JoinConfiguration, discovering the cluster through `discovery`. */
