@@ -17,6 +17,8 @@
  *   them with EPERM, which runc does not forgive; kind's nodes run privileged, unfiltered), and /var/lib/containerd on this host's own
  *   filesystem (containerd's overlayfs snapshots cannot stack on the machine's overlay root; kind
  *   gives its nodes a volume there);
+ * - gives each node a default route to the suite's bridge, which forwards nothing (a Service's
+ *   address is routed before kube-proxy's DNAT; with no route it is unreachable);
  * - remounts the node's cgroup v1 controllers writable (nspawn mounts them read-only);
  * - once prepare has written the node's /etc/sysctl.d/90-oci-k8s.conf, shows the kernel.* and vm.*
  *   values of that file the kubelet checks (protectKernelDefaults) over /proc/sys in the node:
@@ -250,6 +252,9 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     await Promise.all(nodes.map((n) => n.machine.boot()));
     for (const n of nodes) {
       n.machine.must("cloud-init status --wait", 300_000);
+      // A default route, as every VPS has: a Service's address (10.96.0.1) has no route of its own,
+      // and kube-proxy's DNAT comes after routing. It ends at the suite's bridge, which forwards nothing.
+      must("ip", ["-n", n.machine.ns, "route", "add", "default", "via", PUBLIC_NET.gateway]);
       // nspawn mounts the cgroup v1 controllers read-only; the kubelet and runc write them.
       const controllers = fs
         .readdirSync("/sys/fs/cgroup")
@@ -360,9 +365,25 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     console.log(got.stdout);
     console.log(`      nodes Ready: ${ready}`);
     console.log(`      kubeadm init to all nodes Ready: ${readySeconds.toFixed(0)} s`);
-    // The system pods (control plane, etcd, CoreDNS, kube-proxy, flannel), for the record.
-    const pods = inSuite(KUBECTL, ["--kubeconfig", file, "get", "pods", "-A", "--no-headers"], { timeout: 60_000 });
-    console.log(pods.stdout);
     assert.equal(ready, nodes.length);
+    // Ready nodes need only a CNI configuration: the cluster works once every system pod is Ready
+    // too (the control plane, etcd, kube-proxy, flannel and CoreDNS, which needs the pod network).
+    const kubectl = (...args: string[]) => inSuite(KUBECTL, ["--kubeconfig", file, ...args], { timeout: 300_000 });
+    const waited = ["kube-system", "kube-flannel"].map((ns) =>
+      kubectl("-n", ns, "wait", "--for=condition=Ready", "pods", "--all", "--timeout=240s"),
+    );
+    const pods = kubectl("get", "pods", "-A", "--no-headers");
+    console.log(pods.stdout);
+    if (waited.some((w) => w.status !== 0)) {
+      for (const line of pods.stdout
+        .split("\n")
+        .filter((l) => /Error|CrashLoopBackOff|ContainerCreating|0\/1/.test(l))
+        .slice(0, 3)) {
+        const [ns, pod] = line.trim().split(/\s+/);
+        console.log(`--- ${ns}/${pod}\n${kubectl("-n", ns, "logs", pod, "--tail", "10").stdout}`);
+      }
+    }
+    for (const w of waited) assert.equal(w.status, 0, `system pods not Ready:\n${w.stdout}${w.stderr}`);
+    console.log(`      kubeadm init to every system pod Ready: ${((Date.now() - initStarted) / 1000).toFixed(0)} s`);
   });
 });
