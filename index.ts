@@ -49,6 +49,7 @@ export = async (): Promise<ClusterOutputs> => {
     restored: config.restored,
     rolling: machines.rolling,
     kernelHold: config.kernelHold,
+    containerHosts: config.containerHosts,
     rolloutForce: config.rolloutForce,
     artifacts: config.artifacts,
     drainGate: machines.drainGate,

@@ -30,6 +30,10 @@ export const CLUSTER_KEYS = {
     false,
     "Hold every node's kernel packages at the kernel it runs, so unattended upgrades leave them alone; false lets kernel updates in.",
   ),
+  containerHosts: bool(
+    false,
+    "kubeadm on hosts that are system containers (LXC/LXD, systemd-nspawn) sharing their parent's kernel and cgroup v1 hierarchy: kubelet and containerd use the cgroupfs driver, each kubelet a cgroup root of its own (/oci-k8s-<host>), so no two nodes manage the same pod cgroups; containerd gives no container an OOM score below its own (restrict_oom_score_adj: a container may lack CAP_SYS_RESOURCE); kube-proxy leaves nf_conntrack_max to the parent (conntrack.maxPerCore 0); the parent sets the kernel values the kubelet checks (vm.overcommit_memory=1, kernel.panic=10, kernel.panic_on_oops=1).",
+  ),
   rolloutForce: bool(
     false,
     "Let a rolling change (upgrade, resize) go on past a node whose drain does not finish in 10 minutes (the pods a PodDisruptionBudget protects restart with the node) or whose storage (Ceph, Longhorn) is not healthy again; false stops the rollout there, the node cordoned.",
@@ -43,6 +47,9 @@ export function checkCluster(c: ClusterValues, bad: Bad): void {
   if (c.distributionVersion && !dist.versionPattern.test(c.distributionVersion)) {
     bad("distributionVersion", c.distributionVersion, `is not a ${c.distribution} release like ${dist.defaultVersion}`);
   }
+  if (c.containerHosts && c.distribution !== "kubeadm") {
+    bad("containerHosts", true, `is only for distribution kubeadm, not ${c.distribution}`);
+  }
 }
 
 export function resolveCluster(c: ClusterValues, stack: string) {
@@ -52,6 +59,7 @@ export function resolveCluster(c: ClusterValues, stack: string) {
     distribution: c.distribution,
     distributionVersion: c.distributionVersion || DISTRIBUTIONS[c.distribution].defaultVersion,
     kernelHold: c.kernelHold,
+    containerHosts: c.containerHosts,
     rolloutForce: c.rolloutForce,
   };
 }

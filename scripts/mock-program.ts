@@ -73,6 +73,11 @@ export interface MockWorld {
   readonly placeholders?: "report" | "refuse";
   /** kubeadm: the first server's machine was replaced and the cluster lives on (its rejoin-material prints material). */
   readonly firstServerReplaced?: boolean;
+  /**
+   * What remote commands printed, by resource name, where a test ran them for real (join
+   * material, a kubeconfig): the engine passes a command's stdout on to what reads it.
+   */
+  readonly commandStdout?: Readonly<Record<string, string>>;
 }
 
 /** The tenancy and the compartment name the mock's Oracle answers with unless a test says otherwise. */
@@ -185,7 +190,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>, worl
     case "random:index/randomBytes:RandomBytes":
       return { ...inputs, base64: MOCK_KEY_BASE64, hex: Buffer.from(MOCK_KEY_BASE64, "base64").toString("hex") };
     case "command:remote:Command":
-      return { ...inputs, stdout: mockStdout(String(inputs.create ?? ""), world.firstServerReplaced === true), stderr: "" };
+      return {
+        ...inputs,
+        stdout: world.commandStdout?.[name] ?? mockStdout(String(inputs.create ?? ""), world.firstServerReplaced === true),
+        stderr: "",
+      };
     default:
       return inputs;
   }

@@ -64,6 +64,8 @@ export interface ClusterArgs {
    * warning) instead of stopping it with the node cordoned (rollout.sh).
    */
   readonly rolloutForce?: boolean;
+  /** kubeadm: the hosts are system containers sharing one kernel and cgroup hierarchy (cgroupfs, a cgroup root per node). */
+  readonly containerHosts?: boolean;
   /** Hold every node's kernel packages at the running kernel (false releases them). */
   readonly kernelHold?: boolean;
   /** Air-gapped installs: pinned release files from a mirror or pre-staged on the hosts (k3s, RKE2). */
@@ -236,6 +238,7 @@ export class Cluster extends pulumi.ComponentResource {
           ...new Set([endpoint, ...(args.extraSans ?? []), ...(internalApi ? [internalApi.name, internalApi.address] : [])]),
         ],
         internalApi,
+        ...(args.containerHosts ? { containerHosts: true } : {}),
         ...(plainIps.length === args.hosts.length ? { nodeIps: plainIps } : {}),
         ...(registration ? { registrationAddress: registration } : {}),
         ...(args.nodeNetworks?.length ? { nodeNetworks: args.nodeNetworks } : {}),

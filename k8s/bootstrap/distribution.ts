@@ -60,6 +60,11 @@ export interface ClusterFacts {
   readonly nodeNetworks?: readonly string[];
   /** The key Secrets are encrypted with at rest, base64 of 32 random bytes (kubeadm; k3s and RKE2 make their own). */
   readonly encryptionKey?: string;
+  /**
+   * kubeadm: the hosts are system containers (LXC, systemd-nspawn) sharing their parent's kernel
+   * and cgroup hierarchy: the cgroupfs driver, and a cgroup root of each node's own.
+   */
+  readonly containerHosts?: boolean;
   /** The cluster token (k3s and RKE2). */
   readonly token?: string;
   /** Scheduled etcd snapshots, and where to upload them (k3s and RKE2). */

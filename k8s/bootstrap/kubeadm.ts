@@ -27,7 +27,14 @@ export function encryptionConfig(key: string): string {
   }).trimEnd();
 }
 
-function kubeadmRegistration(node: NodeFacts) {
+/**
+ * On container hosts (ClusterFacts.containerHosts) every node shares its parent's cgroup v1
+ * hierarchy, so each kubelet keeps its pods under a cgroup root of its own: two kubelets under
+ * one root would each remove the other's pod cgroups as orphans.
+ */
+export const containerCgroupRoot = (node: NodeFacts) => `/oci-k8s-${node.name}`;
+
+function kubeadmRegistration(node: NodeFacts, cluster: ClusterFacts) {
   const r = reservations(node.memoryGb);
   return {
     name: node.name,
@@ -38,6 +45,8 @@ function kubeadmRegistration(node: NodeFacts) {
       { name: "system-reserved", value: r.systemReserved },
       { name: "kube-reserved", value: r.kubeReserved },
       { name: "eviction-hard", value: r.evictionHard },
+      // Per node, so a flag (kubeadm's KubeletConfiguration is one for the cluster).
+      ...(cluster.containerHosts ? [{ name: "cgroup-root", value: containerCgroupRoot(node) }] : []),
     ],
   };
 }
@@ -48,7 +57,7 @@ function initConfig(node: NodeFacts, cluster: ClusterFacts, endpoint: string): s
     apiVersion: KUBEADM_API,
     kind: "InitConfiguration",
     localAPIEndpoint: { advertiseAddress: node.privateIp, bindPort: API_PORT },
-    nodeRegistration: kubeadmRegistration(node),
+    nodeRegistration: kubeadmRegistration(node, cluster),
     // The token kubeadm init makes (its value generated) lives 15 minutes, not 24 hours: no
     // join uses it (each gets its own, kubeadm.sh join-material).
     bootstrapTokens: [
@@ -82,22 +91,31 @@ function initConfig(node: NodeFacts, cluster: ClusterFacts, endpoint: string): s
   const kubelet = {
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
-    cgroupDriver: "systemd",
+    // A container host's systemd manages no cgroup controller of its own: the kubelet writes them itself.
+    cgroupDriver: cluster.containerHosts ? "cgroupfs" : "systemd",
     resolvConf: node.resolvConf,
     protectKernelDefaults: true,
   };
-  return [init, clusterConfig, kubelet].map(yaml).join("---\n").trimEnd();
+  // A container host's network namespace may not write the kernel-wide nf_conntrack_max (it is
+  // read-only outside the host's own), and kube-proxy stops when its write is refused: it leaves
+  // the parent's value (maxPerCore 0, as kind configures kube-proxy for its nodes).
+  const kubeProxy = {
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    conntrack: { maxPerCore: 0 },
+  };
+  return [init, clusterConfig, kubelet, ...(cluster.containerHosts ? [kubeProxy] : [])].map(yaml).join("---\n").trimEnd();
 }
 
 /** A joining node's kubeadm JoinConfiguration, discovering the cluster through `discovery`. */
-function joinConfig(node: NodeFacts, material: JoinMaterial, discovery: string): string {
+function joinConfig(node: NodeFacts, cluster: ClusterFacts, material: JoinMaterial, discovery: string): string {
   const join = {
     apiVersion: KUBEADM_API,
     kind: "JoinConfiguration",
     discovery: {
       bootstrapToken: { apiServerEndpoint: discovery, token: material.JOIN_TOKEN, caCertHashes: [material.CA_CERT_HASH] },
     },
-    nodeRegistration: kubeadmRegistration(node),
+    nodeRegistration: kubeadmRegistration(node, cluster),
     ...(node.role === "server"
       ? {
           controlPlane: {
@@ -153,13 +171,18 @@ export const KUBEADM: Distribution = {
           ...(node.role === "server" && !node.first ? { API_ADDRESS_JOINED: node.privateIp } : {}),
         }
       : {};
+    // containerd's cgroup driver matches the kubelet's; the kubelet's cgroup root exists before it
+    // starts; no container gets an OOM score below containerd's (a container host may lack CAP_SYS_RESOURCE).
+    const cgroups: Record<string, string> = cluster.containerHosts
+      ? { CGROUP_DRIVER: "cgroupfs", CGROUP_ROOT: containerCgroupRoot(node), OOM_SCORE_ADJ_RESTRICTED: "true" }
+      : {};
     if (node.first) {
       // Replaced while the cluster lives on (material from a live server): it joins as a
       // control-plane node, discovering the cluster at the fixed address or that server.
       const rejoin: Record<string, string> =
         material?.JOIN_TOKEN && material.via
           ? {
-              REJOIN_CONFIG: joinConfig(node, material, `${cluster.registrationAddress ?? material.via}:${API_PORT}`),
+              REJOIN_CONFIG: joinConfig(node, cluster, material, `${cluster.registrationAddress ?? material.via}:${API_PORT}`),
               REJOIN_API_ADDRESS: material.via,
             }
           : {};
@@ -171,6 +194,7 @@ export const KUBEADM: Distribution = {
         ...encryption,
         ...pin,
         ...rejoin,
+        ...cgroups,
       };
     }
     if (!material) throw new Error(`kubeadm join of ${node.name} needs join material`);
@@ -178,10 +202,11 @@ export const KUBEADM: Distribution = {
       throw new Error(`kubeadm server join of ${node.name} needs a certificate key`);
     return {
       VERSION: cluster.version,
-      CONFIG: joinConfig(node, material, discovery),
+      CONFIG: joinConfig(node, cluster, material, discovery),
       NODE_IP: node.privateIp,
       ...encryption,
       ...pin,
+      ...cgroups,
     };
   },
 };

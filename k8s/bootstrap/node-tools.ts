@@ -42,7 +42,12 @@ export function restoreTool(a: NodeToolsArgs, t: Turn): void {
     {
       connection: a.connect(t.host),
       create: scriptCommand("etcd-restore", "install"),
-      stdin: pulumi.all(others).apply((ips) => encodeSettings({ SCRIPT: scriptText("etcd-restore"), MEMBERS: ips.join("\n") })),
+      // The loader's script, then its settings (the script it installs, and the other members).
+      stdin: pulumi
+        .all(others)
+        .apply((ips) =>
+          scriptStdin("etcd-restore", encodeSettings({ SCRIPT: scriptText("etcd-restore"), MEMBERS: ips.join("\n") })),
+        ),
       triggers: [t.host.machineId],
     },
     { parent: a.parent, dependsOn: [t.install] },

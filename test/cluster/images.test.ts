@@ -102,6 +102,14 @@ describe("the kubeadm node images import into containerd and run", function () {
       ["iptables", "--version"],
       /^iptables v1\.8\.\d+ \(nf_tables\)/m,
     ],
+    [
+      // The extensions kube-proxy's rules use load (help only: nothing is changed): without them
+      // its rules fail ("Couldn't load match `conntrack'") and no Service answers.
+      "kube-proxy's iptables with its match and target extensions",
+      () => `registry.k8s.io/kube-proxy:${KUBEADM.defaultVersion}`,
+      ["iptables", "-m", "conntrack", "-m", "comment", "-m", "statistic", "-m", "mark", "-j", "DNAT", "--help"],
+      /^(?=[\s\S]*conntrack match options:)(?=[\s\S]*statistic match options:)(?=[\s\S]*DNAT target options:)/,
+    ],
     ["etcd", () => "registry.k8s.io/etcd:3.6.5-0", ["etcd", "--version"], /^etcd Version: 3\.6\.\d+$/m],
     ["coredns", () => "registry.k8s.io/coredns/coredns:v1.12.1", ["/coredns", "-version"], /^CoreDNS-1\.12\.1$/m],
     ["pause", () => "registry.k8s.io/pause:3.10.1", ["/pause", "-v"], /^pause\.c v3\.10\.1/m],

@@ -103,6 +103,12 @@ export const BAD: BadCase[] = [
     says: /"k0s" allowed: k3s, kubeadm, rke2/,
   },
   {
+    why: "containerHosts with k3s",
+    config: { ...base, containerHosts: true },
+    key: "oci-k8s:containerHosts",
+    says: /true is only for distribution kubeadm, not k3s/,
+  },
+  {
     why: "unknown shape",
     config: { ...base, nodes: [{ ...server, shape: "VM.Standard.E4.Flex" }] },
     key: "oci-k8s:nodes[0].shape",

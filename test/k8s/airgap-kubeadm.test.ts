@@ -8,6 +8,7 @@
  * Kubernetes: `npm run test:cluster` runs the real files.
  */
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -58,7 +59,7 @@ function host(): Sandbox {
   fakeBin(
     s.bin,
     "containerd",
-    `printf '%s\\n' 'version = 2' '    sandbox_image = "registry.k8s.io/pause:3.6"' '            SystemdCgroup = false'`,
+    `printf '%s\\n' 'version = 2' '    restrict_oom_score_adj = false' '    sandbox_image = "registry.k8s.io/pause:3.6"' '            SystemdCgroup = false'`,
   );
   fakeBin(s.bin, "ctr", `cp "\${@: -1}" "$FAKE_STATE/imported"`);
   fakeBin(s.bin, "apt-get", "echo 'apt-get: no archive is reachable (test)' >&2; exit 100");
@@ -124,6 +125,36 @@ describe("kubeadm air-gapped: the install without a package manager, from pinned
       "ctr images import",
       "kubeadm upgrade apply v1.34.5",
     ]);
+  });
+
+  it("container hosts (containerHosts: CGROUP_DRIVER, CGROUP_ROOT): containerd keeps the cgroupfs driver, and the kubelet's cgroup root is made before each start", () => {
+    const s = host();
+    const { dir, files } = stage();
+    const r = s.run(
+      "kubeadm",
+      ["init"],
+      {
+        VERSION: "v1.34.4",
+        CONFIG: "kind: InitConfiguration",
+        CNI_MANIFEST: "https://github.com/flannel-io/flannel/releases/download/v0.28.4/kube-flannel.yml",
+        ENCRYPTION_CONFIG: `secret: ${KEY}`,
+        ARTIFACT_SOURCE: dir,
+        ARTIFACTS: pins(files),
+        CGROUP_DRIVER: "cgroupfs",
+        CGROUP_ROOT: "/oci-k8s-vps-1",
+        OOM_SCORE_ADJ_RESTRICTED: "true",
+      },
+      { PATH: `${s.bin}:${path.join(s.root, "usr/bin")}:${systemPath()}`, OCI_K8S_ARCH: "amd64" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const containerd = fs.readFileSync(path.join(s.root, "etc/containerd/config.toml"), "utf8");
+    assert.match(containerd, /SystemdCgroup = false/);
+    assert.match(containerd, /restrict_oom_score_adj = true/);
+    const dropIn = fs.readFileSync(path.join(s.root, "etc/systemd/system/kubelet.service.d/20-oci-k8s-cgroup-root.conf"), "utf8");
+    assert.match(dropIn, /^ExecStartPre=\/usr\/local\/sbin\/oci-k8s-kubelet-cgroup-root$/m);
+    const helper = fs.readFileSync(path.join(s.root, "usr/local/sbin/oci-k8s-kubelet-cgroup-root"), "utf8");
+    assert.match(helper, /d="\$\{c\}oci-k8s-vps-1"/);
+    assert.equal(spawnSync("sh", ["-n", path.join(s.root, "usr/local/sbin/oci-k8s-kubelet-cgroup-root")]).status, 0);
   });
 
   it("an images tarball whose sha256 is not the pinned one stops the install before kubeadm init", () => {

@@ -289,6 +289,14 @@ esac`,
       CERTIFICATE_KEY: "a".repeat(64),
     });
     assert.ok(s.calls().includes("kubeadm token create --ttl 15m --print-join-command"));
+    // Without the init configuration kubeadm takes the API address from the default route, and
+    // refuses the 0.0.0.0 it falls back to on a node without one (air-gapped; seen on the
+    // cluster suite's machines): the certificates are uploaded with the stored configuration.
+    const stored = path.join(s.root, "etc/kubernetes/oci-k8s/kubeadm.yaml");
+    fs.mkdirSync(path.dirname(stored), { recursive: true });
+    fs.writeFileSync(stored, "kind: InitConfiguration\n");
+    assert.equal(s.run("kubeadm", ["join-material", "server"], { VERSION: "v1.34.9" }).status, 0);
+    assert.ok(s.calls().includes(`kubeadm init phase upload-certs --upload-certs --config ${stored}`), s.calls().join("\n"));
     const agent = s.run("kubeadm", ["join-material", "agent"], { VERSION: "v1.34.9" });
     assert.deepEqual(Object.keys(decode(agent.stdout)), ["JOIN_TOKEN", "CA_CERT_HASH"]);
   });

@@ -8,6 +8,7 @@
  * characters, and a failing script, run exactly as registered, leads with its reason.
  */
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import {
@@ -129,6 +130,24 @@ describe("command lines: short, so a failure's reason is what the user reads", f
       assert.equal(error.match(new RegExp(reason.source, "g"))!.length, 1, error);
     });
   }
+
+  it("every loader command's registered stdin begins with the script its loader pins (create and delete)", () => {
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const [stack, plan] of stacks) {
+      for (const c of ofType(plan, COMMAND)) {
+        const pinned = /sha256sum\)" && \[ "\$\{h%% \*\}" = ([0-9a-f]{64}) \]/.exec(String(c.inputs.create ?? ""));
+        if (!pinned) continue;
+        checked++;
+        const stdin = String(c.inputs.stdin ?? "");
+        const n = /^(\d+)\n/.exec(stdin);
+        const script = n ? Buffer.from(stdin.slice(n[0].length), "utf8").subarray(0, Number(n[1])) : Buffer.alloc(0);
+        if (!n || createHash("sha256").update(script).digest("hex") !== pinned[1]) wrong.push(`${stack} ${c.name}`);
+      }
+    }
+    assert.ok(checked > 100, `only ${checked} loader commands`);
+    assert.deepEqual(wrong, [], "stdin does not begin with the loader's script: the command fails on every host");
+  });
 
   it("the loader refuses a stdin that does not begin with its script, saying so", () => {
     const node = offlineNode();

@@ -37,6 +37,11 @@ const SHAPES: Record<string, () => Record<string, unknown>> = {
       { name: "server-3", role: "server", ocpus: 1, memoryGb: 8 },
     ],
   }),
+  // cgroupDriver cgroupfs and each node's --cgroup-root (kubeletExtraArgs) pass kubeadm's validator.
+  "container hosts (examples/hosts/Pulumi.vps-kubeadm.yaml, containerHosts)": () => ({
+    ...stackConfigFrom(path.join(ROOT, "examples", "hosts", "Pulumi.vps-kubeadm.yaml")),
+    "oci-k8s:containerHosts": true,
+  }),
   ...Object.fromEntries(
     fs
       .readdirSync(path.join(ROOT, "examples", "hosts"))

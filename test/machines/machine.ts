@@ -142,6 +142,8 @@ export interface MachineOptions {
    * ("Failed to configure address: Numerical result out of range") and wait-online timed out.
    */
   readonly networkd?: boolean;
+  /** Further systemd-nspawn options (the cluster suite's nodes: the kernel log, every capability). */
+  readonly nspawnArgs?: readonly string[];
 }
 
 export class Machine {
@@ -229,7 +231,7 @@ export class Machine {
       "-D",
       this.root,
     ];
-    args.push(`--machine=${this.name}`, "--console=passive", "--kill-signal=SIGRTMIN+3");
+    args.push(`--machine=${this.name}`, "--console=passive", "--kill-signal=SIGRTMIN+3", ...(this.options.nspawnArgs ?? []));
     if (this.loop) {
       // The device node itself (so blkid finds the filesystem by scanning) and the consistent
       // path the program's scripts look for.

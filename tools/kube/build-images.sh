@@ -42,7 +42,11 @@ list=$(bin/kubeadm config images list --kubernetes-version "$KUBE_VERSION")
 ref() { grep -m1 "/$1:" <<<"$list" || { echo "kube: kubeadm lists no $1 image" >&2; exit 1; }; }
 PATH_ENV='"PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"'
 # A Debian tool and the names it answers to (iptables and nft as Debian 12's iptables-nft does).
-xtables='"fromRoot": ["/usr/sbin/xtables-nft-multi", "/usr/sbin/nft"], "links": {'
+# Its match and target extensions too (libxt_conntrack.so and the rest), which it dlopens: without
+# them kube-proxy's rules fail ("Couldn't load match `conntrack'") and no Service answers.
+extensions=$(cd "$root" && for f in usr/lib/x86_64-linux-gnu/xtables/*.so; do printf ', "/%s"' "$f"; done)
+[[ -n "$extensions" ]] || { echo "kube: $root has no xtables extensions (iptables)" >&2; exit 1; }
+xtables='"fromRoot": ["/usr/sbin/xtables-nft-multi", "/usr/sbin/nft"'"$extensions"'], "links": {'
 for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
   xtables+="\"/usr/sbin/$n\": \"xtables-nft-multi\", "
 done
@@ -64,7 +68,7 @@ spec=$(
   {"refs": ["$(ref etcd)"], "env": [$PATH_ENV], "dirs": ["/tmp", "/var/lib/etcd"],
    "files": {"/usr/local/bin/etcd": "$ETCD_BIN/etcd", "/usr/local/bin/etcdctl": "$ETCD_BIN/etcdctl"}},
   {"refs": ["ghcr.io/flannel-io/flannel:$FLANNEL_VERSION"], "entrypoint": ["/opt/bin/flanneld"], "env": [$PATH_ENV], "dirs": ["/tmp", "/run"],
-   "files": {"/opt/bin/flanneld": "$here/bin/flanneld"}, "fromRoot": ["/usr/bin/cp", "/usr/sbin/xtables-nft-multi", "/usr/sbin/nft"],
+   "files": {"/opt/bin/flanneld": "$here/bin/flanneld"}, "fromRoot": ["/usr/bin/cp", "/usr/sbin/xtables-nft-multi", "/usr/sbin/nft"$extensions],
    ${xtables#*\], }},
   {"refs": ["$FLANNEL_CNI_IMAGE"], "env": [$PATH_ENV], "files": {"/flannel": "$here/bin/cni/flannel"}, "fromRoot": ["/usr/bin/cp"]}
 ]}

@@ -27,6 +27,9 @@
 # node's privateIp, which must be on one of its interfaces: flannel's VXLAN leaves by it) and,
 # on servers with kube-vip and an apiVipInterface, VIP_INTERFACE (which must exist here). Servers
 # get ENCRYPTION_CONFIG, the API server's EncryptionConfiguration (secret; a root-only file).
+# On container hosts (containerHosts) init and join get CGROUP_DRIVER=cgroupfs (containerd's, as
+# the kubelet's), CGROUP_ROOT (the kubelet's --cgroup-root, made before each kubelet start) and
+# OOM_SCORE_ADJ_RESTRICTED=true (containerd's restrict_oom_score_adj).
 set -euo pipefail
 
 action="${1:?usage: kubeadm.sh init|join|join-material|revoke|rejoin-material|revoke-rejoin}"
@@ -123,11 +126,18 @@ apt_install() {
 # containerd's own default config with the systemd cgroup driver, and as its sandbox (pause)
 # image the one kubeadm uses (`kubeadm config images list`), not containerd 1.6's default
 # registry.k8s.io/pause:3.6, which kubeadm warns about and an air-gapped node cannot pull.
+# With CGROUP_DRIVER=cgroupfs (container hosts) containerd keeps runc's cgroupfs driver, as the
+# kubelet; with OOM_SCORE_ADJ_RESTRICTED=true (container hosts, which may lack CAP_SYS_RESOURCE, as
+# unprivileged containers do) containerd gives no container an OOM score below its own, which the
+# kernel would refuse, so no pod could start (containerd's restrict_oom_score_adj, as for rootless).
 configure_containerd() {
-  local pause
+  local pause systemd_cgroup=true restrict_oom=false
   pause="$(kubeadm config images list --kubernetes-version "$VERSION" 2>/dev/null | grep -m1 '/pause:' || true)"
+  if [[ "${CGROUP_DRIVER:-systemd}" == cgroupfs ]]; then systemd_cgroup=false; fi
+  if [[ "${OOM_SCORE_ADJ_RESTRICTED:-false}" == true ]]; then restrict_oom=true; fi
   mkdir -p "${OCI_K8S_ROOT:-}/etc/containerd"
-  containerd config default | sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
+  containerd config default | sed -e "s/SystemdCgroup = false/SystemdCgroup = $systemd_cgroup/" \
+    -e "s/restrict_oom_score_adj = false/restrict_oom_score_adj = $restrict_oom/" \
     -e "${pause:+s|sandbox_image = .*|sandbox_image = \"$pause\"|}" >"${OCI_K8S_ROOT:-}/etc/containerd/config.toml"
   systemctl restart containerd >&2
 }
@@ -189,6 +199,30 @@ if [[ "$action" == init && -n "${ARTIFACT_SOURCE:-}" ]]; then
   CNI_MANIFEST="$cni_local"
 fi
 
+# cgroup_root : with CGROUP_ROOT (container hosts), the kubelet's cgroup root is made in every
+# cgroup v1 controller (or the v2 tree) before each kubelet start (a drop-in's ExecStartPre): the
+# kubelet refuses a --cgroup-root that does not exist, and a new cpuset cgroup has no CPUs until
+# given its parent's.
+cgroup_root() {
+  [[ -n "${CGROUP_ROOT:-}" ]] || return 0
+  [[ "$CGROUP_ROOT" =~ ^/[a-z0-9][a-z0-9.-]*$ ]] || die "setting CGROUP_ROOT is not a cgroup name: $CGROUP_ROOT" "this is a bug in oci-k8s; report it"
+  local root="${OCI_K8S_ROOT:-}" helper=/usr/local/sbin/oci-k8s-kubelet-cgroup-root
+  write_file "$root$helper" 755 "#!/bin/sh
+# oci-k8s (containerHosts): makes the kubelet's --cgroup-root $CGROUP_ROOT in every controller.
+set -eu
+for c in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+  [ -e \"\${c}cgroup.procs\" ] || continue
+  d=\"\${c}${CGROUP_ROOT#/}\"
+  mkdir -p \"\$d\"
+  for f in cpuset.cpus cpuset.mems; do
+    if [ -e \"\$d/\$f\" ] && [ -z \"\$(cat \"\$d/\$f\")\" ]; then cat \"\${c}\$f\" >\"\$d/\$f\"; fi
+  done
+done" || true
+  write_file "$root/etc/systemd/system/kubelet.service.d/20-oci-k8s-cgroup-root.conf" 644 "[Service]
+ExecStartPre=$helper" || true
+  systemctl daemon-reload >&2
+}
+
 install_packages() {
   if [[ "$(kubeadm version -o short 2>/dev/null)" == "$VERSION" ]]; then return 0; fi
   if [[ -n "${ARTIFACT_SOURCE:-}" ]]; then
@@ -243,15 +277,20 @@ upgrade() {
 # print_join_material server|agent : a fresh join token (15 minutes), the CA hash and, for a
 # server, a certificate key (the control-plane certificates uploaded for 2 hours), as settings lines.
 print_join_material() {
-  local join token hash key
+  local join token hash key stored
+  local -a upload_config=()
   join="$(kubeadm token create --ttl 15m --print-join-command)" || die "could not create a join token" "check the control plane with 'kubectl get nodes' on this server"
   token="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1) }' <<<"$join")"
   hash="$(awk '{ for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1) }' <<<"$join")"
   [[ -n "$token" && -n "$hash" ]] || die "kubeadm printed an unexpected join command" "run 'kubeadm token create --print-join-command' on this server"
   printf 'JOIN_TOKEN=%s\nCA_CERT_HASH=%s\n' "$(printf '%s' "$token" | base64 -w0)" "$(printf '%s' "$hash" | base64 -w0)"
   if [[ "$1" == server ]]; then
-    key="$(kubeadm init phase upload-certs --upload-certs 2>/dev/null | tail -n 1)"
-    [[ "$key" =~ ^[0-9a-f]{64}$ ]] || die "kubeadm did not print a certificate key" "run 'kubeadm init phase upload-certs --upload-certs' on this server"
+    # With the stored init configuration: without one, kubeadm defaults the API server's address
+    # from the default route, and a node without one (air-gapped) gets 0.0.0.0, which it refuses.
+    stored="${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml"
+    if [[ -f "$stored" ]]; then upload_config=(--config "$stored"); fi
+    key="$(kubeadm init phase upload-certs --upload-certs "${upload_config[@]}" 2>/dev/null | tail -n 1)" || key=""
+    [[ "$key" =~ ^[0-9a-f]{64}$ ]] || die "kubeadm did not print a certificate key" "run 'kubeadm init phase upload-certs --upload-certs --config $stored' on this server"
     printf 'CERTIFICATE_KEY=%s\n' "$(printf '%s' "$key" | base64 -w0)"
   fi
 }
@@ -330,6 +369,7 @@ case "$action" in
       pin_api "${API_ADDRESS:-}"
     else
       install_packages
+      cgroup_root
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
       # Its output reaches the deploy log: no join token, no certificate key in it (joins get
       # their own, made just before and deleted just after).
@@ -360,6 +400,7 @@ case "$action" in
       upgrade node
     else
       install_packages
+      cgroup_root
       pin_api "${API_ADDRESS:-}"
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$CONFIG" || true
       kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
