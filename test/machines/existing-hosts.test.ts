@@ -6,13 +6,11 @@
  * registered commands run over SSH with exactly their registered command line and stdin, in the
  * engine's dependency order, with each command's registered connection (address, user, pinned key).
  *
- * The distribution is k3s. No machine reaches the internet: the install step from the releases
- * gets as far as its download, which fails. The air-gapped path (artifactSource, artifactSha256)
- * takes its files from a mirror the suite serves inside its own namespace (python3's http.server
- * on the bridge's address), pinned by sha256. Those files are STAND-INS named as such (a stand-in
- * k3s install.sh, k3s binary and image tarball): they prove the path (fetch, pin, place, run the
- * installer as k3s documents, enable and start the unit, wait for the API), not the distribution.
- * The kubeadm endpoint pin runs on the first host as a one-server kubeadm stack.
+ * The distribution is k3s, and no machine reaches the internet: the install from the releases
+ * fails at its download; the air-gapped path (artifactSource) takes STAND-IN files (install.sh,
+ * binary, images; named as such) from a mirror the suite serves on its bridge, pinned by sha256:
+ * they prove the path (fetch, pin, place, install, start, wait for the API), not k3s. The kubeadm
+ * endpoint pin runs on the first host as a one-server kubeadm stack.
  */
 import { strict as assert } from "assert";
 import { ChildProcess } from "child_process";
