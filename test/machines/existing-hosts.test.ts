@@ -9,8 +9,7 @@
  * The distribution is k3s, and no machine reaches the internet: the install from the releases
  * fails at its download; the air-gapped path (artifactSource) takes STAND-IN files (install.sh,
  * binary, images; named as such) from a mirror the suite serves on its bridge, pinned by sha256:
- * they prove the path (fetch, pin, place, install, start, wait for the API), not k3s. The kubeadm
- * endpoint pin runs on the first host as a one-server kubeadm stack.
+ * they prove the path, not k3s. The kubeadm endpoint pin runs on the first host (one-server kubeadm).
  */
 import { strict as assert } from "assert";
 import { ChildProcess } from "child_process";
