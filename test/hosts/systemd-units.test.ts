@@ -42,6 +42,38 @@ const WRITERS: Readonly<Record<string, (root: string) => void>> = {
       fs.writeFileSync(path.join(root, f.path), f.content);
     }
   },
+  // containerHosts' drop-in for kubelet.service (kubeadm.sh's cgroup_root), beside kubelet.service
+  // as Kubernetes' release packages ship it (the file an air-gapped install fetches as kubelet.service).
+  "k8s/bootstrap/scripts/kubeadm.sh": (root) => {
+    const cgroupRoot = /^cgroup_root\(\) \{[\s\S]*?^\}$/m.exec(read("k8s/bootstrap/scripts/kubeadm.sh"))![0];
+    fs.mkdirSync(path.join(root, UNIT_DIR), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, UNIT_DIR, "kubelet.service"),
+      `[Unit]
+Description=kubelet: The Kubernetes Node Agent
+Documentation=https://kubernetes.io/docs/
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=/usr/bin/kubelet
+Restart=always
+StartLimitInterval=0
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+`,
+    );
+    fs.mkdirSync(path.join(root, "usr/bin"), { recursive: true });
+    fs.writeFileSync(path.join(root, "usr/bin/kubelet"), "#!/bin/sh\n", { mode: 0o755 });
+    const bin = tempDir("units-bin");
+    fakeBin(bin, "systemctl");
+    const r = run("bash", ["-c", `${LIB}\n${cgroupRoot}\ncgroup_root`], {
+      env: { PATH: `${bin}:${process.env.PATH}`, OCI_K8S_ROOT: root, CGROUP_ROOT: "/oci-k8s-vps-1" },
+    });
+    assert.equal(r.status, 0, r.stderr);
+  },
   "node-prep/scripts/data-volume.sh": (root) => {
     // The disk and the mount are faked (blkid finds a filesystem, so nothing is formatted): what
     // matters here is the fstab line and the drop-ins it writes.
