@@ -11,29 +11,14 @@ import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { FLANNEL_MANIFEST, KUBEADM } from "../../k8s/bootstrap/kubeadm";
+import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
 import { ROOT } from "../../scripts/mock-program";
+import { FLANNEL_VERSION, flannelManifestPath } from "./kube-files";
 import { must, requireFile, requireRoot, requireTool, run, tempDir } from "../tools";
 
 const KUBE_BIN = path.join(ROOT, "tools", "kube", "bin");
 const TARBALL = path.join(KUBE_BIN, "kube-images.tar");
 const KUBEADM_BIN = path.join(KUBE_BIN, "kubeadm");
-const FLANNEL_VERSION = /\/download\/(v[\d.]+)\//.exec(FLANNEL_MANIFEST)![1];
-
-/** The module's copy of the pinned flannel release's kube-flannel.yml (tools/kube/build-addons.sh fetches the module). */
-function flannelManifestPath(): string {
-  const modCache = must("go", ["env", "GOMODCACHE"]).trim();
-  const manifest = path.join(
-    modCache,
-    "github.com",
-    "flannel-io",
-    `flannel@${FLANNEL_VERSION}`,
-    "Documentation",
-    "kube-flannel.yml",
-  );
-  return manifest;
-}
-
 /** The images the pinned flannel manifest names. */
 function flannelImages(): string[] {
   return [...new Set([...fs.readFileSync(flannelManifestPath(), "utf8").matchAll(/^\s+image: (\S+)$/gm)].map((m) => m[1]))];

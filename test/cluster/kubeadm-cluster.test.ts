@@ -30,7 +30,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { FLANNEL_MANIFEST, KUBEADM } from "../../k8s/bootstrap/kubeadm";
+import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
 import { Registered, ROOT, RunResult, runOk, stackConfigFrom } from "../../scripts/mock-program";
 import { must, requireFile, requireRoot, requireTool, tempDir } from "../tools";
 import { serveMirror, sha256 } from "../machines/existing-hosts.fixtures";
@@ -46,13 +46,13 @@ import {
   waitFor,
 } from "../machines/machine";
 import { engineOrder, stdinOf } from "../machines/plan";
+import { flannelManifestPath, KUBELET_SERVICE } from "./kube-files";
 import { keyPair, SshClient } from "../machines/ssh";
 
 const USER = "debian";
 const ADMIN = PUBLIC_NET.gateway;
 const KUBE_BIN = path.join(ROOT, "tools", "kube", "bin");
 const KUBECTL = path.join(KUBE_BIN, "kubectl");
-const FLANNEL_VERSION = /\/download\/(v[\d.]+)\//.exec(FLANNEL_MANIFEST)![1];
 /** Servers and agents: CLUSTER_SERVERS / CLUSTER_AGENTS (default 3 and 1, the issue's cluster). */
 const SERVERS = Number(process.env.CLUSTER_SERVERS ?? 3);
 const AGENTS = Number(process.env.CLUSTER_AGENTS ?? 1);
@@ -60,25 +60,9 @@ const AGENTS = Number(process.env.CLUSTER_AGENTS ?? 1);
 const KERNEL_KEYS = ["vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops"];
 
 /**
- * The kubelet unit and kubeadm drop-in the Kubernetes packages install (kubernetes/release,
- * cmd/krel/templates/latest/kubelet/kubelet.service and kubeadm/10-kubeadm.conf), which
- * kubernetes.io's install without a package manager places.
+ * The kubeadm drop-in the Kubernetes packages install (kubernetes/release,
+ * cmd/krel/templates/latest/kubeadm/10-kubeadm.conf), beside KUBELET_SERVICE (./kube-files).
  */
-const KUBELET_SERVICE = `[Unit]
-Description=kubelet: The Kubernetes Node Agent
-Documentation=https://kubernetes.io/docs/
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-ExecStart=/usr/bin/kubelet
-Restart=always
-StartLimitInterval=0
-RestartSec=10
-
-[Install]
-WantedBy=multi-user.target
-`;
 const KUBEADM_DROPIN = `# Note: This dropin only works with kubeadm and kubelet v1.11+
 [Service]
 Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
@@ -150,7 +134,6 @@ function mirrorFiles(dir: string): Record<string, string> {
   must("tar", ["-czf", cni, "-C", path.join(KUBE_BIN, "cni"), "bridge", "host-local", "loopback", "portmap", "flannel"]);
   fs.writeFileSync(path.join(dir, "kubelet.service"), KUBELET_SERVICE);
   fs.writeFileSync(path.join(dir, "10-kubeadm.conf"), KUBEADM_DROPIN);
-  const modCache = must("go", ["env", "GOMODCACHE"]).trim();
   const files: Record<string, string> = {
     kubeadm: path.join(KUBE_BIN, "kubeadm"),
     kubelet: path.join(KUBE_BIN, "kubelet"),
@@ -159,14 +142,7 @@ function mirrorFiles(dir: string): Record<string, string> {
     "10-kubeadm.conf": path.join(dir, "10-kubeadm.conf"),
     "cni-plugins-linux-amd64.tgz": cni,
     "kube-images-amd64.tar": path.join(KUBE_BIN, "kube-images.tar"),
-    "kube-flannel.yml": path.join(
-      modCache,
-      "github.com",
-      "flannel-io",
-      `flannel@${FLANNEL_VERSION}`,
-      "Documentation",
-      "kube-flannel.yml",
-    ),
+    "kube-flannel.yml": flannelManifestPath(),
   };
   for (const [name, file] of Object.entries(files)) {
     if (path.dirname(file) !== dir) fs.symlinkSync(file, path.join(dir, name));

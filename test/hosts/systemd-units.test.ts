@@ -15,6 +15,7 @@ import { renderCloudConfig } from "../../infra/cloud-init";
 import { encodeSettings } from "../../k8s/bootstrap/scripts";
 import { DATA_MOUNT_POINT } from "../../node-prep";
 import { ROOT } from "../../scripts/mock-program";
+import { KUBELET_SERVICE } from "../cluster/kube-files";
 import { fakeBin, missing, must, requireTool, run, tempDir } from "../tools";
 
 const LIB = fs.readFileSync(path.join(ROOT, "k8s/bootstrap/scripts/lib.sh"), "utf8");
@@ -47,24 +48,7 @@ const WRITERS: Readonly<Record<string, (root: string) => void>> = {
   "k8s/bootstrap/scripts/kubeadm.sh": (root) => {
     const cgroupRoot = /^cgroup_root\(\) \{[\s\S]*?^\}$/m.exec(read("k8s/bootstrap/scripts/kubeadm.sh"))![0];
     fs.mkdirSync(path.join(root, UNIT_DIR), { recursive: true });
-    fs.writeFileSync(
-      path.join(root, UNIT_DIR, "kubelet.service"),
-      `[Unit]
-Description=kubelet: The Kubernetes Node Agent
-Documentation=https://kubernetes.io/docs/
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-ExecStart=/usr/bin/kubelet
-Restart=always
-StartLimitInterval=0
-RestartSec=10
-
-[Install]
-WantedBy=multi-user.target
-`,
-    );
+    fs.writeFileSync(path.join(root, UNIT_DIR, "kubelet.service"), KUBELET_SERVICE);
     fs.mkdirSync(path.join(root, "usr/bin"), { recursive: true });
     fs.writeFileSync(path.join(root, "usr/bin/kubelet"), "#!/bin/sh\n", { mode: 0o755 });
     const bin = tempDir("units-bin");
