@@ -14,7 +14,7 @@ import {
   stackConfigFrom,
 } from "../scripts/mock-program";
 import { oneServer } from "../test/k8s/bootstrap.fixtures";
-import { pkiValue, recoveryCertificate, standInPki } from "../test/k8s/recovery.fixtures";
+import { pkiValue, stackBucket, standInPki } from "../test/k8s/recovery.fixtures";
 import {
   freeTierBudget,
   noWorldAdminPorts,
@@ -274,14 +274,7 @@ describe("policy pack", () => {
 
   it("secrets-stay-secret passes stacks with a backup bucket (each server's recovery bundle) and a kubeadm rebuild (restore-pki)", async function () {
     this.timeout(120_000);
-    const bucket = {
-      etcdBackupBucket: "oci-k8s-etcd",
-      etcdBackupEndpoint: "mynamespace.compat.objectstorage.eu-frankfurt-1.oraclecloud.com",
-      etcdBackupRegion: "eu-frankfurt-1",
-      etcdBackupAccessKey: "AccessKeyForTheBucket",
-      etcdBackupSecretKey: "SecretKeyForTheBucketThatMustNotLeak",
-      etcdBackupRecoveryCertificate: recoveryCertificate(),
-    };
+    const bucket = stackBucket();
     const stacks: Record<string, Record<string, unknown>> = {
       k3s: { ...MINIMAL_CONFIG, ...bucket, distribution: "k3s", nodes: [...oneServer] },
       kubeadm: {

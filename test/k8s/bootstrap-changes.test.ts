@@ -1,5 +1,5 @@
 /** The cluster bootstrap under the mock runtime: the command graph, settings and secrets, per distribution and topology. */
-import { recoveryCertificate } from "./recovery.fixtures";
+import { stackBucket } from "./recovery.fixtures";
 import { strict as assert } from "assert";
 import { parse } from "yaml";
 
@@ -264,14 +264,7 @@ describe("bootstrap: changes", () => {
 });
 
 describe("bootstrap: etcd snapshots", () => {
-  const S3 = {
-    etcdBackupBucket: "oci-k8s-etcd",
-    etcdBackupEndpoint: "mynamespace.compat.objectstorage.eu-frankfurt-1.oraclecloud.com",
-    etcdBackupRegion: "eu-frankfurt-1",
-    etcdBackupAccessKey: "AccessKeyForTheBucket",
-    etcdBackupSecretKey: "SecretKeyForTheBucketThatMustNotLeak",
-    etcdBackupRecoveryCertificate: recoveryCertificate(),
-  };
+  const S3 = stackBucket();
 
   it("schedules snapshots on every server by default, and uploads them to the bucket when one is set", async () => {
     const plain = await runOk("boot", { ...MINIMAL_CONFIG, distribution: "k3s", nodes: [...oneServer] });

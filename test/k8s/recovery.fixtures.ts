@@ -27,6 +27,16 @@ let shared: string | undefined;
 export const recoveryCertificate = (): string => (shared ??= recoveryPair().cert);
 
 /** kubeadm's CA and service-account files, as restoreKubeadmPki holds them. */
+/** A stack's complete backup bucket keys (Object Storage's S3 API), the recovery certificate included. */
+export const stackBucket = () => ({
+  etcdBackupBucket: "oci-k8s-etcd",
+  etcdBackupEndpoint: "mynamespace.compat.objectstorage.eu-frankfurt-1.oraclecloud.com",
+  etcdBackupRegion: "eu-frankfurt-1",
+  etcdBackupAccessKey: "AccessKeyForTheBucket",
+  etcdBackupSecretKey: "SecretKeyForTheBucketThatMustNotLeak",
+  etcdBackupRecoveryCertificate: recoveryCertificate(),
+});
+
 export const PKI_FILES = RESTORED_PKI_FILES.map((f) => f.replace(/^etc\/kubernetes\/pki\//, ""));
 
 /**
