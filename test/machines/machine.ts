@@ -253,7 +253,10 @@ export class Machine {
         if (proc.exitCode !== null)
           throw new Error(`${this.name} exited with ${proc.exitCode} while booting:\n${this.console()}`);
         const state = this.sh("systemctl is-system-running").stdout.trim();
-        return state === "running" || state === "degraded" ? state : undefined;
+        // And logins open: sshd refuses the unprivileged user ("System is booting up", pam_nologin)
+        // until systemd-user-sessions.service has removed /run/nologin.
+        const open = this.sh("test ! -e /run/nologin").status === 0;
+        return (state === "running" || state === "degraded") && open ? state : undefined;
       },
       1000,
     );
