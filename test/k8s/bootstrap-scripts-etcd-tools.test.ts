@@ -239,16 +239,25 @@ while [[ $# -gt 0 ]]; do [[ "$1" == --data-dir ]] && mkdir -p "$2/member" && tou
 
 describe("bootstrap scripts: etcd-snapshot.sh (kubeadm)", () => {
   const KEY = "SecretKeyForTheBucketThatMustNotLeak";
-  function server() {
+  /** A kubeadm server; etcdctl on its PATH, or (onPath false) only in the etcd image its etcd pod runs. */
+  function server(onPath = true) {
     const s = sandbox();
     fakeBin(s.bin, "hostname", "echo server-1");
-    fakeBin(s.bin, "apt-get", `[[ "$*" == *etcd-client* ]] && cp "${s.bin}/etcdctl.pkg" "${s.bin}/etcdctl"; exit 0`);
-    // The packaged etcdctl: "snapshot save FILE" writes FILE, unless told to fail.
-    fs.writeFileSync(
-      path.join(s.bin, "etcdctl.pkg"),
-      `#!/usr/bin/env bash\necho "etcdctl $*" >> "${s.bin}/calls.log"\n[[ -n "\${FAKE_SNAPSHOT_FAIL:-}" ]] && exit 1\necho db > "\${@: -1}"\n`,
-      { mode: 0o755 },
+    // apt is never asked (an air-gapped server has none that works).
+    fakeBin(s.bin, "apt-get", "exit 100");
+    // The etcdctl: "snapshot save FILE" writes FILE, unless told to fail.
+    const etcdctl = `#!/usr/bin/env bash\necho "etcdctl $*" >> "${s.bin}/calls.log"\n[[ -n "\${FAKE_SNAPSHOT_FAIL:-}" ]] && exit 1\necho db > "\${@: -1}"\n`;
+    if (onPath) fs.writeFileSync(path.join(s.bin, "etcdctl"), etcdctl, { mode: 0o755 });
+    // containerd's ctr: "images mount IMAGE DIR" shows the image's files (its etcdctl) in DIR.
+    fs.writeFileSync(path.join(s.state, "image-etcdctl"), etcdctl, { mode: 0o755 });
+    fakeBin(
+      s.bin,
+      "ctr",
+      `if [[ "$3 $4" == "images mount" && -z "\${FAKE_NO_IMAGE:-}" ]]; then mkdir -p "$6/usr/local/bin"; cp "${s.state}/image-etcdctl" "$6/usr/local/bin/etcdctl"; elif [[ "$3 $4" == "images mount" ]]; then echo "ctr: image not found" >&2; exit 1; fi`,
     );
+    const manifests = path.join(s.root, "etc/kubernetes/manifests");
+    fs.mkdirSync(manifests, { recursive: true });
+    fs.writeFileSync(path.join(manifests, "etcd.yaml"), "    image: registry.k8s.io/etcd:3.6.5-0\n");
     // curl: records its arguments and what it read on stdin (the -K config: the whole signed
     // request); answers a listing.
     fakeBin(
@@ -284,17 +293,11 @@ exit 0`,
     return { s, settings, snapshots, tool, runTool };
   }
 
-  it("install puts etcdctl, the tool, its root-only settings and a cron entry on the server", () => {
+  it("install puts the tool, its root-only settings and a cron entry on the server, and installs no package", () => {
     const { s, settings, tool } = server();
     const r = s.run("etcd-snapshot", ["install"], settings);
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(
-      s
-        .calls()
-        .includes(
-          "apt-get -o DPkg::Lock::Timeout=0 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3 install -y -q etcd-client",
-        ),
-    );
+    assert.ok(!s.calls().some((c) => c.startsWith("apt-get")), s.calls().join("\n"));
     assert.equal(fs.statSync(tool).mode & 0o777, 0o755);
     const stored = path.join(s.root, "etc/oci-k8s/etcd-snapshot.settings");
     assert.equal(fs.statSync(stored).mode & 0o777, 0o600);
@@ -346,6 +349,32 @@ exit 0`,
     );
     for (const c of s.calls()) assert.ok(!c.includes(KEY), `the secret key is on a command line: ${c}`);
     for (const t of requests) assert.ok(!t.includes(KEY), "the secret key was sent");
+  });
+
+  it("air-gapped (no etcdctl on the server): the etcdctl of the etcd image the cluster runs takes the snapshot, and is removed after", () => {
+    const { s, settings, snapshots, runTool } = server(false);
+    const r = s.run("etcd-snapshot", ["install"], settings);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!s.calls().some((c) => c.startsWith("apt-get")));
+    assert.ok(s.calls().some((c) => c.startsWith("ctr -n k8s.io images mount registry.k8s.io/etcd:3.6.5-0 ")));
+    const before = s.calls().length;
+    const taken = runTool();
+    assert.equal(taken.status, 0, taken.stderr);
+    const run = s.calls().slice(before);
+    assert.ok(run.some((c) => c.startsWith("ctr -n k8s.io images mount registry.k8s.io/etcd:3.6.5-0 ")), run.join("\n"));
+    assert.ok(run.some((c) => c.startsWith("ctr -n k8s.io images unmount ")));
+    assert.ok(run.some((c) => c.startsWith("etcdctl ") && c.includes("snapshot save")));
+    assert.equal(fs.readdirSync(snapshots).filter((f) => f.endsWith(".db")).length, 1);
+  });
+
+  it("no etcdctl on the server and none from its etcd image: install says so and schedules nothing", () => {
+    const { s, settings } = server(false);
+    const r = s.run("etcd-snapshot", ["install"], settings, { FAKE_NO_IMAGE: "1" });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /could not mount the etcd image registry\.k8s\.io\/etcd:3\.6\.5-0/);
+    assert.match(r.stderr, /FAILED: no etcdctl for the snapshots: none on PATH and none from the etcd image/);
+    assert.ok(!fs.existsSync(path.join(s.root, "etc/cron.d/oci-k8s-etcd-snapshot")));
+    assert.ok(!fs.existsSync(path.join(s.root, "usr/local/sbin/oci-k8s-etcd-snapshot")));
   });
 
   it("a failed snapshot leaves no partial file; a failed upload keeps the snapshot on the server and fails", () => {

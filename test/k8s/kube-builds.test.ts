@@ -15,16 +15,25 @@ const KUBE = path.join(ROOT, "tools", "kube");
 const read = (...p: string[]) => fs.readFileSync(path.join(KUBE, ...p), "utf8");
 const shellPin = (file: string, name: string) => new RegExp(`^${name}=(\\S+)`, "m").exec(read(file))?.[1];
 
+/** go.mod requires k8s.io/kubernetes at VERSION, every staging module at the same v0.<minor>.<patch>. */
+function moduleAt(file: string, version: string) {
+  const mod = read(file);
+  assert.match(mod, new RegExp(`^require k8s\\.io/kubernetes ${version.replace(/\./g, "\\.")}$`, "m"), file);
+  const staging = `v0.${version.slice(3)}`;
+  const replaces = [...mod.matchAll(/^\t(k8s\.io\/\S+) => k8s\.io\/\S+ (\S+)$/gm)];
+  assert.ok(replaces.length > 20, "each staging module is replaced");
+  for (const [, module, v] of replaces) assert.equal(v, staging, `${file}: ${module}`);
+}
+
 describe("tools/kube builds what the program pins", () => {
   it("Kubernetes at the kubeadm pin, staging modules at the same patch", () => {
-    const pin = KUBEADM.defaultVersion;
-    assert.equal(shellPin("build.sh", "KUBE_VERSION"), pin, "tools/kube/build.sh KUBE_VERSION");
-    const mod = read("go.mod");
-    assert.match(mod, new RegExp(`^require k8s\\.io/kubernetes ${pin.replace(/\./g, "\\.")}$`, "m"));
-    const staging = `v0.${pin.slice(3)}`;
-    const replaces = [...mod.matchAll(/^\t(k8s\.io\/\S+) => k8s\.io\/\S+ (\S+)$/gm)];
-    assert.ok(replaces.length > 20, "each staging module is replaced");
-    for (const [, module, version] of replaces) assert.equal(version, staging, module);
+    moduleAt("go.mod", KUBEADM.defaultVersion);
+  });
+
+  it("the release the cluster suite upgrades from: one patch before the pin (previous/go.mod)", () => {
+    const [major, minor, patch] = KUBEADM.defaultVersion.slice(1).split(".").map(Number);
+    assert.ok(patch > 0, "the pin has no earlier patch release to upgrade from");
+    moduleAt(path.join("previous", "go.mod"), `v${major}.${minor}.${patch - 1}`);
   });
 
   it("flannel at the version of the manifest kubeadm.sh applies", () => {

@@ -15,18 +15,23 @@
 # kube-proxy and flanneld) comes with its libraries from the Debian 12 root filesystem of
 # tools/machines/build-rootfs.sh (or IMAGES_ROOTFS). Images are written by images/ (a Go module,
 # go-containerregistry); the tarball is rebuilt only when an input's stamp changes.
-# Usage: tools/kube/build-images.sh
+# --previous packs the release one patch before (build.sh --previous: bin/previous/'s kubeadm and
+# control-plane binaries, the same add-ons) into bin/previous/kube-images.tar.
+# Usage: tools/kube/build-images.sh [--previous]
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
 export GOSUMDB=off GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0
 
-KUBE_VERSION=$(sed -n 's/^KUBE_VERSION=\(v[0-9.]*\).*/\1/p' build.sh)
+module=.
+kube=bin
+if [[ ${1:-} == --previous ]]; then module=previous kube=bin/previous; fi
+KUBE_VERSION=$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$module/go.mod")
 FLANNEL_VERSION=$(sed -n 's/^FLANNEL_VERSION=\(v[0-9.]*\).*/\1/p' build-addons.sh)
 FLANNEL_CNI_IMAGE=ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel1
 ETCD_BIN=$here/../etcd/bin
-for f in bin/kubeadm bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler bin/kube-proxy \
-  bin/coredns bin/pause bin/flanneld bin/cni/flannel "$ETCD_BIN/etcd" "$ETCD_BIN/etcdctl"; do
+for f in $kube/kubeadm $kube/kube-apiserver $kube/kube-controller-manager $kube/kube-scheduler $kube/kube-proxy \
+  bin/coredns bin/pause bin/flanneld bin/cni/flannel "$ETCD_BIN/etcd" "$ETCD_BIN/etcdctl" "$ETCD_BIN/etcdutl"; do
   [[ -x $f ]] || { echo "kube: $f is missing: run tools/kube/build.sh, tools/kube/build-addons.sh and tools/etcd/build.sh" >&2; exit 1; }
 done
 root=${IMAGES_ROOTFS:-$(../machines/build-rootfs.sh)}
@@ -38,7 +43,7 @@ if [[ ! -x bin/images || "$(cat bin/images.stamp 2>/dev/null)" != "$tool_stamp" 
   echo "$tool_stamp" >bin/images.stamp
 fi
 
-list=$(bin/kubeadm config images list --kubernetes-version "$KUBE_VERSION")
+list=$($kube/kubeadm config images list --kubernetes-version "$KUBE_VERSION")
 ref() { grep -m1 "/$1:" <<<"$list" || { echo "kube: kubeadm lists no $1 image" >&2; exit 1; }; }
 PATH_ENV='"PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"'
 # A Debian tool and the names it answers to (iptables and nft as Debian 12's iptables-nft does).
@@ -51,9 +56,9 @@ for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tab
   xtables+="\"/usr/sbin/$n\": \"xtables-nft-multi\", "
 done
 xtables="${xtables%, }}"
-binary() { # NAME REF : /usr/local/bin/NAME from bin/NAME
-  printf '{"refs": ["%s"], "entrypoint": ["/usr/local/bin/%s"], "env": [%s], "dirs": ["/tmp"], "files": {"/usr/local/bin/%s": "%s/bin/%s"}}' \
-    "$2" "$1" "$PATH_ENV" "$1" "$here" "$1"
+binary() { # NAME REF : /usr/local/bin/NAME from $kube/NAME
+  printf '{"refs": ["%s"], "entrypoint": ["/usr/local/bin/%s"], "env": [%s], "dirs": ["/tmp"], "files": {"/usr/local/bin/%s": "%s/%s/%s"}}' \
+    "$2" "$1" "$PATH_ENV" "$1" "$here" "$kube" "$1"
 }
 spec=$(
   cat <<JSON
@@ -62,11 +67,11 @@ spec=$(
   $(binary kube-controller-manager "$(ref kube-controller-manager)"),
   $(binary kube-scheduler "$(ref kube-scheduler)"),
   {"refs": ["$(ref kube-proxy)"], "entrypoint": ["/usr/local/bin/kube-proxy"], "env": [$PATH_ENV], "dirs": ["/tmp", "/run"],
-   "files": {"/usr/local/bin/kube-proxy": "$here/bin/kube-proxy"}, $xtables},
+   "files": {"/usr/local/bin/kube-proxy": "$here/$kube/kube-proxy"}, $xtables},
   {"refs": ["$(ref coredns)"], "entrypoint": ["/coredns"], "files": {"/coredns": "$here/bin/coredns"}},
   {"refs": ["$(ref pause)"], "entrypoint": ["/pause"], "files": {"/pause": "$here/bin/pause"}},
   {"refs": ["$(ref etcd)"], "env": [$PATH_ENV], "dirs": ["/tmp", "/var/lib/etcd"],
-   "files": {"/usr/local/bin/etcd": "$ETCD_BIN/etcd", "/usr/local/bin/etcdctl": "$ETCD_BIN/etcdctl"}},
+   "files": {"/usr/local/bin/etcd": "$ETCD_BIN/etcd", "/usr/local/bin/etcdctl": "$ETCD_BIN/etcdctl", "/usr/local/bin/etcdutl": "$ETCD_BIN/etcdutl"}},
   {"refs": ["ghcr.io/flannel-io/flannel:$FLANNEL_VERSION"], "entrypoint": ["/opt/bin/flanneld"], "env": [$PATH_ENV], "dirs": ["/tmp", "/run"],
    "files": {"/opt/bin/flanneld": "$here/bin/flanneld"}, "fromRoot": ["/usr/bin/cp", "/usr/sbin/xtables-nft-multi", "/usr/sbin/nft"$extensions],
    ${xtables#*\], }},
@@ -76,15 +81,15 @@ JSON
 )
 stamp=$({
   echo "$spec"
-  for f in bin/*.stamp bin/cni/*.stamp; do [[ $f == bin/kube-images.tar.stamp ]] || cat "$f"; done
+  for f in $kube/*.stamp bin/coredns.stamp bin/pause.stamp bin/flanneld.stamp bin/cni/*.stamp; do [[ $f == "$kube/kube-images.tar.stamp" ]] || cat "$f"; done
   "$ETCD_BIN/etcd" --version | head -n 1
 } | sha256sum | cut -c1-16)
-if [[ -f bin/kube-images.tar && "$(cat bin/kube-images.tar.stamp 2>/dev/null)" == "$stamp" ]]; then
-  echo "kube: bin/kube-images.tar is up to date"
+if [[ -f $kube/kube-images.tar && "$(cat "$kube/kube-images.tar.stamp" 2>/dev/null)" == "$stamp" ]]; then
+  echo "kube: $kube/kube-images.tar ($KUBE_VERSION) is up to date"
   exit 0
 fi
-printf '%s\n' "$spec" >bin/kube-images.json
+printf '%s\n' "$spec" >"$kube/kube-images.json"
 start=$SECONDS
-nice -n 10 bin/images bin/kube-images.json bin/kube-images.tar
-echo "$stamp" >bin/kube-images.tar.stamp
-echo "kube: wrote bin/kube-images.tar ($(du -m bin/kube-images.tar | cut -f1) MB) in $((SECONDS - start)) s: $(tr '\n' ' ' <<<"$list")ghcr.io/flannel-io/flannel:$FLANNEL_VERSION $FLANNEL_CNI_IMAGE"
+nice -n 10 bin/images "$kube/kube-images.json" "$kube/kube-images.tar"
+echo "$stamp" >"$kube/kube-images.tar.stamp"
+echo "kube: wrote $kube/kube-images.tar ($(du -m "$kube/kube-images.tar" | cut -f1) MB) in $((SECONDS - start)) s: $(tr '\n' ' ' <<<"$list")ghcr.io/flannel-io/flannel:$FLANNEL_VERSION $FLANNEL_CNI_IMAGE"

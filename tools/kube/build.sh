@@ -8,18 +8,27 @@
 # every module. All names are built by one `go build` (one shared compile cache); trimmed
 # (-trimpath, -s -w). Each binary has a stamp of the version, Go and go.sum it was built from, so a
 # warm run is a no-op.
-# Usage: tools/kube/build.sh [all | NAME...]   (default: kubeadm, what npm test needs; all: the
-# seven above; or any of cmd/* of k8s.io/kubernetes)
+# --previous builds, the same way, the release one patch before the pin (previous/go.mod) into
+# bin/previous/: the cluster suite forms its cluster on it and upgrades to the pinned one.
+# Usage: tools/kube/build.sh [--previous] [all | NAME...]   (default: kubeadm, what npm test needs;
+# all: the seven above; or any of cmd/* of k8s.io/kubernetes)
 set -euo pipefail
 cd "$(dirname "$0")"
+bin=$PWD/bin
+if [[ ${1:-} == --previous ]]; then
+  shift
+  bin=$PWD/bin/previous
+  cd previous
+fi
 
-KUBE_VERSION=v1.34.4 # = the require line in go.mod
+KUBE_VERSION=$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' go.mod)
+[[ -n $KUBE_VERSION ]] || { echo "kube: $PWD/go.mod requires no k8s.io/kubernetes" >&2; exit 1; }
 export GOSUMDB=off GOFLAGS=-mod=readonly GOTOOLCHAIN=local CGO_ENABLED=0
 
 names=("$@")
 ((${#names[@]})) || names=(kubeadm)
 if [[ "${names[*]}" == all ]]; then names=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy); fi
-mkdir -p bin
+mkdir -p "$bin"
 sum=$(sha256sum go.mod go.sum | sha256sum | cut -c1-16)
 go_version=$(go env GOVERSION)
 pkg=k8s.io/component-base/version
@@ -28,7 +37,7 @@ ldflags="-s -w -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMi
 todo=()
 for name in "${names[@]}"; do
   stamp="$name $KUBE_VERSION $go_version $sum"
-  if [[ -x bin/$name && -f bin/$name.stamp && "$(cat "bin/$name.stamp")" == "$stamp" ]]; then
+  if [[ -x $bin/$name && -f $bin/$name.stamp && "$(cat "$bin/$name.stamp")" == "$stamp" ]]; then
     echo "kube: $name is up to date ($KUBE_VERSION, $go_version)"
   else
     todo+=("$name")
@@ -37,28 +46,28 @@ done
 if ((${#todo[@]})); then
   start=$SECONDS
   echo "kube: building ${todo[*]} $KUBE_VERSION from k8s.io/kubernetes/cmd/* (cold, all seven: about 12 CPU-minutes, 37 minutes of wall time on 2 busy cores) ..."
-  rm -rf bin/.tmp && mkdir -p bin/.tmp
+  rm -rf "$bin/.tmp" && mkdir -p "$bin/.tmp"
   pkgs=()
   for name in "${todo[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$name"); done
-  if ((${#todo[@]} == 1)); then out=bin/.tmp/${todo[0]}; else out=bin/.tmp/; fi
+  if ((${#todo[@]} == 1)); then out=$bin/.tmp/${todo[0]}; else out=$bin/.tmp/; fi
   nice -n 10 go build -trimpath -ldflags "$ldflags" -o "$out" "${pkgs[@]}"
   for name in "${todo[@]}"; do
-    mv "bin/.tmp/$name" "bin/$name"
-    echo "$name $KUBE_VERSION $go_version $sum" >"bin/$name.stamp"
+    mv "$bin/.tmp/$name" "$bin/$name"
+    echo "$name $KUBE_VERSION $go_version $sum" >"$bin/$name.stamp"
   done
-  rmdir bin/.tmp
+  rmdir "$bin/.tmp"
   echo "kube: built ${todo[*]} in $((SECONDS - start)) s"
 fi
 for name in "${names[@]}"; do
   case $name in
-    kubeadm) got=$(bin/kubeadm version -o short 2>/dev/null || true) ;;
-    kubectl) got=$(bin/kubectl version --client -o yaml 2>/dev/null | sed -n 's/^  gitVersion: //p') ;;
+    kubeadm) got=$("$bin"/kubeadm version -o short 2>/dev/null || true) ;;
+    kubectl) got=$("$bin"/kubectl version --client -o yaml 2>/dev/null | sed -n 's/^  gitVersion: //p') ;;
     kubelet | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy)
-      got=$(bin/"$name" --version 2>/dev/null | awk '{print $2}') ;;
+      got=$("$bin/$name" --version 2>/dev/null | awk '{print $2}') ;;
     *) continue ;;
   esac
   if [[ "$got" != "$KUBE_VERSION" ]]; then
-    echo "kube: bin/$name reports '$got', expected $KUBE_VERSION" >&2
+    echo "kube: $bin/$name reports '$got', expected $KUBE_VERSION" >&2
     exit 1
   fi
 done

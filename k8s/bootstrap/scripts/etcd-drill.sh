@@ -80,9 +80,9 @@ fail() {
   die "restore drill failed: $1" "$2"
 }
 
-# binary NAME VERSION: NAME (etcd or etcdutl) of the cluster's etcd minor VERSION.
+# binary NAME VERSION: NAME (etcd, etcdctl or etcdutl) of the cluster's etcd minor VERSION.
 binary() {
-  local name=$1 want=$2 override tool have image mnt
+  local name=$1 want=$2 override tool have
   override="OCI_K8S_$(tr '[:lower:]' '[:upper:]' <<<"$name")"
   tool="${!override:-$(command -v "$name" || true)}"
   if [[ -n "$tool" ]]; then
@@ -90,14 +90,7 @@ binary() {
     [[ -z "$have" ]] && have="$("$tool" version 2>/dev/null | sed -n 's/^etcd[a-z]* version: \([0-9]*\.[0-9]*\).*/\1/p' | head -n 1)"
     [[ "$have" == "$want" ]] && { echo "$tool"; return; }
   fi
-  image="$(grep -o 'image: *[^ ]*etcd:[^ ]*' "$manifests/etcd.yaml" | head -n 1 | sed 's/image: *//')"
-  [[ -n "$image" ]] || return 1
-  mnt="$(mktemp -d)"
-  ctr -n k8s.io images mount "$image" "$mnt" >/dev/null || { rmdir "$mnt"; return 1; }
-  install -m 0755 "$mnt/usr/local/bin/$name" "$work/$name" || true
-  ctr -n k8s.io images unmount "$mnt" >/dev/null || true
-  rmdir "$mnt"
-  [[ -x "$work/$name" ]] && echo "$work/$name"
+  etcd_image_tool "$name" "$work"
 }
 
 # fetch_release: downloads ETCD_URL, checks ETCD_SHA256, installs etcd, etcdctl and etcdutl under
@@ -151,6 +144,10 @@ case "$action" in
     version="${OCI_K8S_ETCD_VERSION:-${ETCD_MINOR:-$version}}"
     [[ -n "$version" ]] || fail "cannot read etcd's version from $manifests/etcd.yaml" "set OCI_K8S_ETCD_VERSION (e.g. 3.6)"
     etcd="$(binary etcd "$version")" || fail "no etcd $version binary" "set OCI_K8S_ETCD or check that containerd has the etcd image"
+    # kubeadm: an etcdctl to ask the restored etcd, from the same image when none is on PATH.
+    if [[ ! -f "$drill_env" && "$version" != 3.4 ]]; then
+      etcdctl_bin="$(binary etcdctl "$version")" || fail "no etcdctl $version binary" "set OCI_K8S_ETCDCTL or check that containerd has the etcd image"
+    fi
     log "drill: restoring $snapshot (etcd $version) into $work"
     restore=(snapshot restore "$snapshot" --data-dir "$work/data" --name drill --initial-cluster "drill=$peer" --initial-advertise-peer-urls "$peer")
     if [[ "$version" == 3.4 ]]; then

@@ -68,19 +68,13 @@ flag() { grep -o -- "--$1=[^ \"]*" "$manifests/etcd.yaml" | head -n 1 | cut -d= 
 # given in OCI_K8S_ETCDUTL or on PATH is used when its version matches; otherwise it is copied
 # out of the etcd image the cluster already runs (containerd: ctr images mount, read-only).
 etcd_tool() {
-  local want=$1 have tool="${OCI_K8S_ETCDUTL:-$(command -v etcdutl || true)}" image mnt
+  local want=$1 have tool="${OCI_K8S_ETCDUTL:-$(command -v etcdutl || true)}"
   if [[ -n "$tool" ]]; then
     have="$("$tool" version 2>/dev/null | sed -n 's/^etcdutl version: \([0-9]*\.[0-9]*\).*/\1/p')"
     [[ "$have" == "$want" ]] && { echo "$tool"; return; }
   fi
-  image="$(grep -o 'image: *[^ ]*etcd:[^ ]*' "$manifests/etcd.yaml" | head -n 1 | sed 's/image: *//')"
-  [[ -n "$image" ]] || die "no etcdutl $want here and no etcd image in $manifests/etcd.yaml" "set OCI_K8S_ETCDUTL to an etcdutl $want"
-  mnt="$(mktemp -d)"
-  ctr -n k8s.io images mount "$image" "$mnt" >/dev/null || die "could not mount the etcd image $image to get its etcdutl" "is containerd running? try: ctr -n k8s.io images pull $image"
-  install -m 0755 "$mnt/usr/local/bin/etcdutl" "$work/etcdutl" || { ctr -n k8s.io images unmount "$mnt" >/dev/null; die "no etcdutl in $image"; }
-  ctr -n k8s.io images unmount "$mnt" >/dev/null || true
-  rmdir "$mnt"
-  echo "$work/etcdutl"
+  etcd_image_tool etcdutl "$work" ||
+    die "no etcdutl $want here, and none from the etcd image in $manifests/etcd.yaml (see above)" "set OCI_K8S_ETCDUTL to an etcdutl $want, or check containerd: ctr -n k8s.io images ls | grep etcd"
 }
 
 # stopped: etcd has let go of its database (bbolt holds an exclusive flock on it while it runs).

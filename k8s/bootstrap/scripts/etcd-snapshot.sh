@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Scheduled etcd snapshots for kubeadm servers (k3s and RKE2 take them from their own config).
 #
-#   etcd-snapshot.sh install   from the bootstrap: installs etcdctl (Ubuntu's etcd-client), this
-#                              script as /usr/local/sbin/oci-k8s-etcd-snapshot, its settings
+#   etcd-snapshot.sh install   from the bootstrap: checks that an etcdctl is at hand (one on PATH,
+#                              or the one in the etcd image the cluster runs: nothing is
+#                              installed, so an air-gapped server needs no package archive), puts
+#                              this script as /usr/local/sbin/oci-k8s-etcd-snapshot, its settings
 #                              (root-only) and a cron entry on SCHEDULE
 #   oci-k8s-etcd-snapshot run  from cron (or by hand): one snapshot of the local etcd member,
 #                              the newest RETENTION kept, uploaded to the bucket when one is set
@@ -26,8 +28,10 @@ case "$action" in
     read_settings
     require_settings SCRIPT SCHEDULE RETENTION
     if ! command -v etcdctl >/dev/null; then
-      retry 5 apt_get update -q >&2 || die "apt-get update failed" "check the node's outbound internet access"
-      apt_get install -y -q etcd-client >&2 || die "could not install etcd-client (etcdctl)" "read the apt output above"
+      probe="$(mktemp -d)"
+      etcd_image_tool etcdctl "$probe" >/dev/null ||
+        { rm -rf "$probe"; die "no etcdctl for the snapshots: none on PATH and none from the etcd image" "check that this is a kubeadm server whose etcd pod runs (kubectl -n kube-system get pods -l component=etcd)"; }
+      rm -rf "$probe"
     fi
     write_file "$tool" 755 "$SCRIPT" || true
     stored=(SCHEDULE RETENTION S3_ENDPOINT S3_REGION S3_BUCKET S3_FOLDER S3_ACCESS_KEY S3_SECRET_KEY)
@@ -43,6 +47,15 @@ case "$action" in
     read_settings <"$settings_file"
     require_settings RETENTION
     mkdir -p "$dir"
+    # etcdctl: the one on PATH, or a copy out of the etcd image the cluster runs now (an upgrade
+    # may have changed it), removed again after the run.
+    etcdctl_bin="$(command -v etcdctl || true)"
+    if [[ -z "$etcdctl_bin" ]]; then
+      work="$(mktemp -d)"
+      trap 'rm -rf "$work"' EXIT
+      etcdctl_bin="$(etcd_image_tool etcdctl "$work")" ||
+        die "no etcdctl: none on PATH and none from the etcd image" "check the etcd pod: kubectl -n kube-system get pods -l component=etcd"
+    fi
     name="etcd-snapshot-$(hostname)-$(date -u +%Y%m%dT%H%M%SZ).db"
     # etcdctl writes <path>.part itself and renames it to <path> when the snapshot is complete:
     # it saves to NAME.tmp (never over a finished snapshot), which becomes NAME only when whole.
@@ -53,7 +66,7 @@ case "$action" in
     # it ignores TERM), so cron runs never pile up.
     limit="${OCI_K8S_SNAPSHOT_TIMEOUT:-120}"
     rc=0
-    ETCDCTL_API=3 timeout --kill-after=5 "$limit" etcdctl --endpoints="${OCI_K8S_ETCD_ENDPOINT:-https://127.0.0.1:2379}" \
+    ETCDCTL_API=3 timeout --kill-after=5 "$limit" "$etcdctl_bin" --endpoints="${OCI_K8S_ETCD_ENDPOINT:-https://127.0.0.1:2379}" \
       --cacert="$pki/ca.crt" --cert="$pki/healthcheck-client.crt" --key="$pki/healthcheck-client.key" \
       --dial-timeout=10s --command-timeout="${limit}s" snapshot save "$tmp" >&2 || rc=$?
     if ((rc != 0)); then

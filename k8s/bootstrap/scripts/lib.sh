@@ -182,6 +182,28 @@ check_vip_interface() {
     die "apiVipInterface $VIP_INTERFACE: this server has no such network interface (it has: $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); printf "%s ", $2 }'))" "set apiVipInterface to the servers' interface on the VIP's network, or leave it unset for the one holding privateIp"
 }
 
+# etcd_image_tool NAME DIR : copies NAME (etcd, etcdctl or etcdutl) out of the etcd image kubeadm's
+# static pod manifest names (containerd: ctr images mount, read-only) into DIR and prints its path.
+# kubeadm servers have no etcd tools of their own, and an air-gapped one cannot install any; the
+# image is the one the cluster runs, so the tool matches its etcd. Fails (status 1, saying why)
+# when there is no manifest, the image cannot be mounted or it has no NAME.
+etcd_image_tool() {
+  local name=$1 dir=$2 manifest="${OCI_K8S_ROOT:-}/etc/kubernetes/manifests/etcd.yaml" image mnt rc=0
+  image="$(grep -o 'image: *[^ ]*etcd:[^ ]*' "$manifest" 2>/dev/null | head -n 1 | sed 's/image: *//')"
+  [[ -n "$image" ]] || { log "no etcd image in $manifest"; return 1; }
+  mnt="$(mktemp -d)"
+  if ! ctr -n k8s.io images mount "$image" "$mnt" >/dev/null; then
+    rmdir "$mnt"
+    log "could not mount the etcd image $image (is containerd running? ctr -n k8s.io images ls | grep etcd)"
+    return 1
+  fi
+  install -m 0755 "$mnt/usr/local/bin/$name" "$dir/$name" 2>/dev/null || rc=1
+  ctr -n k8s.io images unmount "$mnt" >/dev/null || true
+  rmdir "$mnt" 2>/dev/null || true
+  ((rc == 0)) || { log "no /usr/local/bin/$name in the etcd image $image"; return 1; }
+  echo "$dir/$name"
+}
+
 # kubeadm_etcdctl POD ARGS... : kubeadm's etcd runs as a static pod; its own etcdctl, in POD (an
 # etcd pod on a server that stays), with that server's etcd certificates, against that pod's
 # own etcd, or the ETCD_ENDPOINTS given.
