@@ -375,4 +375,42 @@ esac`,
     );
     assert.equal(s.calls().filter((c) => c.startsWith("kubeadm join")).length, 1);
   });
+
+  /** curl answering the CRI's Version call as containerd does after a restart: not initialised READY_AT - 1 times, then ready. */
+  const cri = (s: Sandbox, readyAt: number) =>
+    fakeBin(
+      s.bin,
+      "curl",
+      `[[ "$*" == *RuntimeService/Version* ]] || exit 0
+n=$(( $(cat "${s.state}/cri" 2>/dev/null || echo 0) + 1 )); echo $n > "${s.state}/cri"
+if (( n < ${readyAt} )); then printf 'HTTP/2 200\\r\\ngrpc-status: 2\\r\\ngrpc-message: server is not initialized yet\\r\\n'; else printf 'HTTP/2 200\\r\\ngrpc-status: 0\\r\\n'; fi`,
+    );
+
+  // The cluster suite's upgrade failed so: `kubeadm upgrade node` right after containerd's restart,
+  // "validate CRI v1 runtime API ... server is not initialized yet".
+  it("containerd restarts only when its configuration changes, and kubeadm waits for its CRI after a restart", () => {
+    const s = setup();
+    cri(s, 3);
+    const env = { OCI_K8S_CRI_ATTEMPTS: "5" };
+    const join = { VERSION: "v1.34.9", CONFIG: "kind: JoinConfiguration" };
+    assert.equal(s.run("kubeadm", ["join"], join, env).status, 0);
+    const first = s.calls();
+    const probes = first.flatMap((c, i) => (c.startsWith("curl") && c.includes("RuntimeService/Version") ? [i] : []));
+    assert.equal(probes.length, 3, first.join("\n"));
+    assert.ok(first.indexOf("systemctl restart containerd") < probes[0]);
+    assert.ok(first.findIndex((c) => c.startsWith("kubeadm join")) > probes[2], "kubeadm ran before the CRI answered");
+    // A patch upgrade keeps containerd's configuration (the same pause image): no restart.
+    const upgrade = s.calls().length;
+    assert.equal(s.run("kubeadm", ["join"], { ...join, VERSION: "v1.34.10" }, env).status, 0);
+    const calls = s.calls().slice(upgrade);
+    assert.ok(calls.includes("kubeadm upgrade node"), calls.join("\n"));
+    assert.ok(!calls.includes("systemctl restart containerd"), calls.join("\n"));
+    // A CRI that never answers stops the install before kubeadm, saying so.
+    const stuck = setup();
+    cri(stuck, 99);
+    const r = stuck.run("kubeadm", ["join"], join, { OCI_K8S_CRI_ATTEMPTS: "2" });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /FAILED: containerd's CRI did not answer within 2 attempts after its restart/);
+    assert.ok(!stuck.calls().some((c) => c.startsWith("kubeadm join")));
+  });
 });

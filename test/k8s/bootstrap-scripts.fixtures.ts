@@ -43,7 +43,15 @@ esac`,
       run("bash", ["-c", scriptText(name), name, ...args], {
         // The node's privateIp must be on one of its interfaces: loopback's, unless a test says otherwise.
         input: encodeSettings({ NODE_IP: "127.0.0.1", ...settings }),
-        env: { PATH: `${bin}:${systemPath()}`, OCI_K8S_ROOT: root, OCI_K8S_RETRY_DELAY: "0", FAKE_STATE: state, ...env },
+        // No containerd answers here: kubeadm.sh's wait for its CRI after a restart is off unless a test asks.
+        env: {
+          PATH: `${bin}:${systemPath()}`,
+          OCI_K8S_ROOT: root,
+          OCI_K8S_RETRY_DELAY: "0",
+          OCI_K8S_CRI_ATTEMPTS: "0",
+          FAKE_STATE: state,
+          ...env,
+        },
       }),
     calls: () => calls(bin),
   };

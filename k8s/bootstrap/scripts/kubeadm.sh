@@ -135,11 +135,29 @@ configure_containerd() {
   pause="$(kubeadm config images list --kubernetes-version "$VERSION" 2>/dev/null | grep -m1 '/pause:' || true)"
   if [[ "${CGROUP_DRIVER:-systemd}" == cgroupfs ]]; then systemd_cgroup=false; fi
   if [[ "${OOM_SCORE_ADJ_RESTRICTED:-false}" == true ]]; then restrict_oom=true; fi
+  local file="${OCI_K8S_ROOT:-}/etc/containerd/config.toml" config
   mkdir -p "${OCI_K8S_ROOT:-}/etc/containerd"
-  containerd config default | sed -e "s/SystemdCgroup = false/SystemdCgroup = $systemd_cgroup/" \
+  config="$(containerd config default | sed -e "s/SystemdCgroup = false/SystemdCgroup = $systemd_cgroup/" \
     -e "s/restrict_oom_score_adj = false/restrict_oom_score_adj = $restrict_oom/" \
-    -e "${pause:+s|sandbox_image = .*|sandbox_image = \"$pause\"|}" >"${OCI_K8S_ROOT:-}/etc/containerd/config.toml"
+    -e "${pause:+s|sandbox_image = .*|sandbox_image = \"$pause\"|}")"
+  # An unchanged configuration (a patch upgrade keeps the pause image) needs no restart.
+  if [[ -f "$file" && "$(cat "$file")" == "$config" ]]; then return 0; fi
+  printf '%s\n' "$config" >"$file"
   systemctl restart containerd >&2
+  # After a restart containerd's CRI refuses every call ("server is not initialized yet") until
+  # it has loaded its state; kubeadm's preflight, run next, fails on that instead of waiting.
+  local attempts="${OCI_K8S_CRI_ATTEMPTS:-30}"
+  ((attempts == 0)) || retry "$attempts" cri_ready ||
+    die "containerd's CRI did not answer within $attempts attempts after its restart" "read 'journalctl -u containerd' on the node"
+}
+
+# cri_ready : containerd's CRI answers its Version call (gRPC over its socket; status 0).
+cri_ready() {
+  local headers
+  headers="$(printf '\0\0\0\0\0' | curl -s --max-time 5 --http2-prior-knowledge --unix-socket "${OCI_K8S_CONTAINERD_SOCKET:-/run/containerd/containerd.sock}" \
+    -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @- -D - -o /dev/null \
+    http://localhost/runtime.v1.RuntimeService/Version 2>/dev/null)" || return 1
+  grep -qi '^grpc-status: *0' <<<"$headers"
 }
 
 # install_binaries NAME... : kubeadm, kubelet or kubectl of VERSION from the pinned artifacts
