@@ -11,7 +11,7 @@ import { fakeBin, run } from "../tools";
 
 /** How apt_get (lib.sh) runs apt-get: no wait of apt's own (its loop waits, saying so), network timeouts and retries. */
 const APT = "apt-get -o DPkg::Lock::Timeout=0 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=3";
-import { systemPath, TOKEN, sandbox, fakeRancher, installs, k3sServer } from "./bootstrap-scripts.fixtures";
+import { systemPath, TOKEN, sandbox, fakeRancher, installs, k3sServer, type Sandbox } from "./bootstrap-scripts.fixtures";
 
 describe("bootstrap scripts: rancher.sh (k3s, RKE2)", () => {
   it("installs the pinned k3s on a first run, writes a root-only config, and waits for the API", () => {
