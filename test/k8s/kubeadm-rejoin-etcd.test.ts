@@ -72,7 +72,7 @@ esac`,
       "kubectl",
       `case "$*" in
   *"get --raw=/readyz"*) exit 0 ;;
-  *" get node cp-1 "*) printf Unknown ;;
+  *" get node cp-1 "*) cat "${s.state}/cp-1-ready" 2>/dev/null || printf Unknown ;;
   *" get pods "*) printf etcd-cp-2 ;;
   *" exec etcd-cp-2 -- etcdctl "*)
     args=()
@@ -116,5 +116,12 @@ esac`,
     const again = s.run("kubeadm", ["rejoin-material"], { FIRST_NAME: "cp-1" });
     assert.equal(again.status, 0, again.stderr);
     assert.doesNotMatch(again.stderr, /member .* removed/);
+    // Just reset (kubeadm reset removed its member), cp-1 is still a Ready Node for up to 40 s:
+    // its membership decides, so its replacement joins instead of founding a second cluster.
+    fs.writeFileSync(path.join(s.state, "cp-1-ready"), "True");
+    const reset = s.run("kubeadm", ["rejoin-material"], { FIRST_NAME: "cp-1" });
+    assert.equal(reset.status, 0, reset.stderr);
+    assert.match(reset.stderr, /cp-1 has no etcd member in this cluster/);
+    assert.match(reset.stdout, /^JOIN_TOKEN=/m);
   });
 });

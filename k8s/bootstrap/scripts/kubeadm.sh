@@ -321,11 +321,9 @@ rejoin_material() {
     log "no control plane answers on this server: $FIRST_NAME founds the cluster"
     return 0
   fi
-  ready="$(kctl get node "$FIRST_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
-  if [[ "$ready" == True ]]; then
-    log "$FIRST_NAME is a Ready node of this cluster: nothing to rejoin"
-    return 0
-  fi
+  # etcd's membership decides: a first server reset or replaced a moment ago (kubeadm reset
+  # removes its member) can still be a Ready Node for the 40 s before the node controller notices,
+  # and founding a cluster beside this one would split it in two.
   etcd_pod="$(kctl -n kube-system get pods -l component=etcd --field-selector "spec.nodeName!=$FIRST_NAME,status.phase=Running" -o 'jsonpath={.items[0].metadata.name}')"
   [[ -n "$etcd_pod" ]] || die "the cluster answers but no etcd member but $FIRST_NAME's runs" "check 'kubectl -n kube-system get pods -l component=etcd' on this server"
   member="$(kubeadm_etcdctl "$etcd_pod" member list | awk -F', ' -v name="$FIRST_NAME" '$3 == name { print $1 " " $5 }')" ||
@@ -336,9 +334,16 @@ rejoin_material() {
       log "the etcd member of $FIRST_NAME answers at $client: nothing to rejoin"
       return 0
     fi
+    ready="$(kctl get node "$FIRST_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
+    if [[ "$ready" == True ]]; then
+      log "$FIRST_NAME is a Ready node of this cluster (its etcd member at $client does not answer now): nothing to rejoin"
+      return 0
+    fi
     # kubeadm join checks etcd's health before it adds a member: the dead one goes first.
     kubeadm_etcdctl "$etcd_pod" member remove "$id" >&2 || die "could not remove the dead etcd member $id ($FIRST_NAME)" "check etcd with 'kubectl -n kube-system logs $etcd_pod'"
     log "the dead etcd member $id of $FIRST_NAME ($client) removed"
+  else
+    log "$FIRST_NAME has no etcd member in this cluster (its machine was reset or replaced)"
   fi
   kctl delete node "$FIRST_NAME" --ignore-not-found --wait=false >&2
   log "$FIRST_NAME was replaced: it rejoins this cluster as a control-plane node"
