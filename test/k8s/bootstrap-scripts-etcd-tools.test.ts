@@ -361,7 +361,10 @@ exit 0`,
     const taken = runTool();
     assert.equal(taken.status, 0, taken.stderr);
     const run = s.calls().slice(before);
-    assert.ok(run.some((c) => c.startsWith("ctr -n k8s.io images mount registry.k8s.io/etcd:3.6.5-0 ")), run.join("\n"));
+    assert.ok(
+      run.some((c) => c.startsWith("ctr -n k8s.io images mount registry.k8s.io/etcd:3.6.5-0 ")),
+      run.join("\n"),
+    );
     assert.ok(run.some((c) => c.startsWith("ctr -n k8s.io images unmount ")));
     assert.ok(run.some((c) => c.startsWith("etcdctl ") && c.includes("snapshot save")));
     assert.equal(fs.readdirSync(snapshots).filter((f) => f.endsWith(".db")).length, 1);

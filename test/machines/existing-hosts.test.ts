@@ -95,16 +95,9 @@ describe("existing hosts over real SSH (three booted machines, a k3s hosts stack
       machine.write("etc/cloud/cloud.cfg.d/91-machines-network.cfg", "network: {config: disabled}\n");
       if (s.ufw) {
         // ufw Breaks netfilter-persistent: the ufw host is a VPS without it.
-        must("systemd-nspawn", [
-          "-q",
-          "--register=no",
-          "--keep-unit",
-          "-D",
-          machine.root,
-          "sh",
-          "-c",
+        machine.inRoot(
           "dpkg --purge iptables-persistent netfilter-persistent >/dev/null && dpkg -i /opt/oci-k8s-machines/debs/ufw_*.deb >/dev/null",
-        ]);
+        );
       }
     }
     await Promise.all(hosts.map((h) => h.machine.boot()));

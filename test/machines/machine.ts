@@ -210,6 +210,11 @@ export class Machine {
     }
   }
 
+  /** Runs a shell command in the machine's root before it boots (systemd-nspawn without --boot). */
+  inRoot(command: string): string {
+    return must("systemd-nspawn", ["-q", "--register=no", "--keep-unit", "-D", this.root, "sh", "-c", command]);
+  }
+
   /** Writes a file into the machine's root (before a boot, or while it runs). */
   write(file: string, content: string, mode = 0o644): void {
     const target = path.join(this.root, file);
