@@ -117,7 +117,7 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
 
   it("day two: removing the agent from the stack drains and deletes its node and resets kubeadm on it; the servers stay healthy", async function () {
     const agent = c.nodes.find((n) => n.role === "agent");
-    if (!agent) this.skip();
+    if (!agent) this.skip(); // not a tool: CLUSTER_AGENTS=0 forms no agent to remove
     const state = c.plan;
     const name = agent!.name;
     c.stackConfig = {
@@ -144,7 +144,7 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
   });
 
   it("day two: the first server replaced by a new machine (another address and host key) leaves, and the new one rejoins through another server", async function () {
-    if (SERVERS < 2) this.skip();
+    if (SERVERS < 2) this.skip(); // not a tool: one server has no other to rejoin through
     const old = c.firstServer();
     const state = c.plan;
     const fresh = await c.newNode({ name: old.name, machine: `${old.name}r`, host: 35, role: "server" });
