@@ -81,7 +81,7 @@ JSON
 )
 stamp=$({
   echo "$spec"
-  for f in $kube/*.stamp bin/coredns.stamp bin/pause.stamp bin/flanneld.stamp bin/cni/*.stamp; do [[ $f == "$kube/kube-images.tar.stamp" ]] || cat "$f"; done
+  for f in "$kube"/*.stamp bin/coredns.stamp bin/pause.stamp bin/flanneld.stamp bin/cni/*.stamp; do [[ $f == "$kube/kube-images.tar.stamp" ]] || cat "$f"; done
   "$ETCD_BIN/etcd" --version | head -n 1
 } | sha256sum | cut -c1-16)
 if [[ -f $kube/kube-images.tar && "$(cat "$kube/kube-images.tar.stamp" 2>/dev/null)" == "$stamp" ]]; then

@@ -69,7 +69,7 @@ refuse_api_change() {
   local stored="${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" was now
   [[ -f "$stored" ]] || return 0
   was="$(api_identity "$stored")"
-  now="$(api_identity <(printf '%s\n' "$CONFIG"))"
+  now="$(api_identity <(printf '%s\n' "${CONFIG:?}"))"
   [[ "$was" == "$now" ]] && return 0
   die "the API endpoint or certificate names of this running kubeadm cluster would change (was: $(tr '\n' ' ' <<<"$was"); now: $(tr '\n' ' ' <<<"$now")), and kubeadm does not apply them to a running cluster" \
     "set apiVip, apiAddress and extraSans back; or, to change them, on every server move /etc/kubernetes/pki/apiserver.{crt,key} aside, run 'kubeadm init phase certs apiserver --config' with the new names, restart the kube-apiserver static pod, write the new config to $stored, then pulumi up again"
