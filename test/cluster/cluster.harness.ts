@@ -25,6 +25,8 @@ import { BALANCER, BALANCER_PY, KUBE_BIN, KUBECTL, mirrorFiles, PREVIOUS_BIN, sh
 import { keyPair, SshClient } from "../machines/ssh";
 
 const USER = "debian";
+/** The registered commands whose output the program reads back. */
+const READ_STDOUT = /-(re)?join-material$|-kubeconfig$/;
 const ADMIN = PUBLIC_NET.gateway;
 /** Servers and agents: CLUSTER_SERVERS / CLUSTER_AGENTS (default 3 and 1, the issue's cluster). */
 export const SERVERS = Number(process.env.CLUSTER_SERVERS ?? 3);
@@ -145,15 +147,38 @@ export class KubeadmCluster {
       ran.push({ step, stdout: r.stdout, stderr: r.stderr });
       if (r.status !== 0)
         failures.push(`${name} (${step.op}) exited ${r.status}:\n${r.stdout.slice(-1000)}\n${r.stderr.slice(-4000)}`);
-      if (r.status !== 0) console.log(failures[failures.length - 1]);
+      if (r.status !== 0) console.log(`${failures[failures.length - 1]}\n${this.diagnose(step)}`);
       // An update stops there (its later steps wait for this one, as a rollout's uncordon waits 10 minutes).
       if (r.status !== 0 && state) break;
-      if (r.status === 0 && step.op !== "delete" && (name.endsWith("-join-material") || name.endsWith("-kubeconfig"))) {
+      // The commands whose stdout the program reads (k8s/bootstrap/turns.ts joinMaterial and
+      // rejoinMaterial, cluster.ts the kubeconfig): a replaced first server that never got its
+      // rejoin material would found a second cluster beside the first.
+      if (r.status === 0 && step.op !== "delete" && READ_STDOUT.test(name)) {
         this.printed[name] = r.stdout;
         this.plan = await this.planNow();
       }
     }
     return { failures, ran };
+  }
+
+  /**
+   * What a failed step leaves to read: the nodes and system pods as the API sees them, and, on
+   * the node the step is about (s2-uncordon: s2), its services, kubelet log and containers' tasks.
+   */
+  diagnose(step: Step): string {
+    const out = [this.kubectl("get", "nodes", "-o", "wide"), this.kubectl("get", "pods", "-A", "-o", "wide")].map(
+      (r) => r.stdout + r.stderr,
+    );
+    const n = this.nodeOf(step.command);
+    if (n?.machine.leader) {
+      out.push(this.kubectl("describe", "node", n.name).stdout);
+      const r = n.machine.sh(
+        "systemctl is-active kubelet containerd; journalctl -u kubelet -n 30 --no-pager; ctr -n k8s.io tasks ls",
+        { timeout: 60_000 },
+      );
+      out.push(`on ${n.machine.name}:\n${r.stdout}${r.stderr}`);
+    }
+    return out.join("\n");
   }
 
   nodeOf = (c: Registered) => this.nodes.find((n) => c.name.startsWith(`${n.name}-`));

@@ -172,6 +172,9 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     const install = ran.find((r) => r.step.op === "create" && r.step.command.name === `${old.name}-install`)!;
     assert.match(install.stderr, /this replaced first server joins it/);
     assert.doesNotMatch(install.stderr, /kubeadm init/);
+    // Its kubelet's cgroup root is made before each start, as on a first install (the old
+    // machine's, in this host's shared controllers, must not be what it runs on).
+    assert.equal(fresh.machine.sh("test -x /usr/local/sbin/oci-k8s-kubelet-cgroup-root").status, 0);
     const etcd = c.kubectl(
       "-n",
       "kube-system",
