@@ -228,6 +228,19 @@ fi`,
     assert.match(again.stderr, /control plane already initialised/);
   });
 
+  it("on container hosts the rejoining first server makes its kubelet's cgroup root before each start, as a first install does", () => {
+    const s = newFirst();
+    const material = { ...MOCK_JOIN, via: "10.10.0.12" };
+    const settings = { ...KUBEADM.installSettings(node, { ...cluster, containerHosts: true }, material), NODE_IP: "127.0.0.1" };
+    assert.equal(settings.CGROUP_ROOT, "/oci-k8s-cp-1");
+    const r = s.run("kubeadm", ["init"], settings);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /this replaced first server joins it/);
+    const dropIn = path.join(s.root, "etc/systemd/system/kubelet.service.d/20-oci-k8s-cgroup-root.conf");
+    assert.match(fs.readFileSync(dropIn, "utf8"), /^ExecStartPre=\/usr\/local\/sbin\/oci-k8s-kubelet-cgroup-root$/m);
+    assert.match(fs.readFileSync(path.join(s.root, "usr/local/sbin/oci-k8s-kubelet-cgroup-root"), "utf8"), /oci-k8s-cp-1/);
+  });
+
   it("without rejoin material it founds the cluster (kubeadm init)", () => {
     const s = newFirst();
     const r = s.run("kubeadm", ["init"], { ...KUBEADM.installSettings(node, cluster), NODE_IP: "127.0.0.1" });

@@ -381,6 +381,7 @@ case "$action" in
       require_settings REJOIN_API_ADDRESS
       log "the cluster lives on at $REJOIN_API_ADDRESS: this replaced first server joins it"
       install_packages
+      cgroup_root
       pin_api "$REJOIN_API_ADDRESS"
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$REJOIN_CONFIG" || true
       kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
