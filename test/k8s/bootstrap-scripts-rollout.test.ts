@@ -34,6 +34,7 @@ case "$1" in
     [[ -d "$d" ]] || exit 0
     q="\${@: -1}"
     case "$q" in
+      *metadata.name*) echo "$3"; exit 0 ;;
       *kubeletVersion*) f=version ;; *Ready*) f=ready ;; *bootID*) f=bootid ;; *unschedulable*) f=unschedulable ;;
       *annotations*) k="\${q#*annotations.}"; k="\${k%\\}}"; f="ann.\${k//\\\\/}"; f="\${f//\\//_}" ;;
     esac
@@ -127,6 +128,15 @@ esac`,
     assert.equal(done.status, 0, done.stderr);
     assert.equal(c.read("agent-1", "unschedulable"), undefined);
     assert.equal(c.read("agent-1", "ann.oci-k8s.io/drained"), undefined);
+  });
+
+  it("says so when the node it waits for is no node of this cluster at all, rather than not Ready", () => {
+    const c = cluster();
+    const missing = c.step("uncordon", "server-2", NEW, A1);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /node server-2 is not a node of the cluster this server's API serves; the rollout stops here/);
+    assert.match(missing.stderr, /joined another cluster/);
+    assert.doesNotMatch(missing.stderr, /did not come back Ready/);
   });
 
   it("keeps a node cordoned by hand cordoned; with rolloutForce, goes on when a drain cannot finish", () => {

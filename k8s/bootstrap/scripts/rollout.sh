@@ -130,9 +130,15 @@ case "$action" in
       [[ "$(field '{.status.nodeInfo.kubeletVersion}')" == "$VERSION" ]] || return 1
       [[ -z "$booted_from" || "$(field '{.status.nodeInfo.bootID}')" != "$booted_from" ]]
     }
-    retry "$attempts" back ||
+    if ! retry "$attempts" back; then
+      # No such node here at all: it registered with another cluster (a server that founded its
+      # own), or its kubelet never reached this API. Either way waiting longer cannot help.
+      [[ -n "$(field '{.metadata.name}')" ]] ||
+        die "node $NODE_NAME is not a node of the cluster this server's API serves; the rollout stops here" \
+          "run 'kubectl get nodes' on this server and on node $NODE_NAME: a node missing here joined another cluster (compare the CA in their kubeconfigs) or its kubelet never registered (read its log)"
       die "node $NODE_NAME did not come back Ready on $VERSION; the rollout stops here and the node stays cordoned" \
         "run 'kubectl describe node $NODE_NAME' and read the node's service log; once fixed, pulumi up resumes with this node"
+    fi
     if [[ "$(annotation "$drained")" == true ]]; then
       kctl uncordon "$NODE_NAME" >&2
       log "node $NODE_NAME uncordoned"
