@@ -231,7 +231,10 @@ fi`,
   it("on container hosts the rejoining first server makes its kubelet's cgroup root before each start, as a first install does", () => {
     const s = newFirst();
     const material = { ...MOCK_JOIN, via: "10.10.0.12" };
-    const settings = { ...KUBEADM.installSettings(node, { ...cluster, containerHosts: true }, material), NODE_IP: "127.0.0.1" };
+    const settings: Record<string, string> = {
+      ...KUBEADM.installSettings(node, { ...cluster, containerHosts: true }, material),
+      NODE_IP: "127.0.0.1",
+    };
     assert.equal(settings.CGROUP_ROOT, "/oci-k8s-cp-1");
     const r = s.run("kubeadm", ["init"], settings);
     assert.equal(r.status, 0, r.stderr);
