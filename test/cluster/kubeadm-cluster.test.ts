@@ -171,7 +171,10 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     assert.match(material.stderr, new RegExp(`${old.name} (has no etcd member|was replaced)`));
     const install = ran.find((r) => r.step.op === "create" && r.step.command.name === `${old.name}-install`)!;
     assert.match(install.stderr, /this replaced first server joins it/);
-    assert.doesNotMatch(install.stderr, /kubeadm init/);
+    // kubeadm join's own words (cmd/kubeadm/app/cmd/join.go v1.34.4, joinControlPlaneDoneTemp), and none of
+    // init's phases ("[init] Using Kubernetes version"): a join's preflight does mention "kubeadm init phase".
+    assert.match(install.stderr, /This node has joined the cluster and a new control plane instance was created/);
+    assert.doesNotMatch(install.stderr, /^\[init\] /m);
     // Its kubelet's cgroup root is made before each start, as on a first install (the old
     // machine's, in this host's shared controllers, must not be what it runs on).
     assert.equal(fresh.machine.sh("test -x /usr/local/sbin/oci-k8s-kubelet-cgroup-root").status, 0);
