@@ -1,6 +1,7 @@
 /**
  * A real kubeadm cluster formed by the program's own registered commands (issue 22), then day two
- * (an etcd snapshot and restore drill, a patch upgrade, an agent removed), each step an update of the
+ * (an etcd snapshot and restore drill, a patch upgrade, an agent removed, the first server replaced,
+ * a new API endpoint refused), each step an update of the
  * stack run as the engine would (test/machines/plan.ts updateSteps): booted
  * Debian 12 machines (test/machines) play a hosts stack's VPSes, and every remote command a
  * kubeadm hosts stack with `containerHosts: true` registers runs over real SSH, with exactly its
@@ -202,6 +203,40 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     assert.ok(!members.some((m) => m.includes(`https://${old.machine.address}:2380`)), "the old one is not");
     c.assertHealthy(
       c.nodes.filter((n) => n.role === "server").map((n) => n.name),
+      KUBEADM.defaultVersion,
+    );
+    c.running = c.plan.outputs;
+  });
+
+  it("day two: a new API endpoint for the running cluster is refused with the reason at the first server's install, and the stack set back applies cleanly (bootstrap item 15)", async () => {
+    const state = c.plan;
+    const before = c.stackConfig;
+    const servers = c.nodes.filter((n) => n.role === "server");
+    // Another load balancer's address: kubeadm bakes the endpoint into certificates and kubeconfigs at init.
+    c.stackConfig = { ...before, "oci-k8s:apiAddress": `${BALANCER.replace(/\.\d+$/, "")}.101` };
+    c.plan = await c.planNow();
+    const { failures, ran } = await c.up(state);
+    assert.equal(failures.length, 1, failures.join("\n\n"));
+    assert.match(failures[0], new RegExp(`^${c.firstServer().name}-install \\(update\\) exited 1:`));
+    assert.match(failures[0], /the API endpoint or certificate names of this running kubeadm cluster would change/);
+    // No other node's install ran before it, and the API still serves its certificate for the old names.
+    const installs = ran.map((r) => r.step.command.name).filter((n) => n.endsWith("-install"));
+    assert.deepEqual(installs, [`${c.firstServer().name}-install`]);
+    const cert = inSuite("sh", [
+      "-c",
+      `openssl s_client -connect ${c.firstServer().machine.address}:${KUBEADM.apiPort} </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName`,
+    ]);
+    assert.equal(cert.status, 0, cert.stderr);
+    if (SERVERS > 1) assert.match(cert.stdout, new RegExp(`IP Address:${BALANCER.replace(/\./g, "\\.")}\\b`));
+    assert.doesNotMatch(cert.stdout, /\.101\b/, "the API certificate is untouched");
+    // The stack set back: the update from the failed one applies, and the cluster is as it was.
+    const failed = c.plan;
+    c.stackConfig = before;
+    c.plan = await c.planNow();
+    const back = await c.up(failed);
+    assert.deepEqual(back.failures, [], back.failures.join("\n\n"));
+    c.assertHealthy(
+      servers.map((n) => n.name),
       KUBEADM.defaultVersion,
     );
     c.running = c.plan.outputs;
