@@ -256,6 +256,13 @@ install_packages() {
   systemctl enable kubelet >&2
 }
 
+# install_node : what every new node gets before kubeadm init or join: the packages (or the pinned
+# artifacts) and, on container hosts, the kubelet's cgroup root.
+install_node() {
+  install_packages
+  cgroup_root
+}
+
 # upgrade apply|node : kubeadm's own order: the kubeadm package, `kubeadm upgrade` (the control
 # plane first, on the first server), then kubelet and kubectl, and a kubelet restart. The node
 # was drained before (rollout.sh) and is uncordoned after.
@@ -380,8 +387,7 @@ case "$action" in
       # node through a live server instead of starting a new cluster with `kubeadm init`.
       require_settings REJOIN_API_ADDRESS
       log "the cluster lives on at $REJOIN_API_ADDRESS: this replaced first server joins it"
-      install_packages
-      cgroup_root
+      install_node
       pin_api "$REJOIN_API_ADDRESS"
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$REJOIN_CONFIG" || true
       kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
@@ -392,8 +398,7 @@ case "$action" in
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
       pin_api "${API_ADDRESS:-}"
     else
-      install_packages
-      cgroup_root
+      install_node
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/kubeadm.yaml" 600 "$CONFIG" || true
       # Its output reaches the deploy log: no join token, no certificate key in it (joins get
       # their own, made just before and deleted just after).
@@ -423,8 +428,7 @@ case "$action" in
       log "already joined"
       upgrade node
     else
-      install_packages
-      cgroup_root
+      install_node
       pin_api "${API_ADDRESS:-}"
       write_file "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" 600 "$CONFIG" || true
       kubeadm join --config "${OCI_K8S_ROOT:-}/etc/kubernetes/oci-k8s/join.yaml" >&2 ||
