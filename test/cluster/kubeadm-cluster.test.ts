@@ -33,7 +33,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
 import { BALANCER, KUBE_BIN, KUBECTL } from "./cluster.fixtures";
-import { inSuite } from "../machines/machine";
+import { inSuite, PUBLIC_NET } from "../machines/machine";
 import { AGENTS, KubeadmCluster, PREVIOUS_VERSION, SERVERS } from "./cluster.harness";
 
 describe(`a kubeadm cluster formed by the program's registered commands (${SERVERS} server(s), ${AGENTS} agent(s), booted machines)`, function () {
@@ -213,7 +213,7 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     const before = c.stackConfig;
     const servers = c.nodes.filter((n) => n.role === "server");
     // Another load balancer's address: kubeadm bakes the endpoint into certificates and kubeconfigs at init.
-    c.stackConfig = { ...before, "oci-k8s:apiAddress": `${BALANCER.replace(/\.\d+$/, "")}.101` };
+    c.stackConfig = { ...before, "oci-k8s:apiAddress": `${PUBLIC_NET.prefix}.101` };
     c.plan = await c.planNow();
     const { failures, ran } = await c.up(state);
     assert.equal(failures.length, 1, failures.join("\n\n"));
