@@ -51,6 +51,7 @@ export = async (): Promise<ClusterOutputs> => {
     kernelHold: config.kernelHold,
     containerHosts: config.containerHosts,
     rolloutForce: config.rolloutForce,
+    rolloutDrainTimeout: config.rolloutDrainTimeout,
     artifacts: config.artifacts,
     drainGate: machines.drainGate,
     uninstallFirstServer: machines.uninstallEverywhere,

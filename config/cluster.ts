@@ -36,8 +36,18 @@ export const CLUSTER_KEYS = {
   ),
   rolloutForce: bool(
     false,
-    "Let a rolling change (upgrade, resize) go on past a node whose drain does not finish in 10 minutes (the pods a PodDisruptionBudget protects restart with the node) or whose storage (Ceph, Longhorn) is not healthy again; false stops the rollout there, the node cordoned.",
+    "Let a rolling change (upgrade, resize) go on past a node whose drain does not finish within rolloutDrainTimeout (the pods a PodDisruptionBudget protects restart with the node) or whose storage (Ceph, Longhorn) is not healthy again; false stops the rollout there, the node cordoned.",
   ),
+  rolloutDrainTimeout: {
+    schema: z
+      .int({ error: "must be a whole number of seconds" })
+      .min(10, "must be at least 10 seconds")
+      .max(86_400, "must be at most 86400 seconds (a day)")
+      .default(600),
+    type: "integer" as const,
+    description:
+      "Seconds a rolling change (upgrade, resize) waits for a node's drain (kubectl drain --timeout, like Kubespray's drain_timeout) before it stops there, the node cordoned (or goes on, with rolloutForce).",
+  },
 };
 
 export type ClusterValues = Values<typeof CLUSTER_KEYS>;
@@ -61,5 +71,6 @@ export function resolveCluster(c: ClusterValues, stack: string) {
     kernelHold: c.kernelHold,
     containerHosts: c.containerHosts,
     rolloutForce: c.rolloutForce,
+    rolloutDrainTimeout: c.rolloutDrainTimeout,
   };
 }

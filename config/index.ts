@@ -179,7 +179,12 @@ export function readRawConfig(): { raw: Record<string, unknown>; problems: Confi
 function notJson(key: string, spec: KeySpec): string {
   if (spec.type === "array") return `must be a YAML list, e.g. ${key}: [${spec.items === "integer" ? "1, 2" : "a, b"}]`;
   if (spec.type === "object") return `must be a YAML list or map (see docs/configuration.md for ${key})`;
-  if (spec.type === "integer") return `must be an integer, e.g. ${key}: 3`;
+  if (spec.type === "integer") {
+    // The key's own default makes the example, when it is a real value (budgetAmount's 0 means unset).
+    const def = spec.schema.safeParse(undefined);
+    const example = def.success && typeof def.data === "number" && def.data > 0 ? def.data : 3;
+    return `must be an integer, e.g. ${key}: ${example}`;
+  }
   return `must be true or false, e.g. ${key}: true`;
 }
 

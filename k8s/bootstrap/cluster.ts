@@ -64,6 +64,8 @@ export interface ClusterArgs {
    * warning) instead of stopping it with the node cordoned (rollout.sh).
    */
   readonly rolloutForce?: boolean;
+  /** Seconds a rollout waits for a node's drain before it stops (or goes on, with rolloutForce); 600 when unset. */
+  readonly rolloutDrainTimeout?: number;
   /** kubeadm: the hosts are system containers sharing one kernel and cgroup hierarchy (cgroupfs, a cgroup root per node). */
   readonly containerHosts?: boolean;
   /** Hold every node's kernel packages at the running kernel (false releases them). */
@@ -120,6 +122,7 @@ export class Cluster extends pulumi.ComponentResource {
         internalApiReady: args.internalApi?.ready,
         rolling: args.rolling ?? false,
         rolloutForce: args.rolloutForce ?? false,
+        rolloutDrainTimeout: args.rolloutDrainTimeout,
         kubeVip: args.apiVip,
         beforeInstall: this.beforeInstall(args, connect, uninstalls),
         artifacts: args.artifacts,

@@ -37,6 +37,8 @@ export interface TurnsArgs {
   readonly rolling: boolean;
   /** A drain that times out, or storage not healthy, does not stop the rollout (rollout.sh FORCE). */
   readonly rolloutForce?: boolean;
+  /** Seconds rollout.sh's drain waits (kubectl drain --timeout); 600 when unset. */
+  readonly rolloutDrainTimeout?: number;
   /** A virtual IP for the API, held by kube-vip on the servers (machines with no load balancer). */
   readonly kubeVip?: ApiVip;
   /**
@@ -128,6 +130,7 @@ export class Turns {
         VERSION: this.a.version,
         MACHINE: h.machine,
         FORCE: this.a.rolloutForce ? "true" : "false",
+        DRAIN_TIMEOUT: `${this.a.rolloutDrainTimeout ?? 600}s`,
       }),
     );
   }

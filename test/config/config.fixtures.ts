@@ -109,6 +109,18 @@ export const BAD: BadCase[] = [
     says: /true is only for distribution kubeadm, not k3s/,
   },
   {
+    why: "a drain timeout too short to drain anything",
+    config: { ...base, rolloutDrainTimeout: 5 },
+    key: "oci-k8s:rolloutDrainTimeout",
+    says: /5 must be at least 10 seconds/,
+  },
+  {
+    why: "a drain timeout as a duration string",
+    config: { ...base, rolloutDrainTimeout: "10m" },
+    key: "oci-k8s:rolloutDrainTimeout",
+    says: /"10m" must be an integer, e.g. rolloutDrainTimeout: 600$/,
+  },
+  {
     why: "unknown shape",
     config: { ...base, nodes: [{ ...server, shape: "VM.Standard.E4.Flex" }] },
     key: "oci-k8s:nodes[0].shape",

@@ -123,6 +123,23 @@ describe("bootstrap: changes", () => {
     assert.ok(!reaches(steady, cmd(steady, "micro-1-install"), cmd(steady, "server-3-install")));
   });
 
+  it("every drain and uncordon gets the stack's rolloutDrainTimeout and rolloutForce (600 s and false unless set)", async () => {
+    const plain = await run("k3s", oneServer);
+    const set = await run("k3s", oneServer, { rolloutDrainTimeout: 1800, rolloutForce: true });
+    for (const n of oneServer.map((x) => (x as { name: string }).name)) {
+      for (const step of ["drain", "uncordon"]) {
+        assert.deepEqual(
+          [settingsOf(cmd(plain, `${n}-${step}`)).DRAIN_TIMEOUT, settingsOf(cmd(plain, `${n}-${step}`)).FORCE],
+          ["600s", "false"],
+        );
+        assert.deepEqual(
+          [settingsOf(cmd(set, `${n}-${step}`)).DRAIN_TIMEOUT, settingsOf(cmd(set, `${n}-${step}`)).FORCE],
+          ["1800s", "true"],
+        );
+      }
+    }
+  });
+
   it("resizing a node drains it before Oracle reboots it into the new size, one node at a time", async () => {
     const resized = oneServer.map((n) => (n.name === "agent-1" ? { ...n, memoryGb: 6 } : n));
     const r = await runWith(

@@ -65,11 +65,21 @@ esac`,
       machine: string,
       env: Record<string, string> = {},
       force = "false",
+      settings: Record<string, string> = {},
     ) =>
       s.run(
         "rollout",
         [action],
-        { KUBECTL: "kubectl", KUBECONFIG_PATH, NODE_NAME: name, VERSION: version, MACHINE: machine, FORCE: force },
+        {
+          KUBECTL: "kubectl",
+          KUBECONFIG_PATH,
+          NODE_NAME: name,
+          VERSION: version,
+          MACHINE: machine,
+          FORCE: force,
+          DRAIN_TIMEOUT: "600s",
+          ...settings,
+        },
         { OCI_K8S_READY_ATTEMPTS: "3", OCI_K8S_STORAGE_ATTEMPTS: "3", ...env },
       );
     /** A storage system installed: its CRD, and what `kubectl get <resource> -A` prints (per call: "<n>" keys). */
@@ -158,13 +168,21 @@ esac`,
   it("a drain that times out stops the rollout with the node cordoned; the rerun drains it again and goes on", () => {
     const c = cluster();
     c.node("agent-1", running());
-    const r = c.step("drain", "agent-1", NEW, A1, { FAKE_DRAIN_STATUS: "1" });
+    // The stack's rolloutDrainTimeout is kubectl drain's --timeout.
+    const r = c.step("drain", "agent-1", NEW, A1, { FAKE_DRAIN_STATUS: "1" }, "false", { DRAIN_TIMEOUT: "45s" });
     assert.equal(r.status, 1, r.stderr);
+    assert.ok(
+      c.s.calls().includes("kubectl drain agent-1 --ignore-daemonsets --delete-emptydir-data --timeout=45s"),
+      c.s.calls().join("\n"),
+    );
     assert.match(
       r.stderr,
-      /FAILED: draining agent-1 did not finish within 600s; the rollout stops here and the node stays cordoned/,
+      /FAILED: draining agent-1 did not finish within 45s; the rollout stops here and the node stays cordoned/,
     );
-    assert.match(r.stderr, /try: .*kubectl get pdb -A.*pulumi up resumes with this node.*rolloutForce: true/);
+    assert.match(
+      r.stderr,
+      /try: .*kubectl get pdb -A.*pulumi up resumes with this node; a drain that only needs longer takes a larger rolloutDrainTimeout; .*rolloutForce: true/,
+    );
     assert.equal(c.read("agent-1", "unschedulable"), "true");
     assert.equal(c.read("agent-1", "ann.oci-k8s.io/drained"), "true", "the rerun would not uncordon it");
     // The budget lets go (replicas moved): pulumi up runs the drain again, then the uncordon undoes our cordon.

@@ -18,16 +18,17 @@
 # healthy; a storage system that is not installed is not waited for.
 #
 # Settings (stdin): KUBECTL, KUBECONFIG_PATH (the admin kubeconfig, whose absence means no
-# cluster yet), NODE_NAME, VERSION, MACHINE, FORCE (true|false).
+# cluster yet), NODE_NAME, VERSION, MACHINE, FORCE (true|false), DRAIN_TIMEOUT (the stack's
+# rolloutDrainTimeout, like 600s).
 set -euo pipefail
 
 action="${1:?usage: rollout.sh drain|uncordon}"
 read_settings
-require_settings KUBECTL KUBECONFIG_PATH NODE_NAME VERSION MACHINE FORCE
+require_settings KUBECTL KUBECONFIG_PATH NODE_NAME VERSION MACHINE FORCE DRAIN_TIMEOUT
 [[ "$FORCE" == true || "$FORCE" == false ]] || die "setting FORCE is '$FORCE', not true or false" "this is a bug in oci-k8s; report it"
 attempts="${OCI_K8S_READY_ATTEMPTS:-120}"
 storage_attempts="${OCI_K8S_STORAGE_ATTEMPTS:-120}"
-drain_timeout="${OCI_K8S_DRAIN_TIMEOUT:-600s}"
+[[ "$DRAIN_TIMEOUT" =~ ^[1-9][0-9]*s$ ]] || die "setting DRAIN_TIMEOUT is '$DRAIN_TIMEOUT', not a number of seconds like 600s" "this is a bug in oci-k8s; report it"
 # Annotations this script keeps on the node.
 drained="oci-k8s.io/drained"
 reboot_from="oci-k8s.io/reboot-from"
@@ -112,13 +113,13 @@ case "$action" in
       kctl annotate node "$NODE_NAME" --overwrite "$reboot_from=$(field '{.status.nodeInfo.bootID}')" >&2
     fi
     kctl cordon "$NODE_NAME" >&2
-    if ! kctl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="$drain_timeout" >&2; then
+    if ! kctl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="$DRAIN_TIMEOUT" >&2; then
       # Pods whose PodDisruptionBudget allows no eviction (or that no other node can take) keep
       # the node: their budget is the point, so the rollout stops unless the stack forces it.
       [[ "$FORCE" == true ]] ||
-        die "draining $NODE_NAME did not finish within $drain_timeout; the rollout stops here and the node stays cordoned" \
-          "see what holds it: kubectl get pods -A --field-selector spec.nodeName=$NODE_NAME and kubectl get pdb -A (Rook, Longhorn and CloudNativePG block evictions until their data is safe elsewhere); once those pods can move, pulumi up resumes with this node; to go on regardless, set rolloutForce: true"
-      log "WARNING: draining $NODE_NAME did not finish within $drain_timeout; going on because rolloutForce is true: the pods left restart with the node"
+        die "draining $NODE_NAME did not finish within $DRAIN_TIMEOUT; the rollout stops here and the node stays cordoned" \
+          "see what holds it: kubectl get pods -A --field-selector spec.nodeName=$NODE_NAME and kubectl get pdb -A (Rook, Longhorn and CloudNativePG block evictions until their data is safe elsewhere); once those pods can move, pulumi up resumes with this node; a drain that only needs longer takes a larger rolloutDrainTimeout; to go on regardless, set rolloutForce: true"
+      log "WARNING: draining $NODE_NAME did not finish within $DRAIN_TIMEOUT; going on because rolloutForce is true: the pods left restart with the node"
     fi
     log "node $NODE_NAME drained"
     ;;
