@@ -20,7 +20,7 @@ import {
   SUITE_NS,
   waitFor,
 } from "../machines/machine";
-import { engineOrder, Step, stdinOf, updateSteps } from "../machines/plan";
+import { COMMAND, engineOrder, Step, stdinOf, updateSteps } from "../machines/plan";
 import { BALANCER, BALANCER_PY, KUBE_BIN, KUBECTL, mirrorFiles, PREVIOUS_BIN, showKernelSettings } from "./cluster.fixtures";
 import { keyPair, SshClient } from "../machines/ssh";
 
@@ -75,6 +75,12 @@ export class KubeadmCluster {
   }
   kubectl = (...args: string[]) =>
     inSuite(KUBECTL, ["--kubeconfig", path.join(this.dir, "admin.conf"), ...args], { timeout: 300_000 });
+  /** kubectl apply of MANIFEST, with the API server's strict field validation (an unknown field fails). */
+  kubectlApply = (manifest: string) =>
+    inSuite(KUBECTL, ["--kubeconfig", path.join(this.dir, "admin.conf"), "apply", "--validate=strict", "-f", "-"], {
+      input: manifest,
+      timeout: 300_000,
+    });
   /** The cluster is healthy: exactly NAMES are nodes, each Ready and schedulable on VERSION, and every system pod is Ready. */
   assertHealthy(names: string[], version: string) {
     const got = this.kubectl(
@@ -119,10 +125,14 @@ export class KubeadmCluster {
    * `pulumi up` from `state` (undefined: a new stack) to the program now: each step the engine
    * takes (updateSteps), run over SSH as the engine would, the program planned again with what the
    * join material and kubeconfig commands print. Returns every failure, each with its output (a new
-   * stack's run goes on after one, to show them all; an update stops), and what each step printed.
+   * stack's run goes on after one, to show them all; an update stops), what each step printed, and
+   * the state the engine keeps after it: each command as this program registered it once its step
+   * succeeded (or it had no step), as before where its step failed or was not reached; a failed
+   * update's `pulumi up` again starts from that state.
    */
   async up(state: RunResult | undefined) {
     const done = new Set<string>();
+    const applied = new Set<string>();
     const failures: string[] = [];
     const ran: { step: Step; stdout: string; stderr: string }[] = [];
     const steps = () =>
@@ -149,6 +159,7 @@ export class KubeadmCluster {
         failures.push(`${name} (${step.op}) exited ${r.status}:\n${r.stdout.slice(-1000)}\n${r.stderr.slice(-4000)}`);
       if (r.status !== 0) console.log(`${failures[failures.length - 1]}\n${this.diagnose(step)}`);
       // An update stops there (its later steps wait for this one, as a rollout's uncordon waits 10 minutes).
+      if (r.status === 0) applied.add(`${step.op} ${name}`);
       if (r.status !== 0 && state) break;
       // The commands whose stdout the program reads (k8s/bootstrap/turns.ts joinMaterial and
       // rejoinMaterial, cluster.ts the kubeconfig): a replaced first server that never got its
@@ -158,7 +169,24 @@ export class KubeadmCluster {
         this.plan = await this.planNow();
       }
     }
-    return { failures, ran };
+    return { failures, ran, state: this.kept(state, applied) };
+  }
+
+  /** The engine's state after an up from BEFORE in which the steps APPLIED ("op name") succeeded. */
+  private kept(before: RunResult | undefined, applied: Set<string>): RunResult {
+    const old = new Map((before?.resources ?? []).filter((r) => r.type === COMMAND).map((r) => [r.name, r]));
+    const steps = before ? updateSteps(before, this.plan) : engineOrder(this.plan).map((c) => ({ op: "create", command: c }));
+    const stepOf = new Map(steps.filter((x) => x.op !== "delete").map((x) => [x.command.name, x.op]));
+    const resources: Registered[] = [];
+    for (const r of this.plan.resources) {
+      const op = r.type === COMMAND ? stepOf.get(r.name) : undefined;
+      if (!op || applied.has(`${op} ${r.name}`)) resources.push(r);
+      else if (old.has(r.name)) resources.push(old.get(r.name)!);
+    }
+    // A command gone from the program stays in the state until its delete has run.
+    const now = new Set(this.plan.resources.filter((r) => r.type === COMMAND).map((r) => r.name));
+    for (const [name, o] of old) if (!now.has(name) && !applied.has(`delete ${name}`)) resources.push(o);
+    return { ...this.plan, resources };
   }
 
   /**

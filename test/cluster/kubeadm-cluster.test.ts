@@ -34,6 +34,7 @@ import * as path from "path";
 import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
 import { BALANCER, KUBE_BIN, KUBECTL } from "./cluster.fixtures";
 import { inSuite, PUBLIC_NET } from "../machines/machine";
+import { must } from "../tools";
 import { AGENTS, KubeadmCluster, PREVIOUS_VERSION, SERVERS } from "./cluster.harness";
 
 describe(`a kubeadm cluster formed by the program's registered commands (${SERVERS} server(s), ${AGENTS} agent(s), booted machines)`, function () {
@@ -88,21 +89,78 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     );
   });
 
-  it(`day two: the upgrade ${PREVIOUS_VERSION} -> ${KUBEADM.defaultVersion} rolls node by node, each drained, upgraded and uncordoned`, async () => {
+  it(`day two: the upgrade ${PREVIOUS_VERSION} -> ${KUBEADM.defaultVersion} rolls node by node, each drained, upgraded and uncordoned; a drain a PodDisruptionBudget holds past rolloutDrainTimeout stops it there, and the next up resumes with that node (bootstrap item 13)`, async () => {
     const state = c.plan;
+    // A workload on the last node whose budget allows no eviction (as Rook's and Longhorn's do
+    // while their data has no other copy), in the pause image every node has (nothing is pulled).
+    const last = c.nodes[c.nodes.length - 1].name;
+    const pause = must(path.join(KUBE_BIN, "kubeadm"), ["config", "images", "list", "--kubernetes-version", PREVIOUS_VERSION])
+      .split("\n")
+      .find((l) => /\/pause:/.test(l))!;
+    const held = c.kubectlApply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: held, namespace: default}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: held}}
+  template:
+    metadata: {labels: {app: held}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: ${last}}
+      containers: [{name: pause, image: "${pause}", imagePullPolicy: Never}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: held, namespace: default}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: held}}
+`);
+    assert.equal(held.status, 0, held.stderr);
+    const rolledOut = c.kubectl("-n", "default", "rollout", "status", "deployment/held", "--timeout=240s");
+    assert.equal(rolledOut.status, 0, rolledOut.stdout + rolledOut.stderr);
     c.release(KUBE_BIN, KUBEADM.defaultVersion);
+    c.stackConfig = { ...c.stackConfig, "oci-k8s:rolloutDrainTimeout": 20 };
     c.plan = await c.planNow();
     const started = Date.now();
-    const { failures, ran } = await c.up(state);
-    assert.deepEqual(failures, [], failures.join("\n\n"));
-    console.log(`      upgrade of ${c.nodes.length} nodes: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    // Servers first, then agents; each node's drain, upgrade and uncordon before the next node's.
-    const turns = ran.map((r) => r.step.command.name).filter((n) => /-(drain|install|uncordon)$/.test(n));
-    assert.deepEqual(
-      turns,
-      c.nodes.flatMap((n) => ["drain", "install", "uncordon"].map((s) => `${n.name}-${s}`)),
+    const stopped = await c.up(state);
+    assert.equal(stopped.failures.length, 1, stopped.failures.join("\n\n"));
+    assert.match(stopped.failures[0], new RegExp(`^${last}-drain \\(update\\) exited 1:`));
+    assert.match(
+      stopped.failures[0],
+      new RegExp(`draining ${last} did not finish within 20s; the rollout stops here and the node stays cordoned`),
     );
-    for (const r of ran.filter((x) => x.step.command.name.endsWith("-drain")))
+    assert.match(stopped.failures[0], /Cannot evict pod as it would violate the pod's disruption budget/);
+    // The node stays cordoned, marked as drained by the rollout (its uncordon undoes it), the workload on it.
+    const cordoned = c.kubectl(
+      "get",
+      "node",
+      last,
+      "-o",
+      `jsonpath={.spec.unschedulable} {.metadata.annotations.oci-k8s\\.io/drained}`,
+    );
+    assert.equal(cordoned.stdout, "true true", cordoned.stderr);
+    const where = () =>
+      c.kubectl("-n", "default", "get", "pods", "-l", "app=held", "-o", "jsonpath={.items[*].spec.nodeName}").stdout;
+    assert.equal(where(), last);
+    // Its budget lets go: pulumi up again, from the state the stopped one left, resumes with that node.
+    assert.equal(c.kubectl("-n", "default", "delete", "pdb", "held").status, 0);
+    const { failures, ran } = await c.up(stopped.state);
+    assert.deepEqual(failures, [], failures.join("\n\n"));
+    console.log(
+      `      upgrade of ${c.nodes.length} nodes, a stopped drain and its resume: ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+    // Servers first, then agents; each node's drain, upgrade and uncordon before the next node's;
+    // the resumed up runs only the stopped node's turn.
+    const turnsOf = (r: typeof ran) => r.map((x) => x.step.command.name).filter((n) => /-(drain|install|uncordon)$/.test(n));
+    const all = c.nodes.flatMap((n) => ["drain", "install", "uncordon"].map((s) => `${n.name}-${s}`));
+    assert.deepEqual(turnsOf(stopped.ran), all.slice(0, -2));
+    assert.deepEqual(turnsOf(ran), all.slice(-3));
+    const rollout = c.kubectl("-n", "default", "rollout", "status", "deployment/held", "--timeout=240s");
+    assert.equal(rollout.status, 0, rollout.stdout + rollout.stderr);
+    assert.equal(where(), last, "the workload is back on its node");
+    assert.equal(c.kubectl("-n", "default", "delete", "deployment", "held").status, 0);
+    for (const r of [...stopped.ran, ...ran].filter((x) => x.step.command.name.endsWith("-drain")))
       assert.match(
         r.stderr,
         new RegExp(`node \\S+ changes \\(version ${PREVIOUS_VERSION} -> ${KUBEADM.defaultVersion}\\); draining it`),
@@ -215,7 +273,7 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     // Another load balancer's address: kubeadm bakes the endpoint into certificates and kubeconfigs at init.
     c.stackConfig = { ...before, "oci-k8s:apiAddress": `${PUBLIC_NET.prefix}.101` };
     c.plan = await c.planNow();
-    const { failures, ran } = await c.up(state);
+    const { failures, ran, state: failed } = await c.up(state);
     assert.equal(failures.length, 1, failures.join("\n\n"));
     assert.match(failures[0], new RegExp(`^${c.firstServer().name}-install \\(update\\) exited 1:`));
     assert.match(failures[0], /the API endpoint or certificate names of this running kubeadm cluster would change/);
@@ -229,8 +287,7 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     assert.equal(cert.status, 0, cert.stderr);
     if (SERVERS > 1) assert.match(cert.stdout, new RegExp(`IP Address:${BALANCER.replace(/\./g, "\\.")}\\b`));
     assert.doesNotMatch(cert.stdout, /\.101\b/, "the API certificate is untouched");
-    // The stack set back: the update from the failed one applies, and the cluster is as it was.
-    const failed = c.plan;
+    // The stack set back: pulumi up from the state the failed one left applies, and the cluster is as it was.
     c.stackConfig = before;
     c.plan = await c.planNow();
     const back = await c.up(failed);
