@@ -172,20 +172,30 @@ export class KubeadmCluster {
     return { failures, ran, state: this.kept(state, applied) };
   }
 
-  /** The engine's state after an up from BEFORE in which the steps APPLIED ("op name") succeeded. */
+  /**
+   * The engine's state after an up from BEFORE in which the steps APPLIED ("op name") succeeded: a
+   * command whose step succeeded (or that had none) as registered now, less its ignoreChanges
+   * inputs, which keep the state's values; one whose step failed or was not reached as before,
+   * unless its delete ran (a deleteBeforeReplace replacement that stopped between the two). A
+   * command gone from the program stays until its delete has run; one with no delete goes at once.
+   * Not modelled: the old copy of a create-before-delete replacement whose delete was not reached
+   * (the engine keeps it to delete next time; here it is gone).
+   */
   private kept(before: RunResult | undefined, applied: Set<string>): RunResult {
     const old = new Map((before?.resources ?? []).filter((r) => r.type === COMMAND).map((r) => [r.name, r]));
     const steps = before ? updateSteps(before, this.plan) : engineOrder(this.plan).map((c) => ({ op: "create", command: c }));
     const stepOf = new Map(steps.filter((x) => x.op !== "delete").map((x) => [x.command.name, x.op]));
     const resources: Registered[] = [];
     for (const r of this.plan.resources) {
+      const o = r.type === COMMAND ? old.get(r.name) : undefined;
       const op = r.type === COMMAND ? stepOf.get(r.name) : undefined;
-      if (!op || applied.has(`${op} ${r.name}`)) resources.push(r);
-      else if (old.has(r.name)) resources.push(old.get(r.name)!);
+      if (!op || applied.has(`${op} ${r.name}`)) {
+        const ignored = o ? Object.fromEntries(r.ignoreChanges.map((k) => [k, o.inputs[k]])) : {};
+        resources.push({ ...r, inputs: { ...r.inputs, ...ignored } });
+      } else if (o && !applied.has(`delete ${r.name}`)) resources.push(o);
     }
-    // A command gone from the program stays in the state until its delete has run.
     const now = new Set(this.plan.resources.filter((r) => r.type === COMMAND).map((r) => r.name));
-    for (const [name, o] of old) if (!now.has(name) && !applied.has(`delete ${name}`)) resources.push(o);
+    for (const [name, o] of old) if (!now.has(name) && o.inputs.delete && !applied.has(`delete ${name}`)) resources.push(o);
     return { ...this.plan, resources };
   }
 

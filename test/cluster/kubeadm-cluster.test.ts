@@ -32,7 +32,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { KUBEADM } from "../../k8s/bootstrap/kubeadm";
-import { BALANCER, KUBE_BIN, KUBECTL } from "./cluster.fixtures";
+import { BALANCER, KUBE_BIN, KUBECTL, PREVIOUS_BIN } from "./cluster.fixtures";
 import { inSuite, PUBLIC_NET } from "../machines/machine";
 import { must } from "../tools";
 import { AGENTS, KubeadmCluster, PREVIOUS_VERSION, SERVERS } from "./cluster.harness";
@@ -94,9 +94,10 @@ describe(`a kubeadm cluster formed by the program's registered commands (${SERVE
     // A workload on the last node whose budget allows no eviction (as Rook's and Longhorn's do
     // while their data has no other copy), in the pause image every node has (nothing is pulled).
     const last = c.nodes[c.nodes.length - 1].name;
-    const pause = must(path.join(KUBE_BIN, "kubeadm"), ["config", "images", "list", "--kubernetes-version", PREVIOUS_VERSION])
+    const pause = must(path.join(PREVIOUS_BIN, "kubeadm"), ["config", "images", "list", "--kubernetes-version", PREVIOUS_VERSION])
       .split("\n")
-      .find((l) => /\/pause:/.test(l))!;
+      .find((l) => /\/pause:/.test(l));
+    assert.ok(pause, `kubeadm ${PREVIOUS_VERSION} lists no pause image`);
     const held = c.kubectlApply(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: held, namespace: default}
@@ -141,8 +142,18 @@ spec:
     );
     assert.equal(cordoned.stdout, "true true", cordoned.stderr);
     const where = () =>
-      c.kubectl("-n", "default", "get", "pods", "-l", "app=held", "-o", "jsonpath={.items[*].spec.nodeName}").stdout;
-    assert.equal(where(), last);
+      c.kubectl(
+        "-n",
+        "default",
+        "get",
+        "pods",
+        "-l",
+        "app=held",
+        "-o",
+        "jsonpath={.items[*].spec.nodeName} {.items[*].metadata.name}",
+      ).stdout;
+    const [onNode, heldPod] = where().split(" ");
+    assert.equal(onNode, last);
     // Its budget lets go: pulumi up again, from the state the stopped one left, resumes with that node.
     assert.equal(c.kubectl("-n", "default", "delete", "pdb", "held").status, 0);
     const { failures, ran } = await c.up(stopped.state);
@@ -158,7 +169,12 @@ spec:
     assert.deepEqual(turnsOf(ran), all.slice(-3));
     const rollout = c.kubectl("-n", "default", "rollout", "status", "deployment/held", "--timeout=240s");
     assert.equal(rollout.status, 0, rollout.stdout + rollout.stderr);
-    assert.equal(where(), last, "the workload is back on its node");
+    // The resumed drain evicted the pod the budget had held, and a new one runs on its node.
+    const gone = c.kubectl("-n", "default", "wait", "--for=delete", `pod/${heldPod}`, "--timeout=120s");
+    assert.equal(gone.status, 0, `the held pod was never evicted: ${gone.stdout}${gone.stderr}`);
+    const [backOn, newPod] = where().split(" ");
+    assert.equal(backOn, last, "the workload is back on its node");
+    assert.ok(newPod && newPod !== heldPod, where());
     assert.equal(c.kubectl("-n", "default", "delete", "deployment", "held").status, 0);
     for (const r of [...stopped.ran, ...ran].filter((x) => x.step.command.name.endsWith("-drain")))
       assert.match(
