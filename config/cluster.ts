@@ -1,6 +1,7 @@
 /** The cluster: its name and domain, the Kubernetes distribution and its release, node kernels. */
 import { z } from "zod";
 import { DISTRIBUTION_NAMES, DISTRIBUTIONS } from "../k8s/bootstrap/distributions";
+import { DRAIN_TIMEOUT_SECONDS } from "../k8s/bootstrap/rollout";
 import { allowed, Bad, bool, defaultClusterName, str, Values } from "./keys";
 
 export const CLUSTER_KEYS = {
@@ -43,7 +44,7 @@ export const CLUSTER_KEYS = {
       .int({ error: "must be a whole number of seconds" })
       .min(10, "must be at least 10 seconds")
       .max(86_400, "must be at most 86400 seconds (a day)")
-      .default(600),
+      .default(DRAIN_TIMEOUT_SECONDS),
     type: "integer" as const,
     description:
       "Seconds a rolling change (upgrade, resize) waits for a node's drain (kubectl drain --timeout, like Kubespray's drain_timeout) before it stops there, the node cordoned (or goes on, with rolloutForce).",

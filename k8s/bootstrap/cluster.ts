@@ -64,7 +64,7 @@ export interface ClusterArgs {
    * warning) instead of stopping it with the node cordoned (rollout.sh).
    */
   readonly rolloutForce?: boolean;
-  /** Seconds a rollout waits for a node's drain before it stops (or goes on, with rolloutForce); 600 when unset. */
+  /** Seconds a rollout waits for a node's drain before it stops (or goes on, with rolloutForce); DRAIN_TIMEOUT_SECONDS when unset. */
   readonly rolloutDrainTimeout?: number;
   /** kubeadm: the hosts are system containers sharing one kernel and cgroup hierarchy (cgroupfs, a cgroup root per node). */
   readonly containerHosts?: boolean;

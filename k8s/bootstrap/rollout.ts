@@ -5,6 +5,9 @@
  * (see Cluster and rollout.sh).
  */
 
+/** Seconds a node's drain may take before the rollout stops there (the stack's rolloutDrainTimeout unless set). */
+export const DRAIN_TIMEOUT_SECONDS = 600;
+
 /** A node and its machine as the rollout records and compares it, e.g. "VM.Standard.A1.Flex 2 OCPU 12 GB". */
 export interface MachineSpec {
   readonly name: string;

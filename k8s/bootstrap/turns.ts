@@ -11,6 +11,7 @@ import { ApiVip, kubeVipCommand, kubeVipManifest, kubeVipStdin } from "./kube-vi
 import { remoteCommand } from "./remote";
 import { UPSTREAM_RESOLV_CONF } from "./reserved";
 import { artifactSettings, Artifacts } from "./artifacts";
+import { DRAIN_TIMEOUT_SECONDS } from "./rollout";
 import { decodeSettings, encodeSettings, scriptCommand, scriptStdin } from "./scripts";
 import type { Connect } from "./ssh";
 import type { Host } from "./types";
@@ -37,7 +38,7 @@ export interface TurnsArgs {
   readonly rolling: boolean;
   /** A drain that times out, or storage not healthy, does not stop the rollout (rollout.sh FORCE). */
   readonly rolloutForce?: boolean;
-  /** Seconds rollout.sh's drain waits (kubectl drain --timeout); 600 when unset. */
+  /** Seconds rollout.sh's drain waits (kubectl drain --timeout); DRAIN_TIMEOUT_SECONDS when unset. */
   readonly rolloutDrainTimeout?: number;
   /** A virtual IP for the API, held by kube-vip on the servers (machines with no load balancer). */
   readonly kubeVip?: ApiVip;
@@ -130,7 +131,7 @@ export class Turns {
         VERSION: this.a.version,
         MACHINE: h.machine,
         FORCE: this.a.rolloutForce ? "true" : "false",
-        DRAIN_TIMEOUT: `${this.a.rolloutDrainTimeout ?? 600}s`,
+        DRAIN_TIMEOUT: `${this.a.rolloutDrainTimeout ?? DRAIN_TIMEOUT_SECONDS}s`,
       }),
     );
   }

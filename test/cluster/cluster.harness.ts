@@ -73,14 +73,12 @@ export class KubeadmCluster {
       pins[name] = must("sha256sum", [fs.realpathSync(file)]).split(" ")[0];
     this.stackConfig = { ...this.stackConfig, "oci-k8s:artifactSha256": pins, "oci-k8s:distributionVersion": version };
   }
-  kubectl = (...args: string[]) =>
-    inSuite(KUBECTL, ["--kubeconfig", path.join(this.dir, "admin.conf"), ...args], { timeout: 300_000 });
+  /** kubectl with the program's admin kubeconfig, from the admin's address; INPUT is its stdin. */
+  private kubectlWith = (args: string[], input?: string) =>
+    inSuite(KUBECTL, ["--kubeconfig", path.join(this.dir, "admin.conf"), ...args], { input, timeout: 300_000 });
+  kubectl = (...args: string[]) => this.kubectlWith(args);
   /** kubectl apply of MANIFEST, with the API server's strict field validation (an unknown field fails). */
-  kubectlApply = (manifest: string) =>
-    inSuite(KUBECTL, ["--kubeconfig", path.join(this.dir, "admin.conf"), "apply", "--validate=strict", "-f", "-"], {
-      input: manifest,
-      timeout: 300_000,
-    });
+  kubectlApply = (manifest: string) => this.kubectlWith(["apply", "--validate=strict", "-f", "-"], manifest);
   /** The cluster is healthy: exactly NAMES are nodes, each Ready and schedulable on VERSION, and every system pod is Ready. */
   assertHealthy(names: string[], version: string) {
     const got = this.kubectl(

@@ -126,16 +126,14 @@ describe("bootstrap: changes", () => {
   it("every drain and uncordon gets the stack's rolloutDrainTimeout and rolloutForce (600 s and false unless set)", async () => {
     const plain = await run("k3s", oneServer);
     const set = await run("k3s", oneServer, { rolloutDrainTimeout: 1800, rolloutForce: true });
+    const rolloutOf = (r: RunResult, name: string) => {
+      const { DRAIN_TIMEOUT, FORCE } = settingsOf(cmd(r, name));
+      return [DRAIN_TIMEOUT, FORCE];
+    };
     for (const n of oneServer.map((x) => (x as { name: string }).name)) {
       for (const step of ["drain", "uncordon"]) {
-        assert.deepEqual(
-          [settingsOf(cmd(plain, `${n}-${step}`)).DRAIN_TIMEOUT, settingsOf(cmd(plain, `${n}-${step}`)).FORCE],
-          ["600s", "false"],
-        );
-        assert.deepEqual(
-          [settingsOf(cmd(set, `${n}-${step}`)).DRAIN_TIMEOUT, settingsOf(cmd(set, `${n}-${step}`)).FORCE],
-          ["1800s", "true"],
-        );
+        assert.deepEqual(rolloutOf(plain, `${n}-${step}`), ["600s", "false"]);
+        assert.deepEqual(rolloutOf(set, `${n}-${step}`), ["1800s", "true"]);
       }
     }
   });
